@@ -1,0 +1,30 @@
+/** What a store knows about an artifact without reading its body. */
+export interface ArtifactInfo {
+  key: string;
+  /** Size of the body in bytes. */
+  size: number;
+  /** Hex SHA-256 of the body. */
+  sha256: string;
+  contentType?: string;
+}
+
+export interface PutArtifactOptions {
+  contentType?: string;
+}
+
+/**
+ * Blob storage by key (patches, files, exports).
+ *
+ * Keys are relative, slash-separated paths; a key that is empty, absolute or climbs out with
+ * `..` is rejected with `validation_error`. Every method rejects with an `AsmError`.
+ */
+export interface ArtifactStore {
+  /** Stores the body under `key`, replacing any previous body atomically. */
+  put(key: string, body: Uint8Array | string, options?: PutArtifactOptions): Promise<ArtifactInfo>;
+  /** The body; rejects with `not_found` when there is none. */
+  get(key: string): Promise<Uint8Array>;
+  /** The artifact's info, or `null` when there is none. */
+  head(key: string): Promise<ArtifactInfo | null>;
+  /** Removes the artifact; deleting a missing key is a no-op. */
+  delete(key: string): Promise<void>;
+}

@@ -1,0 +1,11 @@
+export type { ArtifactInfo, ArtifactStore, PutArtifactOptions } from "./artifact-store.js";
+export type { EventSink, ExecuteRequest, ExecuteResult, ProviderAdapter } from "./provider-adapter.js";
+export {
+  DEFAULT_EVENT_PAGE,
+  type EventQuery,
+  MAX_EVENT_PAGE,
+  type RunListQuery,
+  type SaveRunOptions,
+  type SessionListQuery,
+  type SessionStore,
+} from "./session-store.js";
