@@ -1,0 +1,30 @@
+import { AsmError } from "../../core/errors.js";
+
+/** Errors both stores raise with the same code, message and details. */
+
+export function validationError(message: string, details: Record<string, unknown>): AsmError {
+  return new AsmError("validation_error", message, { details });
+}
+
+export function sessionNotFound(sessionId: string): AsmError {
+  return new AsmError("session_not_found", `session ${sessionId} not found`, { details: { sessionId } });
+}
+
+export function runNotFound(runId: string): AsmError {
+  return new AsmError("run_not_found", `run ${runId} not found`, { details: { runId } });
+}
+
+export function storeClosed(store: string): AsmError {
+  return new AsmError("storage_connection_failed", `${store} store is closed`, {
+    hint: "Open a new store; a closed one cannot be reused.",
+  });
+}
+
+/** A `saveRun` whose `expectedStatus` no longer matches the stored run. */
+export function runStatusMismatch(runId: string, expected: string, actual: string): AsmError {
+  return new AsmError(
+    "invalid_transition",
+    `run ${runId} is ${actual}, not ${expected}; another writer changed it first`,
+    { details: { runId, expected, actual } },
+  );
+}

@@ -1,0 +1,58 @@
+import { AsmError } from "../../core/errors.js";
+import { type EventDraft, isEventType } from "../../core/events.js";
+import { validationError } from "./errors.js";
+import { requireObject, requireText } from "./fields.js";
+
+/**
+ * Checks one draft before it is appended and returns a normalized copy of its envelope:
+ * `timestamp` rewritten by `toISOString()` (so stored timestamps compare as strings for
+ * `since`), `metadata` defaulted to `{}`, and absent optional fields left out rather than
+ * `undefined`. `data` and `metadata` are the caller's objects, not copies.
+ *
+ * `index` is the draft's position in a batch, reported in error details.
+ */
+export function normalizeEventDraft(draft: EventDraft, index = 0): EventDraft {
+  // Typed callers cannot get most of this wrong; JavaScript callers and JSON input can.
+  if (typeof draft !== "object" || draft === null) {
+    throw validationError("an event draft must be an object", { index });
+  }
+  const fields: Record<string, unknown> = draft;
+  const { type } = fields;
+  if (!isEventType(type)) {
+    throw new AsmError("invalid_event_type", `unknown event type ${JSON.stringify(type)}`, {
+      details: { type, index, id: fields.id },
+    });
+  }
+  const id = requireText(fields, "id", "event", { index });
+  const details = { index, id };
+  const sessionId = requireText(fields, "sessionId", "event", details);
+  const runId = fields.runId === undefined ? undefined : requireText(fields, "runId", "event", details);
+  const provider =
+    fields.provider === undefined ? undefined : requireText(fields, "provider", "event", details);
+  const time = typeof fields.timestamp === "string" ? Date.parse(fields.timestamp) : Number.NaN;
+  if (Number.isNaN(time)) {
+    throw validationError("event timestamp must be an ISO 8601 date", {
+      ...details,
+      field: "timestamp",
+      value: fields.timestamp,
+    });
+  }
+  const data = requireObject(fields, "data", "event", details);
+  const metadata = fields.metadata === undefined ? {} : requireObject(fields, "metadata", "event", details);
+  return {
+    id,
+    type,
+    sessionId,
+    ...(runId === undefined ? {} : { runId }),
+    timestamp: new Date(time).toISOString(),
+    ...(provider === undefined ? {} : { provider }),
+    data,
+    metadata,
+  } as EventDraft;
+}
+
+/** `normalizeEventDraft` over a batch. */
+export function normalizeEventDrafts(drafts: readonly EventDraft[]): EventDraft[] {
+  if (!Array.isArray(drafts)) throw validationError("events must be an array of event drafts", {});
+  return drafts.map((draft, index) => normalizeEventDraft(draft, index));
+}
