@@ -1,0 +1,76 @@
+import { AsmError } from "../core/errors.js";
+
+/** One run being executed, as seen by the adapter that executes it. */
+export interface TrackedRun {
+  /** Aborts when the caller's signal aborts or `cancel(runId)` is called, whichever comes first. */
+  readonly signal: AbortSignal;
+  /** Stops tracking the run. Idempotent; call it when the run settles (in a `finally`). */
+  release(): void;
+}
+
+/**
+ * The runs an adapter is executing, so that `ProviderAdapter.cancel(runId)` can be built on the
+ * same AbortSignal path as the caller's own signal: the adapter only ever watches one signal.
+ *
+ * ```ts
+ * const tracked = this.#active.track(request.run.id, signal);
+ * try { return await work(tracked.signal); } finally { tracked.release(); }
+ * // and: cancel(runId) { return Promise.resolve(this.#active.cancel(runId)); }
+ * ```
+ */
+export class ActiveRuns {
+  readonly #runs = new Map<string, AbortController>();
+
+  /**
+   * Starts tracking `runId`. Throws `invalid_operation` if it is already tracked: two executions of
+   * one run on one adapter would make `cancel(runId)` ambiguous.
+   */
+  track(runId: string, callerSignal: AbortSignal): TrackedRun {
+    if (this.#runs.has(runId)) {
+      throw new AsmError("invalid_operation", `run ${runId} is already executing on this adapter`, {
+        details: { runId },
+      });
+    }
+    const controller = new AbortController();
+    // A listener removed on release rather than AbortSignal.any(): a long-lived caller signal (one
+    // per session or per process) must not collect a dependant for every run it ever saw.
+    const onCallerAbort = (): void => controller.abort(callerSignal.reason);
+    if (callerSignal.aborted) controller.abort(callerSignal.reason);
+    else callerSignal.addEventListener("abort", onCallerAbort, { once: true });
+    this.#runs.set(runId, controller);
+
+    let released = false;
+    return {
+      signal: controller.signal,
+      release: () => {
+        if (released) return;
+        released = true;
+        callerSignal.removeEventListener("abort", onCallerAbort);
+        // Safe without an identity check: the id cannot be tracked again until this release.
+        this.#runs.delete(runId);
+      },
+    };
+  }
+
+  /**
+   * Aborts the tracked run's signal. Returns false when the run is not tracked (never started,
+   * or already released). Cancelling twice returns true both times: the run is still executing.
+   */
+  cancel(runId: string, reason?: unknown): boolean {
+    const controller = this.#runs.get(runId);
+    if (controller === undefined) return false;
+    controller.abort(
+      reason ?? new AsmError("cancelled", `run ${runId} was cancelled`, { details: { runId } }),
+    );
+    return true;
+  }
+
+  has(runId: string): boolean {
+    return this.#runs.has(runId);
+  }
+
+  /** How many runs are being tracked. */
+  get size(): number {
+    return this.#runs.size;
+  }
+}
