@@ -1,6 +1,8 @@
 import { z } from "zod";
 
-const tokenUsageSchema = z.looseObject({
+// Nested shapes are plain objects (extra keys allowed, not typed); top-level data is loose so
+// providers can add typed extras.
+const tokenUsageSchema = z.object({
   inputTokens: z.number().int().nonnegative(),
   outputTokens: z.number().int().nonnegative(),
   cacheReadTokens: z.number().int().nonnegative().optional(),
@@ -8,7 +10,7 @@ const tokenUsageSchema = z.looseObject({
   reasoningTokens: z.number().int().nonnegative().optional(),
 });
 
-const providerErrorSchema = z.looseObject({
+const providerErrorSchema = z.object({
   provider: z.string(),
   kind: z.string(),
   message: z.string(),
@@ -81,7 +83,7 @@ export const EVENT_DATA_SCHEMAS = {
   }),
 
   /** Usage added by one step (turn, message); `cumulative` is the run's total so far. */
-  token_usage_updated: tokenUsageSchema.extend({ cumulative: tokenUsageSchema.optional() }),
+  token_usage_updated: z.looseObject({ ...tokenUsageSchema.shape, cumulative: tokenUsageSchema.optional() }),
   turn_completed: z.looseObject({
     turn: z.number().int().positive(),
     stopReason: z.string().optional(),

@@ -24,11 +24,11 @@ export function isTerminalRunStatus(status: RunStatus): status is TerminalRunSta
   return RUN_TRANSITIONS[status].length === 0;
 }
 
-/** A message given to a run as input. */
-export interface InputMessage {
+/** A message given to a run as input. (A type alias, so it can be event data as it is.) */
+export type InputMessage = {
   role: "user" | "system" | "assistant";
   content: string;
-}
+};
 
 /**
  * What a run is asked to do. Providers that talk to a model read `prompt` or `messages`;

@@ -46,9 +46,15 @@ export interface RunListQuery {
 export interface SaveRunOptions {
   /**
    * Optimistic concurrency: save only if the stored run still has this status, else throw
-   * `invalid_transition` with `details.actual`. This is how exactly one writer gets to end a run.
+   * `invalid_transition` with `details.actual` and write nothing. This is how exactly one
+   * writer gets to start a run, and exactly one gets to end it.
    */
   expectedStatus?: RunStatus;
+  /**
+   * Events appended in the same transaction as the run (e.g. the run's terminal event), so a
+   * reader never sees a finished run without its terminal event, or the other way round.
+   */
+  events?: readonly EventDraft[];
 }
 
 /**
@@ -67,8 +73,11 @@ export interface SessionStore {
   /** Deletes the session with its runs and events. Deleting a missing session is a no-op. */
   deleteSession(sessionId: string): Promise<void>;
 
-  /** Insert or replace a run. Its session must exist (`session_not_found`). */
-  saveRun(run: Run, options?: SaveRunOptions): Promise<void>;
+  /**
+   * Insert or replace a run, atomically with `options.events`; returns those events as stored
+   * (empty when none were given). Its session must exist (`session_not_found`).
+   */
+  saveRun(run: Run, options?: SaveRunOptions): Promise<AsmEvent[]>;
   /** Rejects with `run_not_found`. */
   getRun(runId: string): Promise<Run>;
   /** Runs of a session, oldest first. */

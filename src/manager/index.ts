@@ -1,0 +1,13 @@
+export { buildEventDraft, type EventContext, type EventSource } from "./event-builder.js";
+export { type EventListener, RunEventPipeline } from "./event-pipeline.js";
+export { formatArgv, inputMessages } from "./options.js";
+export {
+  type ExecuteRunOptions,
+  type RunOnceOptions,
+  type RunResult,
+  SessionManager,
+  type SessionManagerOptions,
+  type StartRunOptions,
+  type StartSessionInput,
+} from "./session-manager.js";
+export { type StreamEventsOptions, streamSessionEvents } from "./stream-events.js";

@@ -1,0 +1,556 @@
+import type { CapabilityNegotiation, CapabilityRequirement } from "../core/capabilities.js";
+import { negotiateCapabilities } from "../core/capabilities.js";
+import { AsmError } from "../core/errors.js";
+import type { AdapterEvent, AsmEvent } from "../core/events.js";
+import { newId } from "../core/ids.js";
+import { type RedactionOptions, Redactor } from "../core/redaction.js";
+import { isTerminalRunStatus, type Run, type RunInput, type RunOutput, transitionRun } from "../core/run.js";
+import { type JsonObject, type Session, type SessionStatus, transitionSession } from "../core/session.js";
+import { addTokenUsage, EMPTY_TOKEN_USAGE, type TokenUsage } from "../core/token-usage.js";
+import type { ProviderAdapter } from "../ports/provider-adapter.js";
+import type { SessionStore } from "../ports/session-store.js";
+import { buildEventDraft } from "./event-builder.js";
+import { type EventListener, RunEventPipeline } from "./event-pipeline.js";
+import {
+  executeRunSchema,
+  inputMessages,
+  parseOptions,
+  parseRunInput,
+  startRunSchema,
+  startSessionSchema,
+} from "./options.js";
+import { RunExecution, type RunOutcome } from "./run-execution.js";
+import { type StreamEventsOptions, streamSessionEvents } from "./stream-events.js";
+
+export interface SessionManagerOptions {
+  store: SessionStore;
+  adapter: ProviderAdapter;
+  /**
+   * Redact secrets from event data before it is stored: `true` for the default patterns, or
+   * options. Listeners (`onEvent`) receive the stored, redacted events. Default: off.
+   */
+  redaction?: boolean | RedactionOptions;
+  /**
+   * After a cancel or timeout, how long to wait for the provider to stop so its last events are
+   * logged before the run's terminal event. Default 5000 ms.
+   */
+  cancelGraceMs?: number;
+}
+
+export interface StartSessionInput {
+  agentId: string;
+  parentSessionId?: string;
+  metadata?: JsonObject;
+  context?: JsonObject;
+  tags?: string[];
+}
+
+export interface StartRunOptions {
+  /** Fail with `missing_required_capability` unless the provider offers these. */
+  requiredCapabilities?: CapabilityRequirement[];
+  /** Recorded as a degraded negotiation in the run's metadata when missing. */
+  optionalCapabilities?: CapabilityRequirement[];
+  metadata?: JsonObject;
+}
+
+export interface ExecuteRunOptions {
+  /** Called with each event of the run after it is stored (so it has its sequence). */
+  onEvent?: (event: AsmEvent) => void;
+  /** End the run with status `timeout` after this long. Default: no limit. */
+  timeoutMs?: number;
+  /** Aborting it cancels the run. */
+  signal?: AbortSignal;
+  /** Per-run options handed to the provider adapter as `request.options`. */
+  adapterOptions?: JsonObject;
+}
+
+export interface RunOnceOptions extends ExecuteRunOptions, StartRunOptions {
+  /** Default: the adapter's name. */
+  agentId?: string;
+  sessionMetadata?: JsonObject;
+  context?: JsonObject;
+  tags?: string[];
+}
+
+/** A completed run. Failed, cancelled and timed-out runs reject with an `AsmError` instead. */
+export interface RunResult {
+  sessionId: string;
+  runId: string;
+  output: RunOutput;
+  tokenUsage: TokenUsage;
+  /** Every event of the run, in sequence order, from `message_sent` to `run_completed`. */
+  events: AsmEvent[];
+  stopReason: string;
+  durationMs: number;
+  costUsd: number | null;
+  providerSessionId?: string;
+  model?: string;
+}
+
+/**
+ * Orchestrates sessions and runs over a store and a provider adapter: every state change is a
+ * checked transition, every event goes through one pipeline into the log, and every run ends
+ * with exactly one terminal status and one terminal event.
+ */
+export class SessionManager {
+  readonly store: SessionStore;
+  readonly adapter: ProviderAdapter;
+  private readonly redactor: Redactor | undefined;
+  private readonly cancelGraceMs: number;
+  private readonly executions = new Map<string, RunExecution>();
+
+  constructor(options: SessionManagerOptions) {
+    this.store = options.store;
+    this.adapter = options.adapter;
+    const { redaction } = options;
+    this.redactor = redaction ? new Redactor(redaction === true ? {} : redaction) : undefined;
+    this.cancelGraceMs = options.cancelGraceMs ?? 5_000;
+  }
+
+  /** Creates a pending session and logs `session_created`. */
+  async startSession(input: StartSessionInput): Promise<Session> {
+    const attrs = parseOptions(startSessionSchema, input, "session attributes");
+    const now = new Date().toISOString();
+    const session: Session = {
+      id: newId("ses"),
+      agentId: attrs.agentId,
+      status: "pending",
+      ...(attrs.parentSessionId ? { parentSessionId: attrs.parentSessionId } : {}),
+      metadata: { provider: this.adapter.name, ...attrs.metadata },
+      context: attrs.context ?? {},
+      tags: attrs.tags ?? [],
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.store.saveSession(session);
+    await this.logSessionEvent(session.id, {
+      type: "session_created",
+      data: { provider: this.adapter.name },
+    });
+    return session;
+  }
+
+  activateSession(sessionId: string): Promise<Session> {
+    return this.moveSession(sessionId, "active", { type: "session_started", data: {} });
+  }
+
+  pauseSession(sessionId: string, reason?: string): Promise<Session> {
+    return this.moveSession(sessionId, "paused", { type: "session_paused", data: reason ? { reason } : {} });
+  }
+
+  resumeSession(sessionId: string): Promise<Session> {
+    return this.moveSession(sessionId, "active", { type: "session_resumed", data: {} });
+  }
+
+  completeSession(sessionId: string): Promise<Session> {
+    return this.moveSession(sessionId, "completed", { type: "session_completed", data: {} });
+  }
+
+  failSession(sessionId: string, error: unknown): Promise<Session> {
+    const failure = AsmError.from(error);
+    return this.moveSession(sessionId, "failed", {
+      type: "session_failed",
+      data: failureData(failure),
+    });
+  }
+
+  /** Cancels the session's runs that have not ended, then the session. */
+  async cancelSession(sessionId: string, reason = "session cancelled"): Promise<Session> {
+    const runs = await this.store.listRuns(sessionId, { limit: 1000 });
+    await Promise.all(
+      runs.filter((run) => !isTerminalRunStatus(run.status)).map((run) => this.cancelRun(run.id, reason)),
+    );
+    return this.moveSession(sessionId, "cancelled", { type: "session_cancelled", data: { reason } });
+  }
+
+  /**
+   * Creates a pending run in an active session. Capability requirements are checked against the
+   * adapter now, so an impossible run fails before anything is spent.
+   */
+  async startRun(sessionId: string, input: RunInput | string, options: StartRunOptions = {}): Promise<Run> {
+    const runInput = parseRunInput(input);
+    const opts = parseOptions(startRunSchema, options, "startRun options");
+    const session = await this.store.getSession(sessionId);
+    if (session.status !== "active") {
+      throw new AsmError(
+        "invalid_status",
+        `session ${sessionId} is ${session.status}; runs need an active session`,
+        {
+          details: { sessionId, status: session.status },
+          hint: "activate the session first (activateSession)",
+        },
+      );
+    }
+    let negotiation: CapabilityNegotiation | undefined;
+    if (opts.requiredCapabilities || opts.optionalCapabilities) {
+      negotiation = negotiateCapabilities(this.adapter.name, this.adapter.capabilities, {
+        required: opts.requiredCapabilities ?? [],
+        optional: opts.optionalCapabilities ?? [],
+      });
+    }
+    const run: Run = {
+      id: newId("run"),
+      sessionId,
+      status: "pending",
+      input: runInput,
+      metadata: {
+        ...opts.metadata,
+        ...(negotiation
+          ? { capabilities: { status: negotiation.status, warnings: negotiation.warnings } }
+          : {}),
+      },
+      turnCount: 0,
+      tokenUsage: { ...EMPTY_TOKEN_USAGE },
+      providerMetadata: {},
+      createdAt: new Date().toISOString(),
+    };
+    await this.store.saveRun(run);
+    return run;
+  }
+
+  /**
+   * Executes a pending run to its end. Resolves with the result when it completes; rejects with
+   * an `AsmError` when it fails (the provider's code), is cancelled (`cancelled`) or times out
+   * (`timeout`) — in every case after the run's one terminal status and event are stored.
+   */
+  async executeRun(runId: string, options: ExecuteRunOptions = {}): Promise<RunResult> {
+    const opts = parseOptions(executeRunSchema, options, "executeRun options");
+    const pending = await this.store.getRun(runId);
+    const session = await this.store.getSession(pending.sessionId);
+    if (session.status !== "active") {
+      throw new AsmError(
+        "invalid_status",
+        `session ${session.id} is ${session.status}; runs need an active session`,
+        {
+          details: { sessionId: session.id, status: session.status, runId },
+        },
+      );
+    }
+    const run: Run = { ...transitionRun(pending, "running"), provider: this.adapter.name };
+    // The compare-and-set makes a second executor of the same run (here or elsewhere) fail here.
+    await this.store.saveRun(run, { expectedStatus: "pending" });
+
+    const execution = new RunExecution(session.id);
+    this.executions.set(runId, execution);
+    try {
+      return await this.drive(execution, run, session, opts);
+    } finally {
+      this.executions.delete(runId);
+    }
+  }
+
+  /**
+   * Cancels a run. A run executing in this process is stopped and ends `cancelled`, unless it
+   * already finished; a pending run (or one running in another process) is marked `cancelled`.
+   * Resolves with the run as finally stored; cancelling an ended run changes nothing.
+   */
+  async cancelRun(runId: string, reason = "cancelled by caller"): Promise<Run> {
+    const execution = this.executions.get(runId);
+    if (execution) {
+      execution.decide({ status: "cancelled", reason });
+      return execution.finished;
+    }
+    const run = await this.store.getRun(runId);
+    if (isTerminalRunStatus(run.status)) return run;
+    const cancelled = transitionRun(run, "cancelled");
+    const event = buildEventDraft(
+      { type: "run_cancelled", data: { reason } },
+      { sessionId: run.sessionId, runId, ...(run.provider ? { provider: run.provider } : {}) },
+      "manager",
+      this.redactor,
+    );
+    try {
+      await this.store.saveRun(cancelled, { expectedStatus: run.status, events: [event] });
+      return cancelled;
+    } catch (error) {
+      // Someone else moved the run first (it started, or ended); report what won.
+      if (AsmError.is(error, "invalid_transition")) return this.store.getRun(runId);
+      throw error;
+    }
+  }
+
+  /** Creates and activates a session, executes one run in it, and completes (or fails) it. */
+  async runOnce(input: RunInput | string, options: RunOnceOptions = {}): Promise<RunResult> {
+    const {
+      agentId,
+      sessionMetadata,
+      context,
+      tags,
+      requiredCapabilities,
+      optionalCapabilities,
+      metadata,
+      ...executeOptions
+    } = options;
+    const session = await this.startSession({
+      agentId: agentId ?? this.adapter.name,
+      ...(sessionMetadata ? { metadata: sessionMetadata } : {}),
+      ...(context ? { context } : {}),
+      ...(tags ? { tags } : {}),
+    });
+    await this.activateSession(session.id);
+    try {
+      const run = await this.startRun(session.id, input, {
+        ...(requiredCapabilities ? { requiredCapabilities } : {}),
+        ...(optionalCapabilities ? { optionalCapabilities } : {}),
+        ...(metadata ? { metadata } : {}),
+      });
+      const result = await this.executeRun(run.id, executeOptions);
+      await this.completeSession(session.id);
+      return result;
+    } catch (error) {
+      const failure = AsmError.from(error);
+      await (failure.code === "cancelled"
+        ? this.cancelSession(session.id, failure.message)
+        : this.failSession(session.id, failure));
+      throw failure;
+    }
+  }
+
+  /** The session's events from a cursor; see `streamSessionEvents`. */
+  streamSessionEvents(sessionId: string, options: StreamEventsOptions = {}): AsyncGenerator<AsmEvent> {
+    return streamSessionEvents(this.store, sessionId, options);
+  }
+
+  private async drive(
+    execution: RunExecution,
+    run: Run,
+    session: Session,
+    opts: ExecuteRunOptions,
+  ): Promise<RunResult> {
+    const startedAt = performance.now();
+    const listeners: EventListener[] = opts.onEvent ? [opts.onEvent] : [];
+    const pipeline = new RunEventPipeline(
+      this.store,
+      { sessionId: run.sessionId, runId: run.id, provider: this.adapter.name },
+      {
+        redactor: this.redactor,
+        listeners,
+        onFailure: (error) => execution.decide({ status: "failed", error }),
+      },
+    );
+
+    const onAbort = () => execution.decide({ status: "cancelled", reason: "signal aborted" });
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    if (opts.signal?.aborted) onAbort();
+    const timer =
+      opts.timeoutMs && opts.timeoutMs > 0
+        ? setTimeout(
+            () => execution.decide({ status: "timeout", timeoutMs: opts.timeoutMs ?? 0 }),
+            opts.timeoutMs,
+          )
+        : undefined;
+
+    try {
+      await Promise.all(
+        inputMessages(run.input).map((message) => pipeline.append({ type: "message_sent", data: message })),
+      ).catch(() => undefined); // a write failure has already decided the outcome
+
+      let adapterSettled: Promise<unknown> = Promise.resolve();
+      if (!execution.outcome) {
+        adapterSettled = Promise.resolve()
+          .then(() =>
+            this.adapter.execute(
+              { run, session, options: opts.adapterOptions ?? {} },
+              pipeline,
+              execution.controller.signal,
+            ),
+          )
+          .then(
+            (result) => execution.decide({ status: "completed", result }),
+            (error: unknown) => execution.decide(adapterFailure(error)),
+          );
+      }
+      const outcome = await execution.decided;
+      if (outcome.status !== "completed") {
+        // Let the provider wind down so its last events precede the terminal one, but never hang.
+        await settleWithin(adapterSettled, this.cancelGraceMs);
+      }
+      await pipeline.drain();
+      return await this.finalize(execution, run, pipeline, performance.now() - startedAt);
+    } finally {
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  private async finalize(
+    execution: RunExecution,
+    run: Run,
+    pipeline: RunEventPipeline,
+    durationMs: number,
+  ): Promise<RunResult> {
+    let outcome = execution.outcome ?? {
+      status: "failed",
+      error: new AsmError("internal_error", "run ended undecided"),
+    };
+    if (outcome.status === "completed" && pipeline.failure)
+      outcome = { status: "failed", error: pipeline.failure };
+
+    const result = outcome.status === "completed" ? outcome.result : undefined;
+    const tokenUsage = result?.tokenUsage ?? usageFromEvents(pipeline.events);
+    const costUsd = result?.costUsd ?? null;
+    const ended: Run = {
+      ...transitionRun(run, outcome.status),
+      tokenUsage,
+      costUsd,
+      turnCount: result?.turnCount ?? run.turnCount,
+      ...(result ? { output: result.output } : {}),
+      ...(outcome.status === "failed" ? { error: outcome.error.toJSON() } : {}),
+      providerMetadata: {
+        ...run.providerMetadata,
+        ...(result?.providerSessionId ? { providerSessionId: result.providerSessionId } : {}),
+        ...(result?.model ? { model: result.model } : {}),
+      },
+      metadata: { ...run.metadata, ...result?.metadata },
+    };
+    const terminal = pipeline.build(terminalEvent(outcome, tokenUsage, durationMs, costUsd), "manager");
+
+    let stored: Run = ended;
+    try {
+      pipeline.delivered(await this.store.saveRun(ended, { expectedStatus: "running", events: [terminal] }));
+    } catch (error) {
+      if (!AsmError.is(error, "invalid_transition")) {
+        execution.finish(run);
+        throw error;
+      }
+      // Another writer (a cancel from another process) ended the run first: its outcome stands.
+      stored = await this.store.getRun(run.id);
+      outcome =
+        stored.status === "completed" || stored.status === "running"
+          ? { status: "failed", error: new AsmError("internal_error", `run ${run.id} was ended elsewhere`) }
+          : outcomeOfStored(stored);
+    }
+    execution.finish(stored);
+
+    if (outcome.status !== "completed") throw outcomeError(outcome, run);
+    return {
+      sessionId: run.sessionId,
+      runId: run.id,
+      output: outcome.result.output,
+      tokenUsage,
+      events: pipeline.events,
+      stopReason: outcome.result.stopReason ?? "end_turn",
+      durationMs,
+      costUsd,
+      ...(outcome.result.providerSessionId ? { providerSessionId: outcome.result.providerSessionId } : {}),
+      ...(outcome.result.model ? { model: outcome.result.model } : {}),
+    };
+  }
+
+  private async moveSession(sessionId: string, to: SessionStatus, event: AdapterEvent): Promise<Session> {
+    const session = transitionSession(await this.store.getSession(sessionId), to);
+    await this.store.saveSession(session);
+    await this.logSessionEvent(sessionId, event);
+    return session;
+  }
+
+  private async logSessionEvent(sessionId: string, event: AdapterEvent): Promise<AsmEvent> {
+    return this.store.appendEvent(buildEventDraft(event, { sessionId }, "manager", this.redactor));
+  }
+}
+
+function adapterFailure(error: unknown): RunOutcome {
+  const failure = AsmError.from(error, "provider_error");
+  return failure.code === "cancelled"
+    ? { status: "cancelled", reason: failure.message }
+    : { status: "failed", error: failure };
+}
+
+function failureData(error: AsmError) {
+  return {
+    errorCode: error.code,
+    errorMessage: error.message,
+    ...(error.providerError ? { providerError: error.providerError } : {}),
+    ...(Object.keys(error.details).length > 0 ? { details: error.details } : {}),
+  };
+}
+
+function terminalEvent(
+  outcome: RunOutcome,
+  tokenUsage: TokenUsage,
+  durationMs: number,
+  costUsd: number | null,
+): AdapterEvent {
+  const duration = Math.round(durationMs);
+  switch (outcome.status) {
+    case "completed":
+      return {
+        type: "run_completed",
+        data: {
+          stopReason: outcome.result.stopReason ?? "end_turn",
+          tokenUsage,
+          durationMs: duration,
+          costUsd,
+        },
+      };
+    case "failed":
+      return { type: "run_failed", data: { ...failureData(outcome.error), durationMs: duration } };
+    case "cancelled":
+      return { type: "run_cancelled", data: { reason: outcome.reason } };
+    case "timeout":
+      return { type: "run_timeout", data: { timeoutMs: outcome.timeoutMs } };
+  }
+}
+
+function outcomeOfStored(run: Run): RunOutcome {
+  switch (run.status) {
+    case "cancelled":
+      return { status: "cancelled", reason: "cancelled by another writer" };
+    case "timeout":
+      return { status: "timeout", timeoutMs: 0 };
+    default:
+      return {
+        status: "failed",
+        error: new AsmError(
+          run.error?.code ?? "internal_error",
+          run.error?.message ?? `run ended ${run.status}`,
+        ),
+      };
+  }
+}
+
+function outcomeError(outcome: Exclude<RunOutcome, { status: "completed" }>, run: Run): AsmError {
+  const ids = { runId: run.id, sessionId: run.sessionId };
+  switch (outcome.status) {
+    case "failed":
+      return new AsmError(outcome.error.code, outcome.error.message, {
+        details: { ...outcome.error.details, ...ids },
+        ...(outcome.error.providerError ? { providerError: outcome.error.providerError } : {}),
+        ...(outcome.error.hint ? { hint: outcome.error.hint } : {}),
+        cause: outcome.error,
+      });
+    case "cancelled":
+      return new AsmError("cancelled", `run ${run.id} was cancelled: ${outcome.reason}`, {
+        details: { ...ids, reason: outcome.reason },
+      });
+    case "timeout":
+      return new AsmError("timeout", `run ${run.id} timed out after ${outcome.timeoutMs} ms`, {
+        details: { ...ids, timeoutMs: outcome.timeoutMs },
+      });
+  }
+}
+
+/** Sums the run's `token_usage_updated` increments, for providers that report usage only as events. */
+function usageFromEvents(events: readonly AsmEvent[]): TokenUsage {
+  let usage: TokenUsage = { ...EMPTY_TOKEN_USAGE };
+  for (const event of events) {
+    if (event.type === "token_usage_updated" && !event.metadata.validationIssues) {
+      const { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, reasoningTokens } = event.data;
+      usage = addTokenUsage(usage, {
+        inputTokens,
+        outputTokens,
+        ...(cacheReadTokens !== undefined ? { cacheReadTokens } : {}),
+        ...(cacheWriteTokens !== undefined ? { cacheWriteTokens } : {}),
+        ...(reasoningTokens !== undefined ? { reasoningTokens } : {}),
+      });
+    }
+  }
+  return usage;
+}
+
+/** Waits for `promise` or `ms`, whichever comes first, leaving no timer behind. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
