@@ -102,16 +102,18 @@ export class RunEventPipeline implements EventSink {
 
   private deliver(event: AsmEvent): void {
     this.events.push(event);
-    for (const listener of this.options.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        // A listener's bug must not break the run or the log; make it visible instead.
-        process.emitWarning(
-          `event listener threw on ${event.type} #${event.sequence}: ${error instanceof Error ? error.message : String(error)}`,
-          { code: "ASM_LISTENER_ERROR" },
-        );
-      }
-    }
+    for (const listener of this.options.listeners) notifyListener(listener, event);
+  }
+}
+
+/** Calls a listener; its bug must not break the run or the log, so it becomes a visible warning. */
+export function notifyListener(listener: EventListener, event: AsmEvent): void {
+  try {
+    listener(event);
+  } catch (error) {
+    process.emitWarning(
+      `event listener threw on ${event.type} #${event.sequence}: ${error instanceof Error ? error.message : String(error)}`,
+      { code: "ASM_LISTENER_ERROR" },
+    );
   }
 }

@@ -10,7 +10,7 @@ import { addTokenUsage, EMPTY_TOKEN_USAGE, type TokenUsage } from "../core/token
 import type { ProviderAdapter } from "../ports/provider-adapter.js";
 import type { SessionStore } from "../ports/session-store.js";
 import { buildEventDraft } from "./event-builder.js";
-import { type EventListener, RunEventPipeline } from "./event-pipeline.js";
+import { type EventListener, notifyListener, RunEventPipeline } from "./event-pipeline.js";
 import {
   executeRunSchema,
   inputMessages,
@@ -108,26 +108,8 @@ export class SessionManager {
   }
 
   /** Creates a pending session and logs `session_created`. */
-  async startSession(input: StartSessionInput): Promise<Session> {
-    const attrs = parseOptions(startSessionSchema, input, "session attributes");
-    const now = new Date().toISOString();
-    const session: Session = {
-      id: newId("ses"),
-      agentId: attrs.agentId,
-      status: "pending",
-      ...(attrs.parentSessionId ? { parentSessionId: attrs.parentSessionId } : {}),
-      metadata: { provider: this.adapter.name, ...attrs.metadata },
-      context: attrs.context ?? {},
-      tags: attrs.tags ?? [],
-      createdAt: now,
-      updatedAt: now,
-    };
-    await this.store.saveSession(session);
-    await this.logSessionEvent(session.id, {
-      type: "session_created",
-      data: { provider: this.adapter.name },
-    });
-    return session;
+  startSession(input: StartSessionInput): Promise<Session> {
+    return this.createSession(input);
   }
 
   activateSession(sessionId: string): Promise<Session> {
@@ -269,7 +251,10 @@ export class SessionManager {
     }
   }
 
-  /** Creates and activates a session, executes one run in it, and completes (or fails) it. */
+  /**
+   * Creates and activates a session, executes one run in it, and completes (or fails, or
+   * cancels) the session. `onEvent` sees every event of that session, lifecycle included.
+   */
   async runOnce(input: RunInput | string, options: RunOnceOptions = {}): Promise<RunResult> {
     const {
       agentId,
@@ -281,13 +266,17 @@ export class SessionManager {
       metadata,
       ...executeOptions
     } = options;
-    const session = await this.startSession({
-      agentId: agentId ?? this.adapter.name,
-      ...(sessionMetadata ? { metadata: sessionMetadata } : {}),
-      ...(context ? { context } : {}),
-      ...(tags ? { tags } : {}),
-    });
-    await this.activateSession(session.id);
+    const listener = executeOptions.onEvent;
+    const session = await this.createSession(
+      {
+        agentId: agentId ?? this.adapter.name,
+        ...(sessionMetadata ? { metadata: sessionMetadata } : {}),
+        ...(context ? { context } : {}),
+        ...(tags ? { tags } : {}),
+      },
+      listener,
+    );
+    await this.moveSession(session.id, "active", { type: "session_started", data: {} }, listener);
     try {
       const run = await this.startRun(session.id, input, {
         ...(requiredCapabilities ? { requiredCapabilities } : {}),
@@ -295,13 +284,23 @@ export class SessionManager {
         ...(metadata ? { metadata } : {}),
       });
       const result = await this.executeRun(run.id, executeOptions);
-      await this.completeSession(session.id);
+      await this.moveSession(session.id, "completed", { type: "session_completed", data: {} }, listener);
       return result;
     } catch (error) {
       const failure = AsmError.from(error);
       await (failure.code === "cancelled"
-        ? this.cancelSession(session.id, failure.message)
-        : this.failSession(session.id, failure));
+        ? this.moveSession(
+            session.id,
+            "cancelled",
+            { type: "session_cancelled", data: { reason: failure.message } },
+            listener,
+          )
+        : this.moveSession(
+            session.id,
+            "failed",
+            { type: "session_failed", data: failureData(failure) },
+            listener,
+          ));
       throw failure;
     }
   }
@@ -437,15 +436,50 @@ export class SessionManager {
     };
   }
 
-  private async moveSession(sessionId: string, to: SessionStatus, event: AdapterEvent): Promise<Session> {
-    const session = transitionSession(await this.store.getSession(sessionId), to);
+  private async createSession(input: StartSessionInput, listener?: EventListener): Promise<Session> {
+    const attrs = parseOptions(startSessionSchema, input, "session attributes");
+    const now = new Date().toISOString();
+    const session: Session = {
+      id: newId("ses"),
+      agentId: attrs.agentId,
+      status: "pending",
+      ...(attrs.parentSessionId ? { parentSessionId: attrs.parentSessionId } : {}),
+      metadata: { provider: this.adapter.name, ...attrs.metadata },
+      context: attrs.context ?? {},
+      tags: attrs.tags ?? [],
+      createdAt: now,
+      updatedAt: now,
+    };
     await this.store.saveSession(session);
-    await this.logSessionEvent(sessionId, event);
+    await this.logSessionEvent(
+      session.id,
+      { type: "session_created", data: { provider: this.adapter.name } },
+      listener,
+    );
     return session;
   }
 
-  private async logSessionEvent(sessionId: string, event: AdapterEvent): Promise<AsmEvent> {
-    return this.store.appendEvent(buildEventDraft(event, { sessionId }, "manager", this.redactor));
+  private async moveSession(
+    sessionId: string,
+    to: SessionStatus,
+    event: AdapterEvent,
+    listener?: EventListener,
+  ): Promise<Session> {
+    const session = transitionSession(await this.store.getSession(sessionId), to);
+    await this.store.saveSession(session);
+    await this.logSessionEvent(sessionId, event, listener);
+    return session;
+  }
+
+  private async logSessionEvent(
+    sessionId: string,
+    event: AdapterEvent,
+    listener?: EventListener,
+  ): Promise<void> {
+    const stored = await this.store.appendEvent(
+      buildEventDraft(event, { sessionId }, "manager", this.redactor),
+    );
+    if (listener) notifyListener(listener, stored);
   }
 }
 

@@ -1,0 +1,257 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AsmEvent } from "../core/events.js";
+
+// The tests drive the built binary, the artifact users get (`npm test` builds first).
+const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function asm(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
+  return collect(start(args, env));
+}
+
+function start(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, NO_COLOR: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+function collect(child: ChildProcess): Promise<Outcome> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolvePromise) =>
+    child.on("close", (code) => resolvePromise({ code, stdout, stderr })),
+  );
+}
+
+function jsonLines(text: string): AsmEvent[] {
+  return text
+    .split("\n")
+    .filter((line) => line.trim().length > 0)
+    .map((line) => JSON.parse(line) as AsmEvent);
+}
+
+/** Reads a child's stdout until `predicate` matches a line (bounded by the test timeout). */
+function waitForLine(child: ChildProcess, predicate: (line: string) => boolean): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    let buffer = "";
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split("\n");
+      buffer = lines.pop() ?? "";
+      const match = lines.find(predicate);
+      if (match) {
+        child.stdout?.off("data", onData);
+        resolvePromise(match);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.on("close", () => reject(new Error("process ended before the expected line")));
+  });
+}
+
+let dir: string;
+let db: string;
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  dir = mkdtempSync(join(tmpdir(), "asm-cli-"));
+  db = join(dir, "asm.db");
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("asm run", () => {
+  it("runs a shell command as argv and prints one JSON event per line", async () => {
+    const result = await asm([
+      "run",
+      "--provider",
+      "shell",
+      "--db",
+      db,
+      "--json",
+      "--",
+      "echo",
+      "hello world",
+    ]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const events = jsonLines(result.stdout);
+    expect(events.map((event) => event.type)).toEqual(
+      expect.arrayContaining(["message_sent", "run_started", "message_streamed", "run_completed"]),
+    );
+    expect(events.map((event) => event.type).slice(-2)).toEqual(["run_completed", "session_completed"]);
+    const streamed = events.filter((event) => event.type === "message_streamed");
+    expect(
+      streamed.map((event) => (event.type === "message_streamed" ? event.data.delta : "")).join(""),
+    ).toBe("hello world\n");
+    const sequences = events.map((event) => event.sequence);
+    expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+  });
+
+  it("renders compact human output when not asked for JSON", async () => {
+    const result = await asm(["run", "--db", db, "--", "printf", "a\\nb"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("a\nb\n");
+    expect(result.stdout).toMatch(/✓ run completed · exit_code_0/);
+    expect(result.stdout).toMatch(/● session completed/);
+  });
+
+  it("runs a shell string only with the explicit --shell opt-in", async () => {
+    const refused = await asm(["run", "--db", db, "--", "echo hi | tr a-z A-Z"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("[command_not_found]");
+    expect(refused.stderr).toMatch(/hint: /);
+
+    const allowed = await asm(["run", "--db", db, "--json", "--shell", "echo hi | tr a-z A-Z"]);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain('"delta":"HI\\n"');
+  });
+
+  it("exits 1 with the exit code recorded when the command fails", async () => {
+    const result = await asm(["run", "--db", db, "--json", "--", "sh", "-c", "echo oops >&2; exit 3"]);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stderr.trim())).toMatchObject({
+      error: { code: "command_failed", details: { exitCode: 3 } },
+    });
+    const failed = jsonLines(result.stdout).at(-2);
+    expect(failed).toMatchObject({ type: "run_failed", data: { errorCode: "command_failed" } });
+    const show = await asm(["sessions", "show", String(failed?.sessionId), "--db", db, "--json"]);
+    const shown = JSON.parse(show.stdout) as { session: { status: string }; runs: { status: string }[] };
+    expect(shown.session.status).toBe("failed");
+    expect(shown.runs.map((run) => run.status)).toEqual(["failed"]);
+  });
+
+  it("rejects an unknown provider with one line, a hint and exit 2, creating nothing", async () => {
+    const fresh = join(dir, "untouched.db");
+    const result = await asm(["run", "--provider", "gpt-9", "--db", fresh, "--", "hi"]);
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines[0]).toBe('asm: error unknown provider "gpt-9" [provider_not_found]');
+    expect(lines[1]).toMatch(/hint: choose one of: shell/);
+    expect(existsSync(fresh)).toBe(false);
+  });
+
+  it("uses ASM_DB when --db is not given", async () => {
+    const envDb = join(dir, "from-env.db");
+    const result = await asm(["run", "--json", "--", "true"], { ASM_DB: envDb });
+    expect(result.code).toBe(0);
+    expect(existsSync(envDb)).toBe(true);
+    const listed = await asm(["sessions", "list", "--json"], { ASM_DB: envDb });
+    expect(jsonLines(listed.stdout)).toHaveLength(1);
+  });
+
+  it("cancels the run on Ctrl-C: exit 130, run cancelled, no child left behind", async () => {
+    const child = start(["run", "--db", db, "--json", "--", "sh", "-c", "echo ready; exec sleep 30"]);
+    const outcome = collect(child);
+    const started = JSON.parse(
+      await waitForLine(child, (line) => line.includes('"run_started"')),
+    ) as AsmEvent;
+    await waitForLine(child, (line) => line.includes("ready"));
+    const pid = started.type === "run_started" ? Number(started.data.pid) : Number.NaN;
+    expect(Number.isInteger(pid)).toBe(true);
+    child.kill("SIGINT");
+    const result = await outcome;
+    expect(result.code).toBe(130);
+    expect(jsonLines(result.stdout).slice(-2)).toMatchObject([
+      { type: "run_cancelled" },
+      { type: "session_cancelled" },
+    ]);
+    expect(() => process.kill(pid, 0)).toThrow();
+    const show = await asm(["sessions", "show", started.sessionId, "--db", db, "--json"]);
+    expect(JSON.parse(show.stdout)).toMatchObject({
+      session: { status: "cancelled" },
+      runs: [{ status: "cancelled" }],
+    });
+  });
+});
+
+describe("asm sessions and asm events", () => {
+  it("lists, shows and pages through a session's log from a cursor", async () => {
+    const run = await asm(["run", "--db", db, "--json", "--", "echo", "paged"]);
+    const sessionId = jsonLines(run.stdout)[0]?.sessionId ?? "";
+
+    const list = await asm(["sessions", "list", "--db", db, "--json", "--limit", "1"]);
+    expect(jsonLines(list.stdout).map((session) => session.id)).toEqual([sessionId]);
+
+    const show = await asm(["sessions", "show", sessionId, "--db", db]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain(sessionId);
+    expect(show.stdout).toMatch(/run_\w+ {2}completed/);
+
+    const all = jsonLines((await asm(["events", sessionId, "--db", db, "--json"])).stdout);
+    expect(all.map((event) => event.sequence)).toEqual(all.map((_, index) => index + 1));
+    expect(all[0]?.type).toBe("session_created");
+    expect(all.at(-1)?.type).toBe("session_completed");
+
+    const tail = jsonLines((await asm(["events", sessionId, "--db", db, "--json", "--after", "3"])).stdout);
+    expect(tail).toEqual(all.slice(3));
+  });
+
+  it("reports a cursor past the end as invalid_cursor with a hint", async () => {
+    const run = await asm(["run", "--db", db, "--json", "--", "true"]);
+    const sessionId = jsonLines(run.stdout)[0]?.sessionId ?? "";
+    const result = await asm(["events", sessionId, "--db", db, "--after", "999"]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("[invalid_cursor]");
+    expect(result.stderr).toMatch(/hint: /);
+  });
+
+  it("reports an unknown session by code", async () => {
+    const result = await asm(["sessions", "show", "ses_nope", "--db", db]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("[session_not_found]");
+  });
+
+  it("follows a session live while another process writes to it", async () => {
+    const writer = start(["run", "--db", db, "--json", "--", "sh", "-c", "echo first; sleep 1; echo second"]);
+    const writerDone = collect(writer);
+    const first = JSON.parse(await waitForLine(writer, () => true)) as AsmEvent;
+
+    const follower = start(["events", first.sessionId, "--db", db, "--json", "--follow"]);
+    const followed = collect(follower);
+    await waitForLine(follower, (line) => line.includes('"session_completed"'));
+    follower.kill("SIGINT");
+    const result = await followed;
+    expect(result.code).toBe(0);
+    expect((await writerDone).code).toBe(0);
+    const events = jsonLines(result.stdout);
+    const text = events.map((event) => (event.type === "message_streamed" ? event.data.delta : "")).join("");
+    expect(text).toBe("first\nsecond\n");
+    expect(events.map((event) => event.sequence)).toEqual(events.map((_, index) => index + 1));
+  });
+
+  it("names a corrupt database file and exits non-zero", async () => {
+    const corrupt = join(dir, "corrupt.db");
+    writeFileSync(corrupt, "this is not a database, just text ".repeat(200));
+    const result = await asm(["sessions", "list", "--db", corrupt]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("[storage_corrupt]");
+    expect(result.stderr).toContain("corrupt.db");
+  });
+});
+
+describe("asm --help", () => {
+  it("lists the commands", async () => {
+    const result = await asm(["--help"]);
+    expect(result.code).toBe(0);
+    for (const command of ["run", "sessions", "events"]) expect(result.stdout).toContain(command);
+  });
+});

@@ -1,0 +1,52 @@
+import { AsmError } from "../core/errors.js";
+
+/** Exit codes: 0 ok, 1 the operation failed, 2 the request was invalid, 130 interrupted. */
+export const EXIT = { ok: 0, failed: 1, invalid: 2, interrupted: 130 } as const;
+
+const INVALID_CATEGORIES = new Set(["validation", "resource"]);
+
+export interface Style {
+  color: boolean;
+}
+
+export function styleFor(stream: NodeJS.WriteStream): Style {
+  return { color: stream.isTTY === true && !process.env.NO_COLOR };
+}
+
+const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1 } as const;
+export type Color = keyof typeof CODES;
+
+export function paint(style: Style, color: Color, text: string): string {
+  return style.color ? `\u001b[${CODES[color]}m${text}\u001b[0m` : text;
+}
+
+/** Prints one clear line (and a hint) for an error; returns the exit code it deserves. */
+export function reportError(error: unknown, json: boolean): number {
+  const failure = AsmError.from(error);
+  if (json) {
+    process.stderr.write(`${JSON.stringify({ error: failure.toJSON() })}\n`);
+  } else {
+    const style = styleFor(process.stderr);
+    process.stderr.write(`${paint(style, "red", "asm: error")} ${failure.message} [${failure.code}]\n`);
+    const hint = failure.hint ?? defaultHint(failure);
+    if (hint) process.stderr.write(`  ${paint(style, "gray", `hint: ${hint}`)}\n`);
+  }
+  return INVALID_CATEGORIES.has(failure.category) ? EXIT.invalid : EXIT.failed;
+}
+
+function defaultHint(error: AsmError): string | undefined {
+  switch (error.code) {
+    case "session_not_found":
+      return "list sessions with: asm sessions list";
+    case "invalid_cursor":
+      return "the log is shorter than --after; see the latest sequence with: asm sessions show <id>";
+    default:
+      return typeof error.details.sessionId === "string"
+        ? `the whole log: asm events ${error.details.sessionId}`
+        : undefined;
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
