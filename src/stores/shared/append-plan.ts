@@ -1,5 +1,6 @@
 import { AsmError } from "../../core/errors.js";
 import type { AsmEvent, EventDraft } from "../../core/events.js";
+import { toStoredEvent } from "./event-draft.js";
 
 /** What an append writes and what it answers. */
 export interface SequencedAppend {
@@ -46,7 +47,7 @@ export function sequenceAppend(
     }
     reservation.count += 1;
     // The sequence is filled in below, once every id has been checked and sequences are reserved.
-    const event = { ...draft, sequence: 0 } as AsmEvent;
+    const event = toStoredEvent(draft, 0);
     fresh.set(draft.id, event);
     pending.push({ event, reservation });
     return event;
