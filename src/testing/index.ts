@@ -1,0 +1,5 @@
+export {
+  defineSessionStoreConformance,
+  type SessionStoreHarness,
+  type TestFramework,
+} from "./session-store-conformance.js";
