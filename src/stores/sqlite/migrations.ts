@@ -1,0 +1,137 @@
+import type { Database } from "better-sqlite3";
+import { AsmError } from "../../core/errors.js";
+
+/**
+ * One schema step. Versions run 1, 2, 3, … with no gaps; the database's current version is
+ * kept in `PRAGMA user_version`. Adding a schema change means appending one entry here.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  /** SQL run inside the migration's transaction. */
+  up: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "sessions, runs and the per-session event log",
+    up: `
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        parent_session_id TEXT,
+        metadata TEXT NOT NULL,
+        context TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        deleted_at TEXT,
+        -- The highest sequence handed out; appends reserve ranges by bumping it.
+        last_sequence INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      CREATE INDEX sessions_by_created_at ON sessions (created_at);
+      CREATE INDEX sessions_by_status ON sessions (status, created_at);
+      CREATE INDEX sessions_by_agent ON sessions (agent_id, created_at);
+
+      CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        input TEXT NOT NULL,
+        output TEXT,
+        error TEXT,
+        metadata TEXT NOT NULL,
+        turn_count INTEGER NOT NULL,
+        token_usage TEXT NOT NULL,
+        -- JSON, so that a known-unknown cost (null) differs from no cost at all (SQL NULL).
+        cost_usd TEXT,
+        provider TEXT,
+        provider_metadata TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        ended_at TEXT
+      ) STRICT;
+      CREATE INDEX runs_by_session ON runs (session_id, created_at);
+
+      CREATE TABLE events (
+        id TEXT NOT NULL UNIQUE,
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        sequence INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        run_id TEXT,
+        timestamp TEXT NOT NULL,
+        provider TEXT,
+        data TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        UNIQUE (session_id, sequence)
+      ) STRICT;
+      -- Ending in sequence, so filtered pages come out of the index already in order.
+      CREATE INDEX events_by_run ON events (session_id, run_id, sequence);
+      CREATE INDEX events_by_type ON events (session_id, type, sequence);
+    `,
+  },
+];
+
+export interface MigrateOptions {
+  autoMigrate: boolean;
+  /** The database file, for messages. */
+  path: string;
+}
+
+/**
+ * Brings the schema to the latest version of `migrations`, or refuses:
+ * - a new, empty database (version 0, no tables) is initialized silently;
+ * - an older one is `migration_required` unless `autoMigrate`, which migrates in one
+ *   IMMEDIATE transaction — all steps or none;
+ * - a newer one (written by a later release) is `migration_required` with
+ *   `details.direction: "downgrade"`: this code cannot read it.
+ */
+export function migrate(db: Database, migrations: readonly Migration[], options: MigrateOptions): void {
+  const target = migrations.length;
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1) {
+      throw new AsmError("internal_error", `migration ${index + 1} is numbered ${migration.version}`);
+    }
+  });
+  if (userVersion(db) === target) return;
+
+  // Decided again under the write lock: another process may be migrating the same file right now.
+  db.transaction(() => {
+    const current = userVersion(db);
+    if (current === target) return;
+    const details = { path: options.path, currentVersion: current, targetVersion: target };
+    if (current > target) {
+      throw new AsmError(
+        "migration_required",
+        `database ${options.path} has schema version ${current}, newer than this library's ${target}`,
+        {
+          details: { ...details, direction: "downgrade" },
+          hint: "Upgrade agent-session-manager to a release that knows this schema, or use another database file.",
+        },
+      );
+    }
+    if (!(current === 0 && isEmpty(db)) && !options.autoMigrate) {
+      throw new AsmError(
+        "migration_required",
+        `database ${options.path} has schema version ${current}; this library needs ${target}`,
+        {
+          details: { ...details, direction: "upgrade" },
+          hint: "Back up the file, then open the store with autoMigrate: true to upgrade it.",
+        },
+      );
+    }
+    for (const migration of migrations.slice(current)) db.exec(migration.up);
+    // Not a bound parameter: PRAGMA takes none. `target` is a number we computed.
+    db.pragma(`user_version = ${target}`);
+  }).immediate();
+}
+
+function userVersion(db: Database): number {
+  return Number(db.pragma("user_version", { simple: true }));
+}
+
+function isEmpty(db: Database): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' LIMIT 1").get() === undefined;
+}

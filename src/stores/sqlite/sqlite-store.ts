@@ -1,0 +1,418 @@
+import { mkdirSync, realpathSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import Database, { type Statement } from "better-sqlite3";
+import { AsmError } from "../../core/errors.js";
+import type { AsmEvent, EventDraft } from "../../core/events.js";
+import type { Run } from "../../core/run.js";
+import type { Session } from "../../core/session.js";
+import type {
+  EventQuery,
+  RunListQuery,
+  SaveRunOptions,
+  SessionListQuery,
+  SessionStore,
+} from "../../ports/session-store.js";
+import { type AppendNotifier, longPoll } from "../shared/append-notifier.js";
+import { type SequencedAppend, sequenceAppend } from "../shared/append-plan.js";
+import {
+  runNotFound,
+  runStatusMismatch,
+  sessionNotFound,
+  storeClosed,
+  validationError,
+} from "../shared/errors.js";
+import { normalizeEventDrafts } from "../shared/event-draft.js";
+import { checkEmptyPage, type NormalizedEventQuery, normalizeEventQuery } from "../shared/event-query.js";
+import {
+  normalizeRunListQuery,
+  normalizeSessionListQuery,
+  validateRun,
+  validateSession,
+} from "../shared/records.js";
+import { MIGRATIONS, type Migration, migrate } from "./migrations.js";
+import {
+  type EventRow,
+  eventToParams,
+  type RunRow,
+  rowToEvent,
+  rowToRun,
+  rowToSession,
+  runToRow,
+  type SessionRow,
+  sessionToRow,
+} from "./rows.js";
+import { type ErrorContext, toStorageError } from "./sqlite-errors.js";
+import { attachNotifier, DataVersionWatcher } from "./wake-ups.js";
+
+export interface SqliteStoreOptions {
+  /**
+   * The database file. Its parent directory is created when missing. `":memory:"` opens a
+   * private in-memory database that no other store sees and that is gone on close.
+   */
+  path: string;
+  /**
+   * Upgrade a database with an older schema on open, in one transaction. Default `false`: an
+   * older schema is `migration_required`, so a library upgrade never rewrites a database
+   * unasked (back it up first). A new, empty database is initialized either way.
+   */
+  autoMigrate?: boolean;
+  /**
+   * How long a write waits for another connection's lock before failing with `storage_busy`.
+   * Default 5000.
+   */
+  busyTimeoutMs?: number;
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+const IN_MEMORY = ":memory:";
+
+/** Opens (creating or migrating as `options` allow) a SQLite-backed `SessionStore`. */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteSessionStore> {
+  return openSqliteStoreWithMigrations(options, MIGRATIONS);
+}
+
+/** `openSqliteStore` with another migration list. Internal: tests use it to fake a newer schema. */
+export async function openSqliteStoreWithMigrations(
+  options: SqliteStoreOptions,
+  migrations: readonly Migration[],
+): Promise<SqliteSessionStore> {
+  const { path: given, autoMigrate = false, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS } = options;
+  if (typeof given !== "string" || given === "") {
+    throw validationError("path must be a non-empty string", { field: "path", value: given });
+  }
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw validationError("busyTimeoutMs must be a non-negative integer", {
+      field: "busyTimeoutMs",
+      value: busyTimeoutMs,
+    });
+  }
+  const path = given === IN_MEMORY ? IN_MEMORY : resolve(given);
+  const context: ErrorContext = { path, busyTimeoutMs };
+  if (path !== IN_MEMORY) {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      throw new AsmError("storage_connection_failed", `cannot create the directory of ${path}`, {
+        cause: error,
+        details: { path },
+        hint: `Check that ${dirname(path)} can be created by this process.`,
+      });
+    }
+  }
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { timeout: busyTimeoutMs });
+    db.pragma("journal_mode = WAL");
+    // NORMAL under WAL survives a process crash; only an OS crash can lose the last commits.
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    migrate(db, migrations, { autoMigrate, path });
+    return new SqliteSessionStore(db, context, path === IN_MEMORY ? undefined : realpathSync(path));
+  } catch (error) {
+    db?.close();
+    throw toStorageError(error, context);
+  }
+}
+
+const SESSION_COLUMNS =
+  "id, agent_id, status, parent_session_id, metadata, context, tags, created_at, updated_at, deleted_at";
+const RUN_COLUMNS =
+  "id, session_id, status, input, output, error, metadata, turn_count, token_usage, cost_usd, provider, " +
+  "provider_metadata, created_at, started_at, ended_at";
+const EVENT_COLUMNS = "id, session_id, sequence, type, run_id, timestamp, provider, data, metadata";
+
+const named = (columns: string): string =>
+  columns
+    .split(", ")
+    .map((column) => `@${column}`)
+    .join(", ");
+const updates = (columns: string): string =>
+  columns
+    .split(", ")
+    .filter((column) => column !== "id")
+    .map((column) => `${column} = excluded.${column}`)
+    .join(", ");
+
+/**
+ * The default `SessionStore`: one SQLite file in WAL mode through better-sqlite3, safe to share
+ * between processes. Sequences are reserved with `UPDATE sessions SET last_sequence = …
+ * RETURNING` inside `BEGIN IMMEDIATE`, so concurrent writers in any process get contiguous,
+ * unique ranges. Long-polls: see `wake-ups.ts`.
+ *
+ * Open it with `openSqliteStore`.
+ */
+export class SqliteSessionStore implements SessionStore {
+  readonly #db: Database.Database;
+  readonly #context: ErrorContext;
+  readonly #notifier: AppendNotifier;
+  readonly #detachNotifier: () => void;
+  readonly #watcher: DataVersionWatcher;
+  /** Statements whose SQL depends on the query's shape, by SQL text. */
+  readonly #byShape = new Map<string, Statement>();
+  readonly #sql;
+  readonly #appendBatch;
+  readonly #saveRunWithEvents;
+  #closed = false;
+
+  /** Internal: use `openSqliteStore`. `fileKey` is the file's real path, `undefined` in memory. */
+  constructor(db: Database.Database, context: ErrorContext, fileKey: string | undefined) {
+    this.#db = db;
+    this.#context = context;
+    const { notifier, detach } = attachNotifier(fileKey);
+    this.#notifier = notifier;
+    this.#detachNotifier = detach;
+    const dataVersion = db.prepare("PRAGMA data_version").pluck();
+    this.#watcher = new DataVersionWatcher(
+      () => Number(dataVersion.get()),
+      () => notifier.notifyAll(),
+    );
+    this.#sql = {
+      upsertSession: db.prepare(
+        `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (${named(SESSION_COLUMNS)})
+         ON CONFLICT (id) DO UPDATE SET ${updates(SESSION_COLUMNS)}`,
+      ),
+      session: db.prepare<[string], SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`),
+      deleteSession: db.prepare("DELETE FROM sessions WHERE id = ?"),
+      lastSequence: db.prepare<[string], number>("SELECT last_sequence FROM sessions WHERE id = ?").pluck(),
+      reserveSequences: db
+        .prepare<[number, string], number>(
+          "UPDATE sessions SET last_sequence = last_sequence + ? WHERE id = ? RETURNING last_sequence",
+        )
+        .pluck(),
+      upsertRun: db.prepare(
+        `INSERT INTO runs (${RUN_COLUMNS}) VALUES (${named(RUN_COLUMNS)})
+         ON CONFLICT (id) DO UPDATE SET ${updates(RUN_COLUMNS)}`,
+      ),
+      updateRunIfStatus: db.prepare(
+        `UPDATE runs SET ${updates(RUN_COLUMNS).replaceAll("excluded.", "@")}
+         WHERE id = @id AND status = @expected_status`,
+      ),
+      run: db.prepare<[string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
+      runStatus: db.prepare<[string], string>("SELECT status FROM runs WHERE id = ?").pluck(),
+      insertEvent: db.prepare(
+        `INSERT INTO events (${EVENT_COLUMNS}) VALUES (${EVENT_COLUMNS.replace(/\w+/g, "?")})`,
+      ),
+      eventById: db.prepare<[string], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`),
+      // One statement for any batch size: the ids travel as one JSON array.
+      eventsByIds: db.prepare<[string], EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?))`,
+      ),
+    };
+    this.#appendBatch = db.transaction((drafts: readonly EventDraft[]) => this.#append(drafts));
+    this.#saveRunWithEvents = db.transaction(
+      (run: Run, options: SaveRunOptions, drafts: readonly EventDraft[]) => {
+        this.#writeRun(run, options);
+        return this.#append(drafts);
+      },
+    );
+  }
+
+  async saveSession(session: Session): Promise<void> {
+    this.#run(() => {
+      validateSession(session);
+      this.#sql.upsertSession.run(sessionToRow(session));
+    });
+  }
+
+  async getSession(sessionId: string): Promise<Session> {
+    return this.#run(() => {
+      const row = this.#sql.session.get(sessionId);
+      if (row === undefined) throw sessionNotFound(sessionId);
+      return rowToSession(row);
+    });
+  }
+
+  async listSessions(query?: SessionListQuery): Promise<Session[]> {
+    return this.#run(() => {
+      const { status, agentId, limit } = normalizeSessionListQuery(query);
+      const where = [
+        status === undefined ? "" : "status = @status",
+        agentId === undefined ? "" : "agent_id = @agentId",
+      ]
+        .filter((clause) => clause !== "")
+        .join(" AND ");
+      // rowid breaks createdAt ties: the latest inserted first, as in the memory store.
+      const rows = this.#shaped<SessionRow>(
+        `SELECT ${SESSION_COLUMNS} FROM sessions ${where === "" ? "" : `WHERE ${where}`}
+         ORDER BY created_at DESC, rowid DESC LIMIT @limit`,
+      ).all({ status, agentId, limit });
+      return rows.map(rowToSession);
+    });
+  }
+
+  async deleteSession(sessionId: string): Promise<void> {
+    this.#run(() => {
+      // Runs and events go with it: ON DELETE CASCADE.
+      const { changes } = this.#sql.deleteSession.run(sessionId);
+      // Parked readers re-read and learn the session is gone.
+      if (changes > 0) this.#notifier.notify(sessionId);
+    });
+  }
+
+  async saveRun(run: Run, options: SaveRunOptions = {}): Promise<AsmEvent[]> {
+    return this.#run(() => {
+      validateRun(run, options);
+      const drafts = normalizeEventDrafts(options.events ?? []);
+      const { inserted, results } = this.#saveRunWithEvents.immediate(run, options, drafts);
+      this.#notifier.notifyAppended(inserted);
+      return results;
+    });
+  }
+
+  async getRun(runId: string): Promise<Run> {
+    return this.#run(() => {
+      const row = this.#sql.run.get(runId);
+      if (row === undefined) throw runNotFound(runId);
+      return rowToRun(row);
+    });
+  }
+
+  async listRuns(sessionId: string, query?: RunListQuery): Promise<Run[]> {
+    return this.#run(() => {
+      const { status, limit } = normalizeRunListQuery(query);
+      const rows = this.#shaped<RunRow>(
+        `SELECT ${RUN_COLUMNS} FROM runs WHERE session_id = @sessionId
+         ${status === undefined ? "" : "AND status = @status"} ORDER BY created_at, rowid LIMIT @limit`,
+      ).all({ sessionId, status, limit });
+      return rows.map(rowToRun);
+    });
+  }
+
+  async appendEvent(event: EventDraft): Promise<AsmEvent> {
+    const [stored] = await this.appendEvents([event]);
+    if (stored === undefined)
+      throw new AsmError("internal_error", "appendEvents answered nothing for one draft");
+    return stored;
+  }
+
+  async appendEvents(events: readonly EventDraft[]): Promise<AsmEvent[]> {
+    return this.#run(() => {
+      const drafts = normalizeEventDrafts(events);
+      if (drafts.length === 0) return [];
+      const { inserted, results } = this.#appendBatch.immediate(drafts);
+      this.#notifier.notifyAppended(inserted);
+      return results;
+    });
+  }
+
+  async getEvents(sessionId: string, query?: EventQuery): Promise<AsmEvent[]> {
+    const normalized = this.#run(() => normalizeEventQuery(query));
+    return longPoll({
+      notifier: this.#notifier,
+      sessionId,
+      waitTimeoutMs: normalized.waitTimeoutMs,
+      signal: normalized.signal,
+      watcher: this.#watcher,
+      read: () => this.#run(() => this.#readEvents(sessionId, normalized)),
+    });
+  }
+
+  async getLatestSequence(sessionId: string): Promise<number> {
+    return this.#run(() => {
+      const latest = this.#sql.lastSequence.get(sessionId);
+      if (latest === undefined) throw sessionNotFound(sessionId);
+      return latest;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#watcher.stop();
+    this.#notifier.close();
+    this.#detachNotifier();
+    try {
+      this.#db.close();
+    } catch (error) {
+      throw toStorageError(error, this.#context);
+    }
+  }
+
+  /** Inside a write transaction: idempotency by id, sequence reservation, inserts. */
+  #append(drafts: readonly EventDraft[]): SequencedAppend {
+    const stored = new Map<string, AsmEvent>();
+    const rows =
+      drafts.length === 1
+        ? [this.#sql.eventById.get(drafts[0]?.id ?? "")].filter((row) => row !== undefined)
+        : this.#sql.eventsByIds.all(JSON.stringify(drafts.map(({ id }) => id)));
+    for (const row of rows) stored.set(row.id, rowToEvent(row));
+    const append = sequenceAppend(drafts, stored, (sessionId, count) => {
+      const last = this.#sql.reserveSequences.get(count, sessionId);
+      if (last === undefined) throw sessionNotFound(sessionId);
+      return last;
+    });
+    for (const event of append.inserted) this.#sql.insertEvent.run(eventToParams(event));
+    return append;
+  }
+
+  /** Inside a write transaction: the run upsert, or its compare-and-set on `expectedStatus`. */
+  #writeRun(run: Run, { expectedStatus }: SaveRunOptions): void {
+    try {
+      if (expectedStatus === undefined) {
+        this.#sql.upsertRun.run(runToRow(run));
+        return;
+      }
+      const { changes } = this.#sql.updateRunIfStatus.run({
+        ...runToRow(run),
+        expected_status: expectedStatus,
+      });
+      if (changes > 0) return;
+      const actual = this.#sql.runStatus.get(run.id);
+      if (actual === undefined) throw runNotFound(run.id);
+      throw runStatusMismatch(run.id, expectedStatus, actual);
+    } catch (error) {
+      // The run's only foreign key is its session.
+      if (error instanceof Database.SqliteError && error.code === "SQLITE_CONSTRAINT_FOREIGNKEY") {
+        throw sessionNotFound(run.sessionId);
+      }
+      throw error;
+    }
+  }
+
+  #readEvents(sessionId: string, query: NormalizedEventQuery): AsmEvent[] {
+    const clauses = ["session_id = ?", "sequence > ?"];
+    const params: unknown[] = [sessionId, query.after];
+    if (query.before !== undefined) {
+      clauses.push("sequence < ?");
+      params.push(query.before);
+    }
+    if (query.runId !== undefined) {
+      clauses.push("run_id = ?");
+      params.push(query.runId);
+    }
+    if (query.types !== undefined) {
+      clauses.push(`type IN (${query.types.map(() => "?").join(", ")})`);
+      params.push(...query.types);
+    }
+    if (query.since !== undefined) {
+      clauses.push("timestamp >= ?");
+      params.push(query.since);
+    }
+    params.push(query.limit);
+    const rows = this.#shaped<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE ${clauses.join(" AND ")} ORDER BY sequence LIMIT ?`,
+    ).all(...params);
+    if (rows.length === 0) checkEmptyPage(sessionId, query.after, this.#sql.lastSequence.get(sessionId));
+    return rows.map(rowToEvent);
+  }
+
+  /** A statement for one query shape, prepared once. Shapes are few: filters are on or off. */
+  #shaped<Row>(sql: string): Statement<unknown[], Row> {
+    let statement = this.#byShape.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#byShape.set(sql, statement);
+    }
+    return statement as Statement<unknown[], Row>;
+  }
+
+  /** Every database access goes through here: refused once closed, and errors become AsmErrors. */
+  #run<T>(operation: () => T): T {
+    if (this.#closed) throw storeClosed("SQLite");
+    try {
+      return operation();
+    } catch (error) {
+      throw toStorageError(error, this.#context);
+    }
+  }
+}
