@@ -660,7 +660,7 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
         );
       });
 
-      test("reading an unknown session is session_not_found; a new session's latest sequence is 0", async (store) => {
+      test("reading an unknown session is session_not_found; a new session's latest is 0", async (store) => {
         await rejectsWith(store.getEvents("ses_missing"), "session_not_found", { sessionId: "ses_missing" });
         await rejectsWith(store.getLatestSequence("ses_missing"), "session_not_found");
         const session = await saved(store, makeSession());

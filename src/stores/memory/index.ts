@@ -9,7 +9,7 @@ import type {
   SessionStore,
 } from "../../ports/session-store.js";
 import { AppendNotifier, longPoll } from "../shared/append-notifier.js";
-import { sequenceAppend } from "../shared/append-plan.js";
+import { sequenceAppend, soleEvent } from "../shared/append-plan.js";
 import {
   runNotFound,
   runStatusMismatch,
@@ -33,7 +33,7 @@ import {
 
 interface SessionEntry {
   session: Session;
-  /** `events[i].sequence === i + 1`: sequences are contiguous and events are only removed with their session. */
+  /** `events[i].sequence === i + 1`: sequences are contiguous, and events go only with their session. */
   readonly events: AsmEvent[];
   readonly runIds: Set<string>;
 }
@@ -96,7 +96,8 @@ export class MemorySessionStore implements SessionStore {
     validateRun(run, options);
     const copy = cloneIn(run);
     const drafts = normalizeEventDrafts(options.events ?? []).map(cloneIn);
-    // Everything that can fail runs before the first mutation: the run and its events land together or not at all.
+    // Everything that can fail runs before the first mutation: the run and its events are
+    // stored together or not at all.
     const stored = this.#runs.get(run.id);
     if (options.expectedStatus !== undefined) {
       if (stored === undefined) throw runNotFound(run.id);
@@ -134,9 +135,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async appendEvent(event: EventDraft): Promise<AsmEvent> {
-    const [stored] = await this.appendEvents([event]);
-    if (stored === undefined) throw new Error("appendEvents answered an empty list for one draft");
-    return stored;
+    return soleEvent(await this.appendEvents([event]));
   }
 
   async appendEvents(events: readonly EventDraft[]): Promise<AsmEvent[]> {
@@ -170,8 +169,8 @@ export class MemorySessionStore implements SessionStore {
   }
 
   /**
-   * Checks and sequences normalized, copied drafts without touching the store; `commit` then stores it and answers
-   * copies of the stored events. Nothing may be awaited in between, or another append could
+   * Checks and sequences normalized, copied drafts without touching the store; `commit` then
+   * stores them and answers copies. Nothing may be awaited in between, or another append could
    * claim the same sequences.
    */
   #prepareAppend(drafts: readonly EventDraft[]): { commit(): AsmEvent[] } {

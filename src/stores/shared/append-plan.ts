@@ -64,3 +64,12 @@ interface Reservation {
   count: number;
   next: number;
 }
+
+/** The stored event answered for an append of one draft. */
+export function soleEvent(results: readonly AsmEvent[]): AsmEvent {
+  const [event] = results;
+  if (event === undefined || results.length !== 1) {
+    throw new AsmError("internal_error", `an append of one draft answered ${results.length} events`);
+  }
+  return event;
+}

@@ -108,7 +108,9 @@ export function migrate(db: Database, migrations: readonly Migration[], options:
         `database ${options.path} has schema version ${current}, newer than this library's ${target}`,
         {
           details: { ...details, direction: "downgrade" },
-          hint: "Upgrade agent-session-manager to a release that knows this schema, or use another database file.",
+          hint:
+            "Upgrade agent-session-manager to a release that knows this schema, " +
+            "or use another database file.",
         },
       );
     }

@@ -27,14 +27,18 @@ export function toStorageError(error: unknown, context: ErrorContext): AsmError 
     return new AsmError("storage_busy", `database ${context.path} is locked: ${message}`, {
       cause: error,
       details: { ...details, busyTimeoutMs: context.busyTimeoutMs },
-      hint: `Another connection held the write lock for more than busyTimeoutMs (${context.busyTimeoutMs} ms). Retry, or raise busyTimeoutMs.`,
+      hint:
+        `Another connection held the write lock for more than busyTimeoutMs (${context.busyTimeoutMs} ms). ` +
+        "Retry, or raise busyTimeoutMs.",
     });
   }
   if (sqliteCode === "SQLITE_NOTADB" || sqliteCode.startsWith("SQLITE_CORRUPT")) {
     return new AsmError("storage_corrupt", `${context.path} is not a usable SQLite database: ${message}`, {
       cause: error,
       details,
-      hint: `Check that ${context.path} is the store's database; restore it from a backup, or move it away to start a new one.`,
+      hint:
+        `Check that ${context.path} is the store's database; ` +
+        "restore it from a backup, or move it away to start a new one.",
     });
   }
   if (
