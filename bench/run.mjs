@@ -1,0 +1,104 @@
+// Runs the benchmarks against the built library (dist/), prints one line per benchmark with its
+// figures and its ratio to a baseline measured in the same run, and writes bench/results/latest.json.
+//
+//   node --expose-gc bench/run.mjs [--quick] [ingest|cursor|coldStart ...]
+//
+// Exits non-zero when a benchmark crashes (or its integrity check fails); a missed target is
+// reported, not treated as a failure.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { arch, cpus, platform, release, totalmem } from "node:os";
+import { fileURLToPath } from "node:url";
+import { describeTarget, meetsTarget } from "./lib.mjs";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const only = args.filter((arg) => !arg.startsWith("--"));
+
+const sizes = quick
+  ? {
+      ingest: { events: 5_000, repetitions: 2 },
+      cursor: { smallEvents: 10_000, largeEvents: 100_000, pages: 300 },
+      coldStart: { repetitions: 5 },
+    }
+  : {
+      ingest: { events: 100_000, repetitions: 5 },
+      cursor: { smallEvents: 10_000, largeEvents: 1_000_000, pages: 2_000 },
+      coldStart: { repetitions: 15 },
+    };
+
+// Modules are imported when their benchmark runs, so one that fails to load (say, a store that
+// does not build) is reported as that benchmark's crash and the others still run.
+const benchmarks = [
+  {
+    name: "ingest",
+    module: "./ingest.mjs",
+    entry: "ingestBench",
+    ratioOf: "pipeline / raw events per second",
+    target: { atLeast: 0.5 },
+  },
+  {
+    name: "cursor",
+    module: "./cursor.mjs",
+    entry: "cursorBench",
+    ratioOf: "page time, large session / small session",
+    target: { atMost: 2 },
+  },
+  {
+    name: "coldStart",
+    module: "./cold-start.mjs",
+    entry: "coldStartBench",
+    ratioOf: "asm --help / node -e 0 wall time",
+    target: { atMost: 3 },
+  },
+];
+
+if (!globalThis.gc) console.warn("bench: run with node --expose-gc so garbage is collected between samples");
+
+const results = {};
+let crashed = false;
+for (const benchmark of benchmarks) {
+  if (only.length > 0 && !only.includes(benchmark.name)) continue;
+  const config = sizes[benchmark.name];
+  try {
+    const module = await import(benchmark.module);
+    const result = await module[benchmark.entry](config);
+    const met = meetsTarget(result.ratio, benchmark.target);
+    console.log(
+      `${result.summary}, ratio ${result.ratio.toFixed(2)} (target ${describeTarget(benchmark.target)}: ${met ? "met" : "MISSED"})`,
+    );
+    results[benchmark.name] = {
+      config,
+      ...result.figures,
+      ratio: result.ratio,
+      ratioOf: benchmark.ratioOf,
+      target: benchmark.target,
+      targetMet: met,
+      samples: result.samples,
+    };
+  } catch (error) {
+    crashed = true;
+    console.error(`${benchmark.name}: CRASHED`, error);
+    results[benchmark.name] = {
+      config,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    };
+  }
+}
+
+const report = {
+  date: new Date().toISOString(),
+  mode: quick ? "quick" : "full",
+  machine: {
+    node: process.version,
+    platform: `${platform()} ${release()} ${arch()}`,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    totalMemoryMb: Math.round(totalmem() / 2 ** 20),
+  },
+  results,
+};
+const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(`${resultsDir}latest.json`, `${JSON.stringify(report, null, 2)}\n`);
+console.log(`results written to bench/results/latest.json`);
+if (crashed) process.exitCode = 1;
