@@ -46,23 +46,44 @@ function jsonLines(text: string): AsmEvent[] {
     .map((line) => JSON.parse(line) as AsmEvent);
 }
 
-/** Reads a child's stdout until `predicate` matches a line (bounded by the test timeout). */
-function waitForLine(child: ChildProcess, predicate: (line: string) => boolean): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    let buffer = "";
-    const onData = (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const lines = buffer.split("\n");
-      buffer = lines.pop() ?? "";
-      const match = lines.find(predicate);
-      if (match) {
-        child.stdout?.off("data", onData);
-        resolvePromise(match);
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.on("close", () => reject(new Error("process ended before the expected line")));
-  });
+/**
+ * Every stdout line a child prints, kept from its start, so a wait never misses a line that
+ * arrived in the same chunk as an earlier one.
+ */
+class Lines {
+  private readonly lines: string[] = [];
+  private partial = "";
+  private waiters: (() => void)[] = [];
+  private ended = false;
+
+  constructor(child: ChildProcess) {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      const parts = (this.partial + chunk.toString()).split("\n");
+      this.partial = parts.pop() ?? "";
+      this.lines.push(...parts);
+      this.wake();
+    });
+    child.on("close", () => {
+      this.ended = true;
+      this.wake();
+    });
+  }
+
+  /** Resolves with the first line (ever printed) that matches; bounded by the test timeout. */
+  async waitFor(predicate: (line: string) => boolean): Promise<string> {
+    for (;;) {
+      const match = this.lines.find(predicate);
+      if (match !== undefined) return match;
+      if (this.ended) throw new Error("process ended before the expected line");
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
 }
 
 let dir: string;
@@ -160,11 +181,10 @@ describe("asm run", () => {
 
   it("cancels the run on Ctrl-C: exit 130, run cancelled, no child left behind", async () => {
     const child = start(["run", "--db", db, "--json", "--", "sh", "-c", "echo ready; exec sleep 30"]);
+    const lines = new Lines(child);
     const outcome = collect(child);
-    const started = JSON.parse(
-      await waitForLine(child, (line) => line.includes('"run_started"')),
-    ) as AsmEvent;
-    await waitForLine(child, (line) => line.includes("ready"));
+    const started = JSON.parse(await lines.waitFor((line) => line.includes('"run_started"'))) as AsmEvent;
+    await lines.waitFor((line) => line.includes("ready"));
     const pid = started.type === "run_started" ? Number(started.data.pid) : Number.NaN;
     expect(Number.isInteger(pid)).toBe(true);
     child.kill("SIGINT");
@@ -222,12 +242,14 @@ describe("asm sessions and asm events", () => {
 
   it("follows a session live while another process writes to it", async () => {
     const writer = start(["run", "--db", db, "--json", "--", "sh", "-c", "echo first; sleep 1; echo second"]);
+    const writerLines = new Lines(writer);
     const writerDone = collect(writer);
-    const first = JSON.parse(await waitForLine(writer, () => true)) as AsmEvent;
+    const first = JSON.parse(await writerLines.waitFor(() => true)) as AsmEvent;
 
     const follower = start(["events", first.sessionId, "--db", db, "--json", "--follow"]);
+    const followerLines = new Lines(follower);
     const followed = collect(follower);
-    await waitForLine(follower, (line) => line.includes('"session_completed"'));
+    await followerLines.waitFor((line) => line.includes('"session_completed"'));
     follower.kill("SIGINT");
     const result = await followed;
     expect(result.code).toBe(0);
