@@ -22,6 +22,7 @@ const run: Run = {
   metadata: {},
   turnCount: 0,
   tokenUsage: { inputTokens: 0, outputTokens: 0 },
+  costUsd: null,
   providerMetadata: {},
   createdAt: "2026-01-01T00:00:00.000Z",
 };

@@ -46,6 +46,12 @@ export interface RunOutput {
   [key: string]: unknown;
 }
 
+/** The process executing a run, recorded when it starts so recovery can tell a dead executor. */
+export interface RunOwner {
+  hostname: string;
+  pid: number;
+}
+
 /** One execution within a session. Timestamps are ISO 8601 UTC strings. */
 export interface Run {
   id: string;
@@ -57,11 +63,14 @@ export interface Run {
   metadata: JsonObject;
   turnCount: number;
   tokenUsage: TokenUsage;
-  costUsd?: number | null;
+  /** What the run cost in USD; `null` while unknown (not finished, or no price for the model). */
+  costUsd: number | null;
   /** Name of the provider that executed the run. */
   provider?: string;
   /** Provider facts worth keeping: native session/thread id, model. */
   providerMetadata: JsonObject;
+  /** Set while (and after) a process executes the run. */
+  owner?: RunOwner;
   createdAt: string;
   startedAt?: string;
   endedAt?: string;

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AsmError } from "../core/errors.js";
@@ -88,6 +88,8 @@ describe("SessionManager.runOnce", () => {
     expect(run.tokenUsage).toEqual({ inputTokens: 10, outputTokens: 2 });
     expect(run.provider).toBe("scripted");
     expect(run.providerMetadata).toEqual({ model: "m-1" });
+    expect(run.owner).toEqual({ hostname: hostname(), pid: process.pid });
+    expect(run.costUsd).toBeNull();
     expect(run.startedAt).toBeDefined();
     expect(run.endedAt).toBeDefined();
     expect((await store.getSession(result.sessionId)).status).toBe("completed");

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import type { CapabilityNegotiation, CapabilityRequirement } from "../core/capabilities.js";
 import { negotiateCapabilities } from "../core/capabilities.js";
 import { AsmError } from "../core/errors.js";
@@ -183,6 +184,7 @@ export class SessionManager {
       },
       turnCount: 0,
       tokenUsage: { ...EMPTY_TOKEN_USAGE },
+      costUsd: null,
       providerMetadata: {},
       createdAt: new Date().toISOString(),
     };
@@ -208,7 +210,11 @@ export class SessionManager {
         },
       );
     }
-    const run: Run = { ...transitionRun(pending, "running"), provider: this.adapter.name };
+    const run: Run = {
+      ...transitionRun(pending, "running"),
+      provider: this.adapter.name,
+      owner: { hostname: hostname(), pid: process.pid },
+    };
     // The compare-and-set makes a second executor of the same run (here or elsewhere) fail here.
     await this.store.saveRun(run, { expectedStatus: "pending" });
 

@@ -120,6 +120,7 @@ function makeRequest(input: RunInput, options: JsonObject = {}, runId = newId("r
     input,
     metadata: {},
     turnCount: 0,
+    costUsd: null,
     tokenUsage: { inputTokens: 0, outputTokens: 0 },
     providerMetadata: {},
     createdAt: now,

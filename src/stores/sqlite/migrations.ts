@@ -45,15 +45,17 @@ export const MIGRATIONS: readonly Migration[] = [
         metadata TEXT NOT NULL,
         turn_count INTEGER NOT NULL,
         token_usage TEXT NOT NULL,
-        -- JSON, so that a known-unknown cost (null) differs from no cost at all (SQL NULL).
-        cost_usd TEXT,
+        cost_usd REAL,
         provider TEXT,
         provider_metadata TEXT NOT NULL,
+        -- JSON {hostname, pid} of the executing process; recovery fails runs whose owner died.
+        owner TEXT,
         created_at TEXT NOT NULL,
         started_at TEXT,
         ended_at TEXT
       ) STRICT;
       CREATE INDEX runs_by_session ON runs (session_id, created_at);
+      CREATE INDEX runs_by_status ON runs (status);
 
       CREATE TABLE events (
         id TEXT NOT NULL UNIQUE,

@@ -30,7 +30,8 @@ export interface RunRow {
   metadata: string;
   turn_count: number;
   token_usage: string;
-  cost_usd: string | null;
+  cost_usd: number | null;
+  owner: string | null;
   provider: string | null;
   provider_metadata: string;
   created_at: string;
@@ -92,7 +93,8 @@ export function runToRow(run: Run): RunRow {
     metadata: JSON.stringify(run.metadata),
     turn_count: run.turnCount,
     token_usage: JSON.stringify(run.tokenUsage),
-    cost_usd: run.costUsd === undefined ? null : JSON.stringify(run.costUsd),
+    cost_usd: run.costUsd,
+    owner: run.owner === undefined ? null : JSON.stringify(run.owner),
     provider: run.provider ?? null,
     provider_metadata: JSON.stringify(run.providerMetadata),
     created_at: run.createdAt,
@@ -112,7 +114,8 @@ export function rowToRun(row: RunRow): Run {
     metadata: parseJson(row.metadata),
     turnCount: row.turn_count,
     tokenUsage: parseJson(row.token_usage),
-    ...(row.cost_usd === null ? {} : { costUsd: parseJson(row.cost_usd) }),
+    costUsd: row.cost_usd,
+    ...(row.owner === null ? {} : { owner: parseJson(row.owner) }),
     ...(row.provider === null ? {} : { provider: row.provider }),
     providerMetadata: parseJson(row.provider_metadata),
     createdAt: row.created_at,

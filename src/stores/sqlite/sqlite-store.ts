@@ -118,7 +118,7 @@ const SESSION_COLUMNS =
   "id, agent_id, status, parent_session_id, metadata, context, tags, created_at, updated_at, deleted_at";
 const RUN_COLUMNS =
   "id, session_id, status, input, output, error, metadata, turn_count, token_usage, cost_usd, provider, " +
-  "provider_metadata, created_at, started_at, ended_at";
+  "provider_metadata, owner, created_at, started_at, ended_at";
 const EVENT_COLUMNS = "id, session_id, sequence, type, run_id, timestamp, provider, data, metadata";
 
 const named = (columns: string): string =>
