@@ -1,5 +1,27 @@
 export type { ArtifactInfo, ArtifactStore, PutArtifactOptions } from "./artifact-store.js";
+export type {
+  HealthCheckOptions,
+  HealthIssue,
+  HealthReport,
+  Maintenance,
+  RecoveryOptions,
+  RecoveryReport,
+  RetentionPolicy,
+  RetentionReport,
+} from "./maintenance.js";
 export type { EventSink, ExecuteRequest, ExecuteResult, ProviderAdapter } from "./provider-adapter.js";
+export type {
+  ArtifactRef,
+  EventSearch,
+  Page,
+  QueryApi,
+  SessionExport,
+  SessionSearch,
+  SessionStats,
+  UsageFilter,
+  UsageSummary,
+  UsageTotals,
+} from "./query-api.js";
 export {
   DEFAULT_EVENT_PAGE,
   type EventQuery,
