@@ -2,6 +2,7 @@
 // heavy dependencies have their own subpaths (agent-session-manager/sqlite, /shell, /testing).
 export * from "./core/index.js";
 export * from "./core/redaction.js";
+export * from "./cost/index.js";
 export * from "./manager/index.js";
 export * from "./ports/index.js";
 export { MemorySessionStore } from "./stores/memory/index.js";

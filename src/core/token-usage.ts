@@ -1,9 +1,15 @@
-/** Token counts for a run or a turn. Absent buckets were not reported by the provider. */
+/**
+ * Token counts for a run or a turn, in four disjoint billing buckets (Anthropic's convention;
+ * adapters of providers that count cached tokens inside input subtract them). Absent buckets
+ * were not reported by the provider.
+ */
 export interface TokenUsage {
+  /** Input tokens not read from or written to the prompt cache. */
   inputTokens: number;
   outputTokens: number;
   cacheReadTokens?: number;
   cacheWriteTokens?: number;
+  /** Part of `outputTokens` spent on reasoning, where the provider says so. */
   reasoningTokens?: number;
 }
 

@@ -89,7 +89,9 @@ describe("SessionManager.runOnce", () => {
     expect(run.provider).toBe("scripted");
     expect(run.providerMetadata).toEqual({ model: "m-1" });
     expect(run.owner).toEqual({ hostname: hostname(), pid: process.pid });
+    // "m-1" has no price: the cost is unknown, and the run says why.
     expect(run.costUsd).toBeNull();
+    expect(run.metadata.costWarning).toContain('"m-1"');
     expect(run.startedAt).toBeDefined();
     expect(run.endedAt).toBeDefined();
     expect((await store.getSession(result.sessionId)).status).toBe("completed");
@@ -125,6 +127,42 @@ describe("SessionManager.runOnce", () => {
     });
     const error = await expectAsmError(manager.runOnce("hi"), "provider_error");
     expect(error.message).toBe("socket hang up");
+  });
+});
+
+describe("cost", () => {
+  it("prices a run's tokens by its model, and lets a provider-reported cost win", async () => {
+    const priced = setup(async (_request, sink) => {
+      sink.emit({ type: "run_started", data: { model: "claude-haiku-4-5-20251001" } });
+      sink.emit({ type: "token_usage_updated", data: { inputTokens: 1_000_000, outputTokens: 100_000 } });
+      return { output: { content: "ok" } };
+    });
+    const result = await priced.manager.runOnce("x");
+    // $1 input + $0.5 output at Haiku 4.5 list prices, with the model named only in run_started.
+    expect(result.costUsd).toBeCloseTo(1.5, 10);
+    expect((await priced.store.getRun(result.runId)).costUsd).toBeCloseTo(1.5, 10);
+    const terminal = result.events.at(-1);
+    expect(terminal?.type === "run_completed" ? terminal.data.costUsd : undefined).toBeCloseTo(1.5, 10);
+
+    const reported = setup(async () => ({
+      output: { content: "ok" },
+      model: "claude-haiku-4-5",
+      tokenUsage: { inputTokens: 5, outputTokens: 5 },
+      costUsd: 0.25,
+    }));
+    expect((await reported.manager.runOnce("x")).costUsd).toBe(0.25);
+  });
+
+  it("prices the tokens a failed run spent", async () => {
+    const { store, manager } = setup(async (_request, sink) => {
+      sink.emit({ type: "run_started", data: { model: "gpt-5" } });
+      sink.emit({ type: "token_usage_updated", data: { inputTokens: 1_000_000, outputTokens: 0 } });
+      throw new AsmError("provider_error", "boom");
+    });
+    const error = await expectAsmError(manager.runOnce("x"), "provider_error");
+    const run = await store.getRun(String(error.details.runId));
+    expect(run.costUsd).toBeCloseTo(1.25, 10);
+    expect(run.tokenUsage).toEqual({ inputTokens: 1_000_000, outputTokens: 0 });
   });
 });
 

@@ -8,6 +8,8 @@ import { type RedactionOptions, Redactor } from "../core/redaction.js";
 import { isTerminalRunStatus, type Run, type RunInput, type RunOutput, transitionRun } from "../core/run.js";
 import { type JsonObject, type Session, type SessionStatus, transitionSession } from "../core/session.js";
 import { addTokenUsage, EMPTY_TOKEN_USAGE, type TokenUsage } from "../core/token-usage.js";
+import { runCost } from "../cost/cost.js";
+import { DEFAULT_PRICING, type PricingTable } from "../cost/pricing-table.js";
 import type { ProviderAdapter } from "../ports/provider-adapter.js";
 import type { SessionStore } from "../ports/session-store.js";
 import { buildEventDraft } from "./event-builder.js";
@@ -36,6 +38,11 @@ export interface SessionManagerOptions {
    * logged before the run's terminal event. Default 5000 ms.
    */
   cancelGraceMs?: number;
+  /**
+   * Prices used when a provider does not report a run's cost itself.
+   * Default: `DEFAULT_PRICING` (list prices of current Claude and OpenAI models).
+   */
+  pricing?: PricingTable;
 }
 
 export interface StartSessionInput {
@@ -98,6 +105,7 @@ export class SessionManager {
   readonly adapter: ProviderAdapter;
   private readonly redactor: Redactor | undefined;
   private readonly cancelGraceMs: number;
+  private readonly pricing: PricingTable;
   private readonly executions = new Map<string, RunExecution>();
 
   constructor(options: SessionManagerOptions) {
@@ -106,6 +114,7 @@ export class SessionManager {
     const { redaction } = options;
     this.redactor = redaction ? new Redactor(redaction === true ? {} : redaction) : undefined;
     this.cancelGraceMs = options.cancelGraceMs ?? 5_000;
+    this.pricing = options.pricing ?? DEFAULT_PRICING;
   }
 
   /** Creates a pending session and logs `session_created`. */
@@ -393,7 +402,10 @@ export class SessionManager {
 
     const result = outcome.status === "completed" ? outcome.result : undefined;
     const tokenUsage = result?.tokenUsage ?? usageFromEvents(pipeline.events);
-    const costUsd = result?.costUsd ?? null;
+    const model = result?.model ?? modelFromEvents(pipeline.events);
+    // Failed and cancelled runs spent tokens too, so every outcome is priced.
+    const cost = runCost({ usage: tokenUsage, model, reportedCostUsd: result?.costUsd, table: this.pricing });
+    const costUsd = cost.costUsd;
     const ended: Run = {
       ...transitionRun(run, outcome.status),
       tokenUsage,
@@ -404,9 +416,13 @@ export class SessionManager {
       providerMetadata: {
         ...run.providerMetadata,
         ...(result?.providerSessionId ? { providerSessionId: result.providerSessionId } : {}),
-        ...(result?.model ? { model: result.model } : {}),
+        ...(model ? { model } : {}),
       },
-      metadata: { ...run.metadata, ...result?.metadata },
+      metadata: {
+        ...run.metadata,
+        ...result?.metadata,
+        ...(cost.warning ? { costWarning: cost.warning } : {}),
+      },
     };
     const terminal = pipeline.build(terminalEvent(outcome, tokenUsage, durationMs, costUsd), "manager");
 
@@ -568,6 +584,12 @@ function outcomeError(outcome: Exclude<RunOutcome, { status: "completed" }>, run
         details: { ...ids, timeoutMs: outcome.timeoutMs },
       });
   }
+}
+
+/** The model a provider announced in `run_started`, for providers that name it only there. */
+function modelFromEvents(events: readonly AsmEvent[]): string | undefined {
+  for (const event of events) if (event.type === "run_started" && event.data.model) return event.data.model;
+  return undefined;
 }
 
 /** Sums the run's `token_usage_updated` increments, for providers that report usage only as events. */

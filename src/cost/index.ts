@@ -1,0 +1,2 @@
+export { costOf, priceFor, type RunCost, runCost } from "./cost.js";
+export { DEFAULT_PRICING, type ModelPrice, type PricingTable } from "./pricing-table.js";
