@@ -11,6 +11,18 @@ export interface SequencedAppend {
 }
 
 /**
+ * An append whose ids are checked but whose sequences are not reserved yet: the half of
+ * `sequenceAppend` before any write, for stores that reserve sequences asynchronously
+ * (PostgreSQL). Reserve `counts`, then `complete` with each session's new highest sequence.
+ */
+export interface AppendPlan {
+  /** How many new sequences each session needs, by session id, in first-seen order. */
+  readonly counts: ReadonlyMap<string, number>;
+  /** Numbers the new events: `lastSequences` maps each session of `counts` to its new highest sequence. */
+  complete(lastSequences: ReadonlyMap<string, number>): SequencedAppend;
+}
+
+/**
  * The store-independent part of `appendEvents`: idempotency by id and sequence assignment.
  *
  * `drafts` are normalized; `stored` holds the already-stored events among their ids. A draft
@@ -25,6 +37,14 @@ export function sequenceAppend(
   stored: ReadonlyMap<string, AsmEvent>,
   reserve: (sessionId: string, count: number) => number,
 ): SequencedAppend {
+  const plan = planAppend(drafts, stored);
+  const lastSequences = new Map<string, number>();
+  for (const [sessionId, count] of plan.counts) lastSequences.set(sessionId, reserve(sessionId, count));
+  return plan.complete(lastSequences);
+}
+
+/** `sequenceAppend` up to the reservation; see `AppendPlan`. Throws `already_exists` like it. */
+export function planAppend(drafts: readonly EventDraft[], stored: ReadonlyMap<string, AsmEvent>): AppendPlan {
   const reservations = new Map<string, Reservation>();
   const pending: { event: AsmEvent; reservation: Reservation }[] = [];
   const fresh = new Map<string, AsmEvent>();
@@ -46,18 +66,26 @@ export function sequenceAppend(
       reservations.set(draft.sessionId, reservation);
     }
     reservation.count += 1;
-    // The sequence is filled in below, once every id has been checked and sequences are reserved.
+    // The sequence is filled in by `complete`, once sequences are reserved.
     const event = toStoredEvent(draft, 0);
     fresh.set(draft.id, event);
     pending.push({ event, reservation });
     return event;
   });
-
-  for (const [sessionId, reservation] of reservations) {
-    reservation.next = reserve(sessionId, reservation.count) - reservation.count + 1;
-  }
-  for (const { event, reservation } of pending) event.sequence = reservation.next++;
-  return { inserted: pending.map(({ event }) => event), results };
+  return {
+    counts: new Map([...reservations].map(([sessionId, { count }]) => [sessionId, count])),
+    complete: (lastSequences) => {
+      for (const [sessionId, reservation] of reservations) {
+        const last = lastSequences.get(sessionId);
+        if (last === undefined) {
+          throw new AsmError("internal_error", `no sequences were reserved for session ${sessionId}`);
+        }
+        reservation.next = last - reservation.count + 1;
+      }
+      for (const { event, reservation } of pending) event.sequence = reservation.next++;
+      return { inserted: pending.map(({ event }) => event), results };
+    },
+  };
 }
 
 interface Reservation {

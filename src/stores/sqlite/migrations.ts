@@ -1,17 +1,12 @@
 import type { Database } from "better-sqlite3";
-import { AsmError } from "../../core/errors.js";
+import { checkMigrationList, type Migration, pendingMigrations } from "../shared/schema-versions.js";
+
+export type { Migration };
 
 /**
- * One schema step. Versions run 1, 2, 3, … with no gaps; the database's current version is
- * kept in `PRAGMA user_version`. Adding a schema change means appending one entry here.
+ * The SQLite schema, one entry per version; the database's current version is kept in
+ * `PRAGMA user_version`. Adding a schema change means appending one entry here.
  */
-export interface Migration {
-  version: number;
-  description: string;
-  /** SQL run inside the migration's transaction. */
-  up: string;
-}
-
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -91,42 +86,24 @@ export interface MigrateOptions {
  *   `details.direction: "downgrade"`: this code cannot read it.
  */
 export function migrate(db: Database, migrations: readonly Migration[], options: MigrateOptions): void {
+  checkMigrationList(migrations);
   const target = migrations.length;
-  migrations.forEach((migration, index) => {
-    if (migration.version !== index + 1) {
-      throw new AsmError("internal_error", `migration ${index + 1} is numbered ${migration.version}`);
-    }
-  });
   if (userVersion(db) === target) return;
 
   // Decided again under the write lock: another process may be migrating the same file right now.
   db.transaction(() => {
-    const current = userVersion(db);
-    if (current === target) return;
-    const details = { path: options.path, currentVersion: current, targetVersion: target };
-    if (current > target) {
-      throw new AsmError(
-        "migration_required",
-        `database ${options.path} has schema version ${current}, newer than this library's ${target}`,
-        {
-          details: { ...details, direction: "downgrade" },
-          hint:
-            "Upgrade agent-session-manager to a release that knows this schema, " +
-            "or use another database file.",
-        },
-      );
-    }
-    if (!(current === 0 && isEmpty(db)) && !options.autoMigrate) {
-      throw new AsmError(
-        "migration_required",
-        `database ${options.path} has schema version ${current}; this library needs ${target}`,
-        {
-          details: { ...details, direction: "upgrade" },
-          hint: "Back up the file, then open the store with autoMigrate: true to upgrade it.",
-        },
-      );
-    }
-    for (const migration of migrations.slice(current)) db.exec(migration.up);
+    const pending = pendingMigrations(migrations, {
+      current: userVersion(db),
+      empty: isEmpty(db),
+      autoMigrate: options.autoMigrate,
+      subject: `database ${options.path}`,
+      details: { path: options.path },
+      upgradeHint: "Back up the file, then open the store with autoMigrate: true to upgrade it.",
+      downgradeHint:
+        "Upgrade agent-session-manager to a release that knows this schema, or use another database file.",
+    });
+    if (pending.length === 0) return;
+    for (const migration of pending) db.exec(migration.up);
     // Not a bound parameter: PRAGMA takes none. `target` is a number we computed.
     db.pragma(`user_version = ${target}`);
   }).immediate();
