@@ -2,6 +2,7 @@ export * from "./capabilities.js";
 export * from "./errors.js";
 export * from "./events.js";
 export * from "./ids.js";
+export * from "./permission-mode.js";
 export * from "./provider-error.js";
 export * from "./run.js";
 export * from "./session.js";

@@ -1,4 +1,17 @@
 export {
+  ADAPTER_SCENARIOS,
+  type AdapterConformanceHarness,
+  type AdapterScenario,
+  type AdapterScenarioContext,
+  type AdapterScenarioSetup,
+  type AdapterTestFramework,
+  defineAdapterConformance,
+  isProcessAlive,
+  makeExecuteRequest,
+  RecordingSink,
+} from "./adapter-conformance.js";
+export * from "./scripted-cli/index.js";
+export {
   defineSessionStoreConformance,
   type SessionStoreHarness,
   type TestFramework,

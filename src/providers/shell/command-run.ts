@@ -7,9 +7,9 @@ import { StringDecoder } from "node:string_decoder";
 import { AsmError } from "../../core/errors.js";
 import { providerErrorPayload } from "../../core/provider-error.js";
 import type { EventSink, ExecuteResult } from "../../ports/provider-adapter.js";
+import { HeadBuffer, TailBuffer } from "../shared/output-buffer.js";
+import { groupHasLiveMembers, registerGroup, signalGroup, unregisterGroup } from "../shared/process-group.js";
 import { missingCwd } from "./options.js";
-import { HeadBuffer, TailBuffer } from "./output-buffer.js";
-import { groupHasLiveMembers, registerGroup, signalGroup, unregisterGroup } from "./process-group.js";
 
 /** Everything one command execution needs, already validated. */
 export interface CommandSpec {
@@ -114,7 +114,7 @@ class CommandRun {
         cwd: this.#spec.cwd,
         env: this.#spec.env,
         shell: false,
-        // Own process group, so cancel and timeout reach grandchildren too (see process-group.ts).
+        // Own process group, so cancel and timeout reach grandchildren too (see ../shared/process-group.ts).
         detached: true,
         // No stdin: a command waiting for input would otherwise wait until the timeout.
         stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,113 @@
+import { Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import {
+  createJsonlFilter,
+  type JsonLine,
+  type LineProblem,
+  LineSplitter,
+  readJsonLines,
+  utf8Preview,
+} from "./jsonl-reader.js";
+
+async function readAll(chunks: (string | Buffer)[], options = {}): Promise<JsonLine[]> {
+  const out: JsonLine[] = [];
+  for await (const item of readJsonLines(Readable.from(chunks.map((chunk) => Buffer.from(chunk))), options)) {
+    out.push(item);
+  }
+  return out;
+}
+
+describe("readJsonLines", () => {
+  it("parses lines split anywhere across chunks, skips blank lines, strips CR, flushes a last line without newline", async () => {
+    const items = await readAll(['{"a":', '1}\n\n{"b"', ":2}\r\n", '{"c":3}']);
+    expect(items).toEqual([
+      { kind: "value", value: { a: 1 }, lineNumber: 1 },
+      { kind: "value", value: { b: 2 }, lineNumber: 3 },
+      { kind: "value", value: { c: 3 }, lineNumber: 4 },
+    ]);
+  });
+
+  it("reports a malformed line with a truncated preview and goes on", async () => {
+    const bad = `not json ${"y".repeat(100)}`;
+    const items = await readAll([`{"ok":1}\n${bad}\n{"ok":2}\n`], { previewBytes: 16 });
+    expect(items[0]).toEqual({ kind: "value", value: { ok: 1 }, lineNumber: 1 });
+    expect(items[1]).toMatchObject({
+      kind: "problem",
+      problem: {
+        reason: "malformed_json",
+        lineNumber: 2,
+        bytes: bad.length,
+        preview: "not json yyyyyyy",
+        truncated: true,
+      },
+    });
+    expect(items[2]).toEqual({ kind: "value", value: { ok: 2 }, lineNumber: 3 });
+  });
+
+  it("skips an oversized line without buffering it, then reads the next line", async () => {
+    const huge = `{"pad":"${"x".repeat(5000)}"}`;
+    // Fed in small chunks: the limit must hold across chunks, not only within one.
+    const text = `${huge}\n{"after":true}\n`;
+    const chunks: string[] = [];
+    for (let i = 0; i < text.length; i += 700) chunks.push(text.slice(i, i + 700));
+    const items = await readAll(chunks, { maxLineBytes: 1000, previewBytes: 10 });
+    expect(items).toHaveLength(2);
+    expect(items[0]).toMatchObject({
+      kind: "problem",
+      problem: {
+        reason: "oversized_line",
+        bytes: huge.length,
+        preview: '{"pad":"xx',
+        truncated: true,
+        lineNumber: 1,
+      },
+    });
+    expect(items[1]).toEqual({ kind: "value", value: { after: true }, lineNumber: 2 });
+  });
+
+  it("rejects non-objects only when asked", async () => {
+    expect(await readAll(["42\n"])).toEqual([{ kind: "value", value: 42, lineNumber: 1 }]);
+    const [item] = await readAll(["42\n"], { requireObject: true });
+    expect(item).toMatchObject({ kind: "problem", problem: { reason: "not_an_object" } });
+  });
+});
+
+describe("LineSplitter", () => {
+  it("never holds more than the limit of one line", () => {
+    const lines: number[] = [];
+    const oversized: number[] = [];
+    const splitter = new LineSplitter(
+      { line: (line) => lines.push(line.length), oversized: (_head, bytes) => oversized.push(bytes) },
+      { maxLineBytes: 10, previewBytes: 4 },
+    );
+    splitter.push(Buffer.from("0123456789"));
+    splitter.push(Buffer.from("abc"));
+    splitter.push(Buffer.from("def\nok\n"));
+    splitter.end();
+    expect(oversized).toEqual([16]);
+    expect(lines).toEqual([2]);
+  });
+});
+
+describe("utf8Preview", () => {
+  it("never cuts inside a character", () => {
+    expect(utf8Preview(Buffer.from("aé"), 2)).toEqual({ text: "a", truncated: true });
+    expect(utf8Preview(Buffer.from("aé"), 3)).toEqual({ text: "aé", truncated: false });
+  });
+});
+
+describe("createJsonlFilter", () => {
+  it("passes object lines through and reports the rest", async () => {
+    const problems: LineProblem[] = [];
+    const filter = createJsonlFilter((problem) => problems.push(problem), { maxLineBytes: 50 });
+    const source = Readable.from([Buffer.from(`{"a":1}\nnope\n[1]\n{"pad":"${"z".repeat(80)}"}\n{"b":2}`)]);
+    let out = "";
+    for await (const chunk of source.pipe(filter)) out += String(chunk);
+    expect(out).toBe('{"a":1}\n{"b":2}\n');
+    expect(problems.map((problem) => problem.reason)).toEqual([
+      "malformed_json",
+      "not_an_object",
+      "oversized_line",
+    ]);
+  });
+});

@@ -1,0 +1,257 @@
+import type { Readable } from "node:stream";
+import { Transform, type TransformCallback } from "node:stream";
+import { HeadBuffer } from "./output-buffer.js";
+
+/** Longest output line an adapter accepts by default: 1 MiB. Longer lines are skipped and reported. */
+export const DEFAULT_MAX_LINE_BYTES = 1_048_576;
+/** How much of a bad line is kept for the report by default: 2 KiB, cut on a UTF-8 boundary. */
+export const DEFAULT_PREVIEW_BYTES = 2048;
+
+export interface LineLimits {
+  /** Lines longer than this many bytes (without the newline) are skipped. Default 1 MiB. */
+  maxLineBytes?: number;
+  /** Bytes of a skipped or malformed line kept in its report. Default 2 KiB. */
+  previewBytes?: number;
+}
+
+/** Why a line of provider output could not be used. */
+export type LineProblemReason = "malformed_json" | "oversized_line" | "not_an_object";
+
+/** A line of provider output that was skipped, with enough of it to tell what it was. */
+export interface LineProblem {
+  reason: LineProblemReason;
+  /** Says what was wrong, e.g. the JSON parser's message. */
+  message: string;
+  /** 1-based, counting every line, blank ones included. */
+  lineNumber: number;
+  /** The line's full length in bytes, without its newline. */
+  bytes: number;
+  /** The start of the line, at most `previewBytes` long. */
+  preview: string;
+  /** True when `preview` is shorter than the line. */
+  truncated: boolean;
+}
+
+interface SplitterHandlers {
+  /** A complete line, without its `\n` (and without a `\r` before it). */
+  line(line: Buffer, lineNumber: number): void;
+  /** A line longer than the limit: its first bytes and its full length. */
+  oversized(head: Buffer, bytes: number, lineNumber: number): void;
+}
+
+/**
+ * Splits a byte stream into lines with bounded memory: at most `maxLineBytes` of one line are
+ * ever buffered. Once a line outgrows the limit, only its first `previewBytes` are kept and the
+ * rest is counted and dropped until the next newline, where reading goes on normally.
+ */
+export class LineSplitter {
+  readonly #handlers: SplitterHandlers;
+  readonly #maxLineBytes: number;
+  readonly #previewBytes: number;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  /** Set while the rest of an oversized line is being skipped. */
+  #skipping: { head: Buffer; bytes: number } | undefined;
+  #lineNumber = 0;
+
+  constructor(handlers: SplitterHandlers, limits: LineLimits = {}) {
+    this.#handlers = handlers;
+    this.#maxLineBytes = limits.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.#previewBytes = limits.previewBytes ?? DEFAULT_PREVIEW_BYTES;
+  }
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(0x0a, start);
+      const end = newline === -1 ? chunk.length : newline;
+      const segment = chunk.subarray(start, end);
+      if (this.#skipping) {
+        this.#skipping.bytes += segment.length;
+      } else if (this.#pendingBytes + segment.length > this.#maxLineBytes) {
+        const head = Buffer.concat([...this.#pending, segment.subarray(0, this.#previewBytes)]);
+        this.#skipping = {
+          head: head.subarray(0, this.#previewBytes),
+          bytes: this.#pendingBytes + segment.length,
+        };
+        this.#pending = [];
+        this.#pendingBytes = 0;
+      } else if (segment.length > 0) {
+        // Copied: the caller may reuse its chunk buffer once push returns.
+        this.#pending.push(Buffer.from(segment));
+        this.#pendingBytes += segment.length;
+      }
+      if (newline === -1) return;
+      this.#finishLine();
+      start = newline + 1;
+    }
+  }
+
+  /** Flushes a last line that had no newline. */
+  end(): void {
+    if (this.#skipping || this.#pendingBytes > 0) this.#finishLine();
+  }
+
+  #finishLine(): void {
+    this.#lineNumber += 1;
+    const skipping = this.#skipping;
+    if (skipping) {
+      this.#skipping = undefined;
+      this.#handlers.oversized(skipping.head, skipping.bytes, this.#lineNumber);
+      return;
+    }
+    let line =
+      this.#pending.length === 1 ? (this.#pending[0] ?? Buffer.alloc(0)) : Buffer.concat(this.#pending);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
+    this.#handlers.line(line, this.#lineNumber);
+  }
+}
+
+/** The first `maxBytes` of `bytes` as text, never ending inside a UTF-8 character. */
+export function utf8Preview(bytes: Buffer, maxBytes: number): { text: string; truncated: boolean } {
+  if (bytes.length <= maxBytes) return { text: bytes.toString("utf8"), truncated: false };
+  const head = new HeadBuffer(maxBytes);
+  head.write(bytes);
+  return { text: head.text(), truncated: true };
+}
+
+/** One parsed line of JSONL output, or the problem that made it unusable. */
+export type JsonLine =
+  | { kind: "value"; value: unknown; lineNumber: number }
+  | { kind: "problem"; problem: LineProblem };
+
+export interface ParseLineOptions extends LineLimits {
+  /** Report JSON that is not an object (`42`, `"text"`, `[…]`) as `not_an_object`. Default false. */
+  requireObject?: boolean;
+}
+
+/**
+ * Parses one line (already known to fit the limit). Blank lines yield `undefined`: providers
+ * print them between frames and they carry nothing.
+ */
+export function parseJsonLine(
+  line: Buffer,
+  lineNumber: number,
+  options: ParseLineOptions = {},
+): JsonLine | undefined {
+  const text = line.toString("utf8");
+  if (text.trim() === "") return undefined;
+  const previewBytes = options.previewBytes ?? DEFAULT_PREVIEW_BYTES;
+  const problem = (reason: LineProblemReason, message: string): JsonLine => {
+    const preview = utf8Preview(line, previewBytes);
+    return {
+      kind: "problem",
+      problem: {
+        reason,
+        message,
+        lineNumber,
+        bytes: line.length,
+        preview: preview.text,
+        truncated: preview.truncated,
+      },
+    };
+  };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return problem("malformed_json", error instanceof Error ? error.message : String(error));
+  }
+  if (options.requireObject && (typeof value !== "object" || value === null || Array.isArray(value))) {
+    return problem("not_an_object", "expected a JSON object");
+  }
+  return { kind: "value", value, lineNumber };
+}
+
+function oversizedProblem(
+  head: Buffer,
+  bytes: number,
+  lineNumber: number,
+  previewBytes: number,
+): LineProblem {
+  const preview = utf8Preview(head, previewBytes);
+  return {
+    reason: "oversized_line",
+    message: `line of ${bytes} bytes exceeds the limit`,
+    lineNumber,
+    bytes,
+    preview: preview.text,
+    truncated: bytes > Buffer.byteLength(preview.text),
+  };
+}
+
+/**
+ * Reads JSONL from `stream`: yields each line's value, and a problem for each malformed or
+ * oversized line, then goes on with the next line. Memory stays bounded by the line limit.
+ */
+export async function* readJsonLines(
+  stream: Readable,
+  options: ParseLineOptions = {},
+): AsyncGenerator<JsonLine> {
+  const previewBytes = options.previewBytes ?? DEFAULT_PREVIEW_BYTES;
+  const queue: JsonLine[] = [];
+  const splitter = new LineSplitter(
+    {
+      line: (line, lineNumber) => {
+        const parsed = parseJsonLine(line, lineNumber, options);
+        if (parsed) queue.push(parsed);
+      },
+      oversized: (head, bytes, lineNumber) =>
+        queue.push({ kind: "problem", problem: oversizedProblem(head, bytes, lineNumber, previewBytes) }),
+    },
+    options,
+  );
+  for await (const chunk of stream) {
+    splitter.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
+    yield* queue.splice(0);
+  }
+  splitter.end();
+  yield* queue.splice(0);
+}
+
+/**
+ * A stream that lets through only well-formed JSON object lines (each re-terminated with `\n`)
+ * and reports every other line to `onProblem`. For putting in front of a parser that would
+ * otherwise drop bad lines silently or buffer a huge one whole (an SDK reading a CLI's stdout).
+ */
+export function createJsonlFilter(
+  onProblem: (problem: LineProblem) => void,
+  limits: LineLimits = {},
+): Transform {
+  const previewBytes = limits.previewBytes ?? DEFAULT_PREVIEW_BYTES;
+  let out: Buffer[] = [];
+  const splitter = new LineSplitter(
+    {
+      line: (line, lineNumber) => {
+        const parsed = parseJsonLine(line, lineNumber, { ...limits, requireObject: true });
+        if (parsed === undefined) return;
+        if (parsed.kind === "problem") onProblem(parsed.problem);
+        else out.push(line, NEWLINE);
+      },
+      oversized: (head, bytes, lineNumber) =>
+        onProblem(oversizedProblem(head, bytes, lineNumber, previewBytes)),
+    },
+    limits,
+  );
+  const flush = (stream: Transform): void => {
+    if (out.length === 0) return;
+    stream.push(Buffer.concat(out));
+    out = [];
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      splitter.push(chunk);
+      flush(this);
+      callback();
+    },
+    flush(callback: TransformCallback) {
+      splitter.end();
+      flush(this);
+      callback();
+    },
+  });
+}
+
+const NEWLINE = Buffer.from("\n");
