@@ -10,6 +10,11 @@ export {
   makeExecuteRequest,
   RecordingSink,
 } from "./adapter-conformance.js";
+export {
+  defineQueryConformance,
+  type QueryableSessionStore,
+  type QueryConformanceHarness,
+} from "./query-conformance.js";
 export * from "./scripted-cli/index.js";
 export {
   defineSessionStoreConformance,

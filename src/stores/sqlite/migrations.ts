@@ -69,6 +69,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_by_type ON events (session_id, type, sequence);
     `,
   },
+  {
+    version: 2,
+    description: "count of each session's events deleted by retention pruning",
+    up: `
+      -- Pruning adds the events it deletes here, so the health check can tell pruned sequences
+      -- from lost ones: count(events) + pruned_events = the highest sequence.
+      ALTER TABLE sessions ADD COLUMN pruned_events INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export interface MigrateOptions {

@@ -121,15 +121,18 @@ function tableNames(path: string): string[] {
 }
 
 describe("SqliteSessionStore schema versions", () => {
-  const fakeV2: Migration = {
-    version: 2,
+  // Relative to the latest version, so these cases outlive the next real migration.
+  const current = MIGRATIONS.length;
+  const next = current + 1;
+  const fakeNext: Migration = {
+    version: next,
     description: "test-only: a later release's table",
     up: "CREATE TABLE later_feature (id TEXT PRIMARY KEY) STRICT;",
   };
-  const withV2 = [...MIGRATIONS, fakeV2];
+  const withNext = [...MIGRATIONS, fakeNext];
 
-  /** A database at schema version 1 holding one session with one event. */
-  async function versionOneDatabase(): Promise<string> {
+  /** A database at the current schema version holding one session with one event. */
+  async function currentDatabase(): Promise<string> {
     const path = newDatabasePath();
     const store = await openSqliteStore({ path });
     await store.saveSession(session("ses_old"));
@@ -147,19 +150,23 @@ describe("SqliteSessionStore schema versions", () => {
   });
 
   it("refuses an older schema with migration_required and leaves it untouched", async () => {
-    const path = await versionOneDatabase();
-    const error = await expectCode(openSqliteStoreWithMigrations({ path }, withV2), "migration_required");
-    expect(error.details).toMatchObject({ currentVersion: 1, targetVersion: 2, direction: "upgrade" });
+    const path = await currentDatabase();
+    const error = await expectCode(openSqliteStoreWithMigrations({ path }, withNext), "migration_required");
+    expect(error.details).toMatchObject({
+      currentVersion: current,
+      targetVersion: next,
+      direction: "upgrade",
+    });
     expect(error.hint).toContain("autoMigrate");
-    expect(userVersion(path)).toBe(1);
+    expect(userVersion(path)).toBe(current);
     expect(tableNames(path)).not.toContain("later_feature");
   });
 
   it("migrates an older schema with autoMigrate, keeping the data", async () => {
-    const path = await versionOneDatabase();
-    const store = await openSqliteStoreWithMigrations({ path, autoMigrate: true }, withV2);
+    const path = await currentDatabase();
+    const store = await openSqliteStoreWithMigrations({ path, autoMigrate: true }, withNext);
     try {
-      expect(userVersion(path)).toBe(2);
+      expect(userVersion(path)).toBe(next);
       expect(tableNames(path)).toContain("later_feature");
       expect(await store.getSession("ses_old")).toEqual(session("ses_old"));
       expect((await store.appendEvent(event("ses_old", "evt_new"))).sequence).toBe(2);
@@ -169,9 +176,9 @@ describe("SqliteSessionStore schema versions", () => {
   });
 
   it("applies all pending migrations or none", async () => {
-    const path = await versionOneDatabase();
+    const path = await currentDatabase();
     const failing: Migration = {
-      version: 2,
+      version: next,
       description: "test-only: fails halfway",
       up: "CREATE TABLE half_done (id TEXT); CREATE TABLE sessions (id TEXT);",
     };
@@ -179,17 +186,21 @@ describe("SqliteSessionStore schema versions", () => {
       openSqliteStoreWithMigrations({ path, autoMigrate: true }, [...MIGRATIONS, failing]),
       "storage_error",
     );
-    expect(userVersion(path)).toBe(1);
+    expect(userVersion(path)).toBe(current);
     expect(tableNames(path)).not.toContain("half_done");
   });
 
   it("refuses a newer schema as a downgrade, even with autoMigrate", async () => {
-    const path = await versionOneDatabase();
-    await (await openSqliteStoreWithMigrations({ path, autoMigrate: true }, withV2)).close();
+    const path = await currentDatabase();
+    await (await openSqliteStoreWithMigrations({ path, autoMigrate: true }, withNext)).close();
     const error = await expectCode(openSqliteStore({ path, autoMigrate: true }), "migration_required");
-    expect(error.details).toMatchObject({ currentVersion: 2, targetVersion: 1, direction: "downgrade" });
+    expect(error.details).toMatchObject({
+      currentVersion: next,
+      targetVersion: current,
+      direction: "downgrade",
+    });
     expect(error.hint).toMatch(/upgrade/i);
-    expect(userVersion(path)).toBe(2);
+    expect(userVersion(path)).toBe(next);
   });
 
   it("treats an unversioned database that has tables as one needing migration", async () => {

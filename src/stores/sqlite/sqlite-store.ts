@@ -5,6 +5,8 @@ import { AsmError } from "../../core/errors.js";
 import type { AsmEvent, EventDraft } from "../../core/events.js";
 import type { Run } from "../../core/run.js";
 import type { Session } from "../../core/session.js";
+import type { Maintenance } from "../../ports/maintenance.js";
+import type { QueryApi } from "../../ports/query-api.js";
 import type {
   EventQuery,
   RunListQuery,
@@ -29,6 +31,7 @@ import {
   validateRun,
   validateSession,
 } from "../shared/records.js";
+import { SqlMaintenance, SqlQueryApi, sqliteBackend } from "../sql/index.js";
 import { MIGRATIONS, type Migration, migrate } from "./migrations.js";
 import {
   type EventRow,
@@ -61,6 +64,11 @@ export interface SqliteStoreOptions {
    * Default 5000.
    */
   busyTimeoutMs?: number;
+  /**
+   * On open, fail the runs left `running` by a process that died (`maintenance.recoverOrphanedRuns`
+   * with its default probe), each with one `run_failed` event. Default `true`.
+   */
+  recover?: boolean;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -76,7 +84,12 @@ export async function openSqliteStoreWithMigrations(
   options: SqliteStoreOptions,
   migrations: readonly Migration[],
 ): Promise<SqliteSessionStore> {
-  const { path: given, autoMigrate = false, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS } = options;
+  const {
+    path: given,
+    autoMigrate = false,
+    busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
+    recover = true,
+  } = options;
   if (typeof given !== "string" || given === "") {
     throw validationError("path must be a non-empty string", { field: "path", value: given });
   }
@@ -100,6 +113,7 @@ export async function openSqliteStoreWithMigrations(
     }
   }
   let db: Database.Database | undefined;
+  let store: SqliteSessionStore;
   try {
     db = new Database(path, { timeout: busyTimeoutMs });
     db.pragma("journal_mode = WAL");
@@ -107,11 +121,20 @@ export async function openSqliteStoreWithMigrations(
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     migrate(db, migrations, { autoMigrate, path });
-    return new SqliteSessionStore(db, context, path === IN_MEMORY ? undefined : realpathSync(path));
+    store = new SqliteSessionStore(db, context, path === IN_MEMORY ? undefined : realpathSync(path));
   } catch (error) {
     db?.close();
     throw toStorageError(error, context);
   }
+  if (recover) {
+    try {
+      await store.maintenance.recoverOrphanedRuns();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+  return store;
 }
 
 const SESSION_COLUMNS =
@@ -142,6 +165,10 @@ const updates = (columns: string): string =>
  * Open it with `openSqliteStore`.
  */
 export class SqliteSessionStore implements SessionStore {
+  /** Questions across sessions (search, stats, usage, export/import), answered in SQL. */
+  readonly query: QueryApi;
+  /** Retention, health check and recovery of runs whose process died. */
+  readonly maintenance: Maintenance;
   readonly #db: Database.Database;
   readonly #context: ErrorContext;
   readonly #notifier: AppendNotifier;
@@ -205,6 +232,14 @@ export class SqliteSessionStore implements SessionStore {
         return this.#append(drafts);
       },
     );
+    const backend = sqliteBackend(db, {
+      assertOpen: () => {
+        if (this.#closed) throw storeClosed("SQLite");
+      },
+      toError: (error) => toStorageError(error, context),
+    });
+    this.query = new SqlQueryApi(backend);
+    this.maintenance = new SqlMaintenance(backend, this);
   }
 
   async saveSession(session: Session): Promise<void> {
