@@ -1,0 +1,211 @@
+import { z } from "zod";
+import { CAPABILITY_TYPES, type CapabilityRequirement } from "../core/capabilities.js";
+import { AsmError } from "../core/errors.js";
+import type { JsonObject } from "../core/session.js";
+import { type CircuitBreakerOptions, resolveBreakerOptions } from "./circuit-breaker.js";
+import type { HealthOptions } from "./health.js";
+import type { RandomSource } from "./random.js";
+import type { RoutingPolicy, RoutingStrategy } from "./routing-policy.js";
+
+/** What the router does when a provider fails after it has already streamed output. */
+export type MidStreamFailover = "fail" | "continue";
+
+/** Options of a `ProviderRouter`, fixed for every run it routes. */
+export interface ProviderRouterOptions {
+  /** The router's provider name, stored on runs and events. Default `"router"`. */
+  name?: string;
+  /**
+   * How candidates are ordered: `"prefer"` (the `prefer` list, then the rest in registration order)
+   * or `"weighted"` (a weighted random order by `weights`). Default `"prefer"`.
+   */
+  strategy?: RoutingStrategy;
+  /** Provider ids to try first, in this order. Default `[]`. */
+  prefer?: string[];
+  /** Provider ids never routed to. Default `[]`. */
+  exclude?: string[];
+  /**
+   * Weights of provider ids for `"weighted"`: a provider is picked first with probability weight / sum
+   * of weights. Unlisted providers weigh 1; weight 0 means "only as a last resort". Default `{}`.
+   */
+  weights?: Record<string, number>;
+  /**
+   * Order candidates by fewest attempts in flight on this router first, the strategy's order
+   * breaking ties (a sticky binding still wins). Default `false`.
+   */
+  leastBusy?: boolean;
+  /** Most providers tried for one run, counting the first. Default `3`. */
+  maxAttempts?: number;
+  /** How long a provider is benched once it reaches `failuresBeforeCooldown`. Default `30_000` ms. */
+  cooldownMs?: number;
+  /**
+   * Consecutive retryable failures that bench a provider for `cooldownMs`. Default `3`: one blip
+   * must not bench a provider for 30 s (the seed's known defect); the circuit breaker handles
+   * sustained failure, and a Retry-After benches at once whatever this says.
+   */
+  failuresBeforeCooldown?: number;
+  /**
+   * A per-provider circuit breaker (closed → open → half-open → closed): `true` for the defaults
+   * (`failureThreshold` 5, `cooldownMs` 30_000, `halfOpenMaxProbes` 1), an object to tune them, or
+   * `false` for none. Default `true`.
+   */
+  circuitBreaker?: boolean | CircuitBreakerOptions;
+  /**
+   * How long a sticky key (by default the session id) stays bound to the provider that last
+   * completed one of its runs, from that run's end; every success rebinds with this TTL. While bound,
+   * that provider is tried first whatever the strategy says; if it cannot take a run (benched,
+   * circuit open, excluded), the run goes elsewhere and the key follows the provider that completes
+   * it. `0` turns stickiness off. Default `300_000` ms (5 minutes).
+   */
+  stickyTtlMs?: number;
+  /**
+   * When a provider fails (retryably) after it has streamed output: `"fail"` fails the run, its
+   * partial output kept in the log; `"continue"` logs an explicit failover event and continues on
+   * the next provider, giving it the partial output as context. Default `"fail"`.
+   */
+  midStreamFailover?: MidStreamFailover;
+  /** Uniform numbers in [0, 1) for weighted routing; pass `mulberry32(seed)` to make it reproducible. Default `Math.random`. */
+  random?: RandomSource;
+  /** Milliseconds since the epoch, for cooldowns, the breaker and sticky TTLs. Default `Date.now`. */
+  clock?: () => number;
+}
+
+/**
+ * Per-run routing, in `request.options.routing` (from `executeRun({ adapterOptions: { routing } })`).
+ * Each field replaces the router's own for that run. The `routing` key is removed before the options
+ * reach the chosen provider.
+ */
+export interface RunRoutingOptions {
+  /** Only providers offering every one of these are candidates. Default none. */
+  requiredCapabilities?: CapabilityRequirement[];
+  prefer?: string[];
+  exclude?: string[];
+  weights?: Record<string, number>;
+  strategy?: RoutingStrategy;
+  maxAttempts?: number;
+  /** The key the sticky binding is kept under. Default: the run's session id. */
+  stickyKey?: string;
+}
+
+export const PROVIDER_ROUTER_DEFAULTS = Object.freeze({
+  name: "router",
+  strategy: "prefer",
+  maxAttempts: 3,
+  cooldownMs: 30_000,
+  failuresBeforeCooldown: 3,
+  stickyTtlMs: 300_000,
+  midStreamFailover: "fail",
+} as const);
+
+/** Router options with every default applied. */
+export interface ResolvedRouterOptions {
+  name: string;
+  policy: Omit<RoutingPolicy, "requiredCapabilities">;
+  maxAttempts: number;
+  health: HealthOptions;
+  circuitBreaker: Readonly<Required<CircuitBreakerOptions>> | false;
+  stickyTtlMs: number;
+  midStreamFailover: MidStreamFailover;
+  random: RandomSource;
+  clock: () => number;
+}
+
+const ids = z.array(z.string().min(1));
+const weights = z.record(z.string().min(1), z.number().nonnegative());
+const strategy = z.enum(["prefer", "weighted"]);
+const durationMs = z.number().int().nonnegative();
+const maxAttempts = z.number().int().min(1);
+const fn = <T>(what: string) =>
+  z.custom<T>((value) => typeof value === "function", { message: `${what} must be a function` });
+
+const routerOptionsSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  strategy: strategy.optional(),
+  prefer: ids.optional(),
+  exclude: ids.optional(),
+  weights: weights.optional(),
+  leastBusy: z.boolean().optional(),
+  maxAttempts: maxAttempts.optional(),
+  cooldownMs: durationMs.optional(),
+  failuresBeforeCooldown: z.number().int().min(1).optional(),
+  circuitBreaker: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        failureThreshold: z.number().int().min(1).optional(),
+        cooldownMs: durationMs.optional(),
+        halfOpenMaxProbes: z.number().int().min(1).optional(),
+      }),
+    ])
+    .optional(),
+  stickyTtlMs: durationMs.optional(),
+  midStreamFailover: z.enum(["fail", "continue"]).optional(),
+  random: fn<RandomSource>("random").optional(),
+  clock: fn<() => number>("clock").optional(),
+});
+
+const requirement = z.union([
+  z.enum(CAPABILITY_TYPES),
+  z.strictObject({ type: z.enum(CAPABILITY_TYPES), name: z.string().min(1).optional() }),
+]);
+
+const runRoutingSchema = z.strictObject({
+  requiredCapabilities: z.array(requirement).optional(),
+  prefer: ids.optional(),
+  exclude: ids.optional(),
+  weights: weights.optional(),
+  strategy: strategy.optional(),
+  maxAttempts: maxAttempts.optional(),
+  stickyKey: z.string().min(1).optional(),
+});
+
+function validationError(what: string, error: z.ZodError): AsmError {
+  const issues = error.issues.map((issue) => ({
+    path: issue.path.map(String).join("."),
+    message: issue.message,
+  }));
+  const summary = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
+  return new AsmError("validation_error", `invalid ${what}: ${summary.join("; ")}`, { details: { issues } });
+}
+
+/** Validates router options and applies defaults. Throws `validation_error`. */
+export function resolveRouterOptions(options: ProviderRouterOptions): ResolvedRouterOptions {
+  const parsed = routerOptionsSchema.safeParse(options);
+  if (!parsed.success) throw validationError("provider router options", parsed.error);
+  const value = parsed.data;
+  const defaults = PROVIDER_ROUTER_DEFAULTS;
+  const breaker = value.circuitBreaker ?? true;
+  return {
+    name: value.name ?? defaults.name,
+    policy: {
+      strategy: value.strategy ?? defaults.strategy,
+      prefer: value.prefer ?? [],
+      exclude: value.exclude ?? [],
+      weights: value.weights ?? {},
+      leastBusy: value.leastBusy ?? false,
+    },
+    maxAttempts: value.maxAttempts ?? defaults.maxAttempts,
+    health: {
+      cooldownMs: value.cooldownMs ?? defaults.cooldownMs,
+      failuresBeforeCooldown: value.failuresBeforeCooldown ?? defaults.failuresBeforeCooldown,
+    },
+    circuitBreaker: breaker === false ? false : resolveBreakerOptions(breaker === true ? {} : breaker),
+    stickyTtlMs: value.stickyTtlMs ?? defaults.stickyTtlMs,
+    midStreamFailover: value.midStreamFailover ?? defaults.midStreamFailover,
+    random: value.random ?? Math.random,
+    clock: value.clock ?? Date.now,
+  };
+}
+
+/**
+ * Splits a run's options into its routing (validated; throws `validation_error`) and the options
+ * for the chosen provider, which never see the `routing` key.
+ */
+export function parseRunRouting(options: JsonObject): {
+  routing: RunRoutingOptions;
+  adapterOptions: JsonObject;
+} {
+  const { routing, ...adapterOptions } = options;
+  const parsed = runRoutingSchema.safeParse(routing ?? {});
+  if (!parsed.success) throw validationError("routing options (request.options.routing)", parsed.error);
+  return { routing: parsed.data, adapterOptions };
+}
