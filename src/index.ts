@@ -5,4 +5,5 @@ export * from "./core/redaction.js";
 export * from "./cost/index.js";
 export * from "./manager/index.js";
 export * from "./ports/index.js";
+export * from "./routing/index.js";
 export { MemorySessionStore } from "./stores/memory/index.js";
