@@ -10,6 +10,7 @@ export {
   makeExecuteRequest,
   RecordingSink,
 } from "./adapter-conformance.js";
+export { type ArtifactStoreHarness, defineArtifactStoreConformance } from "./artifact-store-conformance.js";
 export {
   defineQueryConformance,
   type QueryableSessionStore,
