@@ -1,0 +1,1 @@
+export { FileArtifactStore, type FileArtifactStoreOptions } from "./file-artifact-store.js";
