@@ -1,0 +1,175 @@
+/**
+ * The crash test both SQL stores run: a worker process streams a run into the store and is
+ * SIGKILLed mid-run; the store reopened afterwards must hold every event the worker saw
+ * acknowledged, and recovery must fail the orphaned run exactly once.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createRequire } from "node:module";
+import { hostname } from "node:os";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { expect } from "vitest";
+import { isTerminalRunEventType } from "../../../core/events.js";
+import type { RecoveryReport } from "../../../ports/maintenance.js";
+import type { QueryableSessionStore } from "../../../testing/index.js";
+
+/** Where the worker finds the store: passed to it as JSON. */
+export type CrashStoreSpec =
+  | { kind: "sqlite"; path: string }
+  | { kind: "postgres"; connectionString: string; schema: string };
+
+/** An event the worker printed after the store acknowledged it. */
+export interface AcknowledgedEvent {
+  id: string;
+  sequence: number;
+  type: string;
+  sessionId: string;
+  runId?: string;
+}
+
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+const workerScript = fileURLToPath(new URL("./crash-worker.ts", import.meta.url));
+/** Generous: a worker loads tsx and the store first, which takes seconds on a slow machine. */
+const WORKER_TIMEOUT_MS = 60_000;
+
+function startWorker(command: "stream" | "recover", spec: CrashStoreSpec): ChildProcess {
+  return spawn(process.execPath, ["--import", tsxLoader, workerScript, command, JSON.stringify(spec)], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
+
+/** Reads a worker's stdout lines and stderr; `closed` resolves once both streams have ended. */
+function watchOutput(child: ChildProcess): { lines: string[]; stderr: () => string; closed: Promise<void> } {
+  const lines: string[] = [];
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString("utf8");
+  });
+  if (child.stdout === null) throw new Error("the worker has no stdout pipe");
+  const reader = createInterface({ input: child.stdout });
+  reader.on("line", (line) => lines.push(line));
+  return { lines, stderr: () => stderr, closed: once(child, "close").then(() => undefined) };
+}
+
+/** Resolves once `ready()` holds after a stdout line; rejects if the worker exits first, or on timeout. */
+async function waitFor(child: ChildProcess, ready: () => boolean, describe: () => string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const check = (): void => {
+      if (!ready()) return;
+      cleanup();
+      resolve();
+    };
+    const exited = (code: number | null): void => {
+      cleanup();
+      reject(new Error(`the worker exited (${code}) too early: ${describe()}`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`the worker did not get there within ${WORKER_TIMEOUT_MS} ms: ${describe()}`));
+    }, WORKER_TIMEOUT_MS);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      child.stdout?.off("data", onData);
+      child.off("exit", exited);
+    };
+    // A line is pushed by the reader on the same chunk; check after it has been split.
+    const onData = (): void => setImmediate(check);
+    child.stdout?.on("data", onData);
+    child.on("exit", exited);
+    check();
+  });
+}
+
+/**
+ * Starts a worker streaming a run, waits until it has printed at least `streamed` acknowledged
+ * `message_streamed` events, SIGKILLs it, and answers what it printed (everything, read to the
+ * end of its stdout: a line still in the pipe was acknowledged too) and its pid.
+ */
+export async function crashWhileStreaming(
+  spec: CrashStoreSpec,
+  streamed = 5,
+): Promise<{ pid: number; acknowledged: AcknowledgedEvent[] }> {
+  const child = startWorker("stream", spec);
+  const output = watchOutput(child);
+  const parsed = (): AcknowledgedEvent[] => output.lines.map((line) => JSON.parse(line) as AcknowledgedEvent);
+  try {
+    await waitFor(
+      child,
+      () => parsed().filter(({ type }) => type === "message_streamed").length >= streamed,
+      () => `stdout ${output.lines.length} lines, stderr ${output.stderr()}`,
+    );
+  } finally {
+    child.kill("SIGKILL");
+    await output.closed;
+  }
+  const { pid } = child;
+  if (pid === undefined) throw new Error("the worker had no pid");
+  return { pid, acknowledged: parsed() };
+}
+
+/** Runs `count` recovering workers released at the same moment; answers their reports. */
+export async function recoverFromProcesses(spec: CrashStoreSpec, count: number): Promise<RecoveryReport[]> {
+  const workers = Array.from({ length: count }, () => {
+    const child = startWorker("recover", spec);
+    return { child, output: watchOutput(child) };
+  });
+  try {
+    await Promise.all(
+      workers.map(({ child, output }) =>
+        waitFor(
+          child,
+          () => output.lines.includes("ready"),
+          () => output.stderr(),
+        ),
+      ),
+    );
+    for (const { child } of workers) child.stdin?.write("go\n");
+    await Promise.all(workers.map(({ output }) => output.closed));
+  } finally {
+    for (const { child } of workers) if (child.exitCode === null) child.kill("SIGKILL");
+  }
+  return workers.map(({ child, output }) => {
+    const report = output.lines.at(-1);
+    if (child.exitCode !== 0 || report === undefined) {
+      throw new Error(`a recovering worker failed (${child.exitCode}): ${output.stderr()}`);
+    }
+    return JSON.parse(report) as RecoveryReport;
+  });
+}
+
+/**
+ * The assertions of the crash test, on the store reopened after the crash (and after whatever
+ * recovery ran): every acknowledged event is stored as acknowledged, and the run is `failed`
+ * for its dead owner with exactly one terminal event, `run_failed`, its last.
+ */
+export async function expectRecoveredCrash(
+  store: QueryableSessionStore,
+  crash: { pid: number; acknowledged: readonly AcknowledgedEvent[] },
+): Promise<void> {
+  const runId = crash.acknowledged.find((event) => event.runId !== undefined)?.runId;
+  const sessionId = crash.acknowledged[0]?.sessionId;
+  if (runId === undefined || sessionId === undefined) throw new Error("no run event was acknowledged");
+
+  const events = await store.getEvents(sessionId, { limit: 1000 });
+  const stored = new Map(events.map((event) => [event.id, event]));
+  for (const acknowledged of crash.acknowledged) {
+    expect(stored.get(acknowledged.id), `acknowledged ${acknowledged.type}`).toMatchObject({
+      sequence: acknowledged.sequence,
+      type: acknowledged.type,
+    });
+  }
+
+  const run = await store.getRun(runId);
+  expect(run.status).toBe("failed");
+  expect(run.owner).toEqual({ hostname: hostname(), pid: crash.pid });
+  expect(run.error).toMatchObject({
+    code: "internal_error",
+    message: `the process executing this run (pid ${crash.pid} on host ${hostname()}) exited before the run ended`,
+  });
+  const ofRun = events.filter((event) => event.runId === runId);
+  const terminal = ofRun.filter((event) => isTerminalRunEventType(event.type));
+  expect(terminal.map(({ type }) => type)).toEqual(["run_failed"]);
+  expect(ofRun.at(-1)?.type).toBe("run_failed");
+  expect(await store.maintenance.healthCheck()).toMatchObject({ ok: true, issues: [] });
+}

@@ -1,0 +1,70 @@
+/**
+ * A process that works on a SQL store and is killed by the crash tests:
+ *
+ *   node --import tsx crash-worker.ts stream <store spec JSON>
+ *   node --import tsx crash-worker.ts recover <store spec JSON>
+ *
+ * `stream` runs one run through the SessionManager with a provider that streams a message
+ * every 10 ms and never finishes; every event the manager reports stored (`onEvent`) is printed
+ * as one JSON line, so the parent knows what was acknowledged before it kills this process.
+ *
+ * `recover` opens the store without recovering, prints "ready", waits for a line on stdin (so
+ * several start at the same moment), runs `maintenance.recoverOrphanedRuns()` and prints its
+ * report as one JSON line.
+ */
+import { once } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
+import { AsmError } from "../../../core/errors.js";
+import { SessionManager } from "../../../manager/session-manager.js";
+import type { ProviderAdapter } from "../../../ports/provider-adapter.js";
+import type { QueryableSessionStore } from "../../../testing/index.js";
+import type { CrashStoreSpec } from "./crash-scenario.js";
+
+const [command, specText] = process.argv.slice(2);
+if ((command !== "stream" && command !== "recover") || specText === undefined) {
+  process.stderr.write("usage: crash-worker.ts stream|recover <store spec JSON>\n");
+  process.exit(2);
+}
+const spec = JSON.parse(specText) as CrashStoreSpec;
+
+async function openStore(recover: boolean): Promise<QueryableSessionStore> {
+  if (spec.kind === "sqlite") {
+    const { openSqliteStore } = await import("../../sqlite/index.js");
+    return openSqliteStore({ path: spec.path, recover });
+  }
+  const { openPostgresStore } = await import("../../postgres/index.js");
+  return openPostgresStore({ connectionString: spec.connectionString, schema: spec.schema, recover });
+}
+
+if (command === "recover") {
+  const store = await openStore(false);
+  process.stdout.write("ready\n");
+  await once(process.stdin, "data");
+  process.stdin.pause();
+  const report = await store.maintenance.recoverOrphanedRuns();
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+  await store.close();
+} else {
+  const store = await openStore(true);
+  const adapter: ProviderAdapter = {
+    name: "streams-forever",
+    capabilities: [],
+    async execute(_request, sink, signal) {
+      sink.emit({ type: "run_started", data: { model: "none" } });
+      for (let chunk = 0; !signal.aborted; chunk++) {
+        sink.emit({ type: "message_streamed", data: { delta: `chunk ${chunk}` } });
+        await sleep(10);
+      }
+      throw new AsmError("cancelled", "stopped");
+    },
+    async cancel() {
+      return false;
+    },
+  };
+  const manager = new SessionManager({ store, adapter });
+  await manager.runOnce("stream until killed", {
+    onEvent: ({ id, sequence, type, sessionId, runId }) => {
+      process.stdout.write(`${JSON.stringify({ id, sequence, type, sessionId, runId })}\n`);
+    },
+  });
+}
