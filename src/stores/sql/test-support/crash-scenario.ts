@@ -74,7 +74,9 @@ async function waitFor(child: ChildProcess, ready: () => boolean, describe: () =
       child.off("exit", exited);
     };
     // A line is pushed by the reader on the same chunk; check after it has been split.
-    const onData = (): void => setImmediate(check);
+    const onData = (): void => {
+      setImmediate(check);
+    };
     child.stdout?.on("data", onData);
     child.on("exit", exited);
     check();
