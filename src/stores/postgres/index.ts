@@ -1,0 +1,1 @@
+export { openPostgresStore, type PostgresSessionStore, type PostgresStoreOptions } from "./postgres-store.js";
