@@ -4,6 +4,7 @@ export * from "./core/index.js";
 export * from "./core/redaction.js";
 export * from "./cost/index.js";
 export * from "./manager/index.js";
+export * from "./policy/index.js";
 export * from "./ports/index.js";
 export * from "./routing/index.js";
 export { MemorySessionStore } from "./stores/memory/index.js";

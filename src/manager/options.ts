@@ -3,6 +3,7 @@ import { CAPABILITY_TYPES } from "../core/capabilities.js";
 import { AsmError } from "../core/errors.js";
 import type { AsmEvent } from "../core/events.js";
 import type { InputMessage, RunInput } from "../core/run.js";
+import { policySchema } from "../policy/policy.js";
 
 const jsonObject = z.record(z.string(), z.unknown());
 
@@ -45,6 +46,8 @@ export const executeRunSchema = z.strictObject({
   timeoutMs: z.number().int().nonnegative().optional(),
   signal: z.instanceof(AbortSignal).optional(),
   adapterOptions: jsonObject.optional(),
+  policy: policySchema.optional(),
+  policies: z.array(policySchema).optional(),
 });
 
 export const streamEventsSchema = z.strictObject({

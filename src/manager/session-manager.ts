@@ -10,6 +10,8 @@ import { type JsonObject, type Session, type SessionStatus, transitionSession } 
 import { addTokenUsage, EMPTY_TOKEN_USAGE, type TokenUsage } from "../core/token-usage.js";
 import { runCost } from "../cost/cost.js";
 import { DEFAULT_PRICING, type PricingTable } from "../cost/pricing-table.js";
+import { PolicyEnforcer, type PolicyReport } from "../policy/enforcer.js";
+import { type Policy, type PolicyInput, resolvePolicy } from "../policy/policy.js";
 import type { ProviderAdapter } from "../ports/provider-adapter.js";
 import type { SessionStore } from "../ports/session-store.js";
 import { buildEventDraft } from "./event-builder.js";
@@ -70,6 +72,14 @@ export interface ExecuteRunOptions {
   signal?: AbortSignal;
   /** Per-run options handed to the provider adapter as `request.options`. */
   adapterOptions?: JsonObject;
+  /**
+   * A policy enforced on the run (limits, tool rules, what a violation does; see `Policy`).
+   * It is checked before the run starts: an impossible one is a `validation_error` and leaves
+   * the run pending. Default: none.
+   */
+  policy?: PolicyInput;
+  /** Policies stacked into one by `mergePolicies` (strictest wins). Give `policy` or this, not both. */
+  policies?: PolicyInput[];
 }
 
 export interface RunOnceOptions extends ExecuteRunOptions, StartRunOptions {
@@ -93,6 +103,8 @@ export interface RunResult {
   costUsd: number | null;
   providerSessionId?: string;
   model?: string;
+  /** How the run fared against its policy, when it had one. */
+  policy?: PolicyReport;
 }
 
 /**
@@ -205,9 +217,12 @@ export class SessionManager {
    * Executes a pending run to its end. Resolves with the result when it completes; rejects with
    * an `AsmError` when it fails (the provider's code), is cancelled (`cancelled`) or times out
    * (`timeout`) — in every case after the run's one terminal status and event are stored.
+   * Under a policy whose `onViolation` is `cancel`, a violation stops the provider and the run
+   * fails with `policy_violation`, even if the provider completed meanwhile.
    */
   async executeRun(runId: string, options: ExecuteRunOptions = {}): Promise<RunResult> {
     const opts = parseOptions(executeRunSchema, options, "executeRun options");
+    const policy = resolvePolicy(opts);
     const pending = await this.store.getRun(runId);
     const session = await this.store.getSession(pending.sessionId);
     if (session.status !== "active") {
@@ -230,7 +245,7 @@ export class SessionManager {
     const execution = new RunExecution(session.id);
     this.executions.set(runId, execution);
     try {
-      return await this.drive(execution, run, session, opts);
+      return await this.drive(execution, run, session, opts, policy);
     } finally {
       this.executions.delete(runId);
     }
@@ -330,9 +345,24 @@ export class SessionManager {
     run: Run,
     session: Session,
     opts: ExecuteRunOptions,
+    policy: Policy | undefined,
   ): Promise<RunResult> {
     const startedAt = performance.now();
-    const listeners: EventListener[] = opts.onEvent ? [opts.onEvent] : [];
+    // These callbacks reach `pipeline` (declared below) only once events flow, never during start.
+    const enforcer = policy
+      ? PolicyEnforcer.start(
+          policy,
+          {
+            append: (event) => pipeline.append(event),
+            fail: (error) => execution.decide({ status: "failed", error }),
+          },
+          { pricing: this.pricing },
+        )
+      : undefined;
+    const listeners: EventListener[] = [
+      ...(enforcer ? [enforcer.observe] : []),
+      ...(opts.onEvent ? [opts.onEvent] : []),
+    ];
     const pipeline = new RunEventPipeline(
       this.store,
       { sessionId: run.sessionId, runId: run.id, provider: this.adapter.name },
@@ -380,8 +410,9 @@ export class SessionManager {
         await settleWithin(adapterSettled, this.cancelGraceMs);
       }
       await pipeline.drain();
-      return await this.finalize(execution, run, pipeline, performance.now() - startedAt);
+      return await this.finalize(execution, run, pipeline, enforcer, performance.now() - startedAt);
     } finally {
+      enforcer?.stop();
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onAbort);
     }
@@ -391,27 +422,34 @@ export class SessionManager {
     execution: RunExecution,
     run: Run,
     pipeline: RunEventPipeline,
+    enforcer: PolicyEnforcer | undefined,
     durationMs: number,
   ): Promise<RunResult> {
     let outcome = execution.outcome ?? {
       status: "failed",
       error: new AsmError("internal_error", "run ended undecided"),
     };
-    if (outcome.status === "completed" && pipeline.failure)
-      outcome = { status: "failed", error: pipeline.failure };
-
+    // What the provider reported if it completed: its usage and facts hold even if the run fails below.
     const result = outcome.status === "completed" ? outcome.result : undefined;
     const tokenUsage = result?.tokenUsage ?? usageFromEvents(pipeline.events);
     const model = result?.model ?? modelFromEvents(pipeline.events);
     // Failed and cancelled runs spent tokens too, so every outcome is priced.
     const cost = runCost({ usage: tokenUsage, model, reportedCostUsd: result?.costUsd, table: this.pricing });
     const costUsd = cost.costUsd;
+
+    // The policy has its last word before the terminal event: a violation seen on the provider's
+    // last events, or on the usage its result reports, fails the run even though the provider
+    // completed (the outcome latch had already settled on "completed").
+    const policyReport = await enforcer?.conclude({ tokenUsage, cost });
+    await pipeline.drain();
+    const failure = pipeline.failure ?? enforcer?.failure;
+    if (outcome.status === "completed" && failure) outcome = { status: "failed", error: failure };
     const ended: Run = {
       ...transitionRun(run, outcome.status),
       tokenUsage,
       costUsd,
       turnCount: result?.turnCount ?? run.turnCount,
-      ...(result ? { output: result.output } : {}),
+      ...(outcome.status === "completed" ? { output: outcome.result.output } : {}),
       ...(outcome.status === "failed" ? { error: outcome.error.toJSON() } : {}),
       providerMetadata: {
         ...run.providerMetadata,
@@ -455,6 +493,7 @@ export class SessionManager {
       costUsd,
       ...(outcome.result.providerSessionId ? { providerSessionId: outcome.result.providerSessionId } : {}),
       ...(outcome.result.model ? { model: outcome.result.model } : {}),
+      ...(policyReport ? { policy: policyReport } : {}),
     };
   }
 
