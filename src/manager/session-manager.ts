@@ -449,6 +449,7 @@ export class SessionManager {
       tokenUsage,
       costUsd,
       turnCount: result?.turnCount ?? run.turnCount,
+      ...(result?.provider ? { provider: result.provider } : {}),
       ...(outcome.status === "completed" ? { output: outcome.result.output } : {}),
       ...(outcome.status === "failed" ? { error: outcome.error.toJSON() } : {}),
       providerMetadata: {

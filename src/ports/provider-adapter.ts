@@ -23,6 +23,11 @@ export interface EventSink {
 /** How a run ended well. Failures are reported by rejecting with an `AsmError`. */
 export interface ExecuteResult {
   output: RunOutput;
+  /**
+   * The provider that actually executed the run, when this adapter delegates (a router).
+   * Default: the adapter's own name.
+   */
+  provider?: string;
   tokenUsage?: TokenUsage;
   /** Why the provider stopped, e.g. `end_turn`, `exit_code_0`. Default `end_turn`. */
   stopReason?: string;

@@ -44,6 +44,8 @@ describe("ProviderRouter under the SessionManager", () => {
 
     const run = await store.getRun(result.runId);
     expect(run.status).toBe("completed");
+    // The run names the provider that did the work, not the router in front of it.
+    expect(run.provider).toBe("codex");
     expect(run.metadata.routing).toEqual({
       routedProvider: "codex",
       attempt: 2,

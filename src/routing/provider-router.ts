@@ -279,6 +279,7 @@ export class ProviderRouter implements ProviderAdapter {
         const { result } = outcome;
         return {
           ...result,
+          provider: result.provider ?? id,
           ...(continuing
             ? { output: { ...result.output, content: partial.text + result.output.content } }
             : {}),

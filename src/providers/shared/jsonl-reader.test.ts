@@ -99,7 +99,13 @@ describe("utf8Preview", () => {
 describe("createJsonlFilter", () => {
   it("passes object lines through and reports the rest", async () => {
     const problems: LineProblem[] = [];
-    const filter = createJsonlFilter((problem) => problems.push(problem), { maxLineBytes: 50 });
+    const filter = createJsonlFilter(
+      (problem) => {
+        problems.push(problem);
+        return undefined;
+      },
+      { maxLineBytes: 50 },
+    );
     const source = Readable.from([Buffer.from(`{"a":1}\nnope\n[1]\n{"pad":"${"z".repeat(80)}"}\n{"b":2}`)]);
     let out = "";
     for await (const chunk of source.pipe(filter)) out += String(chunk);
@@ -109,5 +115,14 @@ describe("createJsonlFilter", () => {
       "not_an_object",
       "oversized_line",
     ]);
+  });
+
+  it("puts the line onProblem returns in the bad line's place", async () => {
+    const filter = createJsonlFilter((problem) => JSON.stringify({ problem: problem.lineNumber }));
+    let out = "";
+    for await (const chunk of Readable.from([Buffer.from('{"a":1}\nnope\n{"b":2}\n')]).pipe(filter)) {
+      out += String(chunk);
+    }
+    expect(out).toBe('{"a":1}\n{"problem":2}\n{"b":2}\n');
   });
 });

@@ -215,23 +215,28 @@ export async function* readJsonLines(
  * A stream that lets through only well-formed JSON object lines (each re-terminated with `\n`)
  * and reports every other line to `onProblem`. For putting in front of a parser that would
  * otherwise drop bad lines silently or buffer a huge one whole (an SDK reading a CLI's stdout).
+ * When `onProblem` returns a line, that line takes the bad line's place in the output, so a
+ * reader downstream learns where the problem was, in order with the other lines.
  */
 export function createJsonlFilter(
-  onProblem: (problem: LineProblem) => void,
+  onProblem: (problem: LineProblem) => string | undefined,
   limits: LineLimits = {},
 ): Transform {
   const previewBytes = limits.previewBytes ?? DEFAULT_PREVIEW_BYTES;
   let out: Buffer[] = [];
+  const replace = (line: string | undefined): void => {
+    if (line !== undefined) out.push(Buffer.from(line), NEWLINE);
+  };
   const splitter = new LineSplitter(
     {
       line: (line, lineNumber) => {
         const parsed = parseJsonLine(line, lineNumber, { ...limits, requireObject: true });
         if (parsed === undefined) return;
-        if (parsed.kind === "problem") onProblem(parsed.problem);
-        else out.push(line, NEWLINE);
+        if (parsed.kind === "value") out.push(line, NEWLINE);
+        else replace(onProblem(parsed.problem));
       },
       oversized: (head, bytes, lineNumber) =>
-        onProblem(oversizedProblem(head, bytes, lineNumber, previewBytes)),
+        replace(onProblem(oversizedProblem(head, bytes, lineNumber, previewBytes))),
     },
     limits,
   );

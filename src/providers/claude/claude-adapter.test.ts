@@ -1,0 +1,598 @@
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { AsmError, type ErrorCode } from "../../core/errors.js";
+import { type AdapterEvent, isTerminalRunEventType, validateEventData } from "../../core/events.js";
+import type { PermissionMode } from "../../core/permission-mode.js";
+import type { RunInput } from "../../core/run.js";
+import type { JsonObject } from "../../core/session.js";
+import type { ExecuteResult } from "../../ports/provider-adapter.js";
+import {
+  defineAdapterConformance,
+  isProcessAlive,
+  makeExecuteRequest,
+  RecordingSink,
+} from "../../testing/adapter-conformance.js";
+import {
+  readScriptedCliRecord,
+  SCRIPTED_CLAUDE_SESSION_ID,
+  type ScriptedCliRecord,
+  scriptedCliEnv,
+  scriptedCliPath,
+} from "../../testing/scripted-cli/index.js";
+import { PROVIDERS } from "../shared/provider-failures.js";
+import { ClaudeAdapter, type ClaudeAdapterOptions } from "./index.js";
+import { importClaudeSdk } from "./sdk-loader.js";
+
+const TRANSCRIPTS = fileURLToPath(new URL("./transcripts/", import.meta.url));
+const workDir = mkdtempSync(path.join(tmpdir(), "asm-claude-test-"));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+let counter = 0;
+
+interface Scripted {
+  adapter: ClaudeAdapter;
+  recordPath: string;
+  record(): ScriptedCliRecord;
+}
+
+/** A ClaudeAdapter on the real SDK, with the scripted Claude CLI playing `transcript`. */
+function scripted(transcript: string, options: ClaudeAdapterOptions = {}, dir = workDir): Scripted {
+  counter += 1;
+  const recordPath = path.join(dir, `record-${counter}.json`);
+  const adapter = new ClaudeAdapter({
+    executablePath: scriptedCliPath("claude"),
+    cwd: dir,
+    killGraceMs: 300,
+    ...options,
+    env: {
+      ...options.env,
+      ...scriptedCliEnv({ scenario: path.join(TRANSCRIPTS, transcript), record: recordPath }),
+    },
+  });
+  return {
+    adapter,
+    recordPath,
+    record: () => {
+      const record = readScriptedCliRecord(recordPath);
+      if (!record) throw new Error("the scripted CLI wrote no record");
+      return record;
+    },
+  };
+}
+
+type Outcome =
+  | { ok: true; result: ExecuteResult; sink: RecordingSink }
+  | { ok: false; error: unknown; sink: RecordingSink };
+
+async function run(
+  adapter: ClaudeAdapter,
+  input: RunInput = { prompt: "Say hello" },
+  options: JsonObject = {},
+  signal = new AbortController().signal,
+): Promise<Outcome> {
+  const sink = new RecordingSink();
+  try {
+    const result = await adapter.execute(makeExecuteRequest(input, options), sink, signal);
+    checkEvents(sink.events);
+    return { ok: true, result, sink };
+  } catch (error) {
+    checkEvents(sink.events);
+    return { ok: false, error, sink };
+  }
+}
+
+function checkEvents(events: readonly AdapterEvent[]): void {
+  for (const event of events) {
+    expect(isTerminalRunEventType(event.type), event.type).toBe(false);
+    expect(validateEventData(event.type, event.data), `${event.type} ${JSON.stringify(event.data)}`).toEqual(
+      [],
+    );
+  }
+  if (events.length > 0) expect(events[0]?.type).toBe("run_started");
+}
+
+async function succeeds(outcome: Promise<Outcome>): Promise<{ result: ExecuteResult; sink: RecordingSink }> {
+  const settled = await outcome;
+  if (!settled.ok) throw new Error(`expected success, got ${String(settled.error)}`);
+  return settled;
+}
+
+async function fails(
+  outcome: Promise<Outcome>,
+  code: ErrorCode,
+): Promise<{ error: AsmError; sink: RecordingSink }> {
+  const settled = await outcome;
+  if (settled.ok) throw new Error(`expected ${code}, the run succeeded`);
+  const { error } = settled;
+  if (!(error instanceof AsmError)) throw new Error(`expected an AsmError, got ${String(error)}`);
+  expect(error.code, error.message).toBe(code);
+  return { error, sink: settled.sink };
+}
+
+function strip(events: readonly AdapterEvent[]): { type: string; data: unknown }[] {
+  return events.map(({ type, data }) => ({ type, data }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shared adapter contract, on transcripts of Claude Code's real protocol.
+// ---------------------------------------------------------------------------------------------
+
+defineAdapterConformance(
+  {
+    name: "ClaudeAdapter (scripted CLI)",
+    providerSessionIds: true,
+    async adapterFor(scenario, { tmpDir }) {
+      const transcript = {
+        text: "text.jsonl",
+        tool_call: "tool-use.jsonl",
+        failure: "failure.jsonl",
+        stall: "stall.jsonl",
+        malformed_line: "malformed.jsonl",
+        auth_failure: "auth-failure.jsonl",
+        rate_limited: "rate-limited.jsonl",
+      }[scenario];
+      const { adapter, recordPath } = scripted(transcript, {}, tmpDir);
+      return {
+        adapter,
+        input: { prompt: "Say hello" },
+        expectedText: "Hello from Claude",
+        processIds: () => {
+          const record = readScriptedCliRecord(recordPath);
+          return record?.stalled ? [record.pid, ...record.childPids] : undefined;
+        },
+      };
+    },
+  },
+  { describe, it, skip: it.skip },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Claude-specific mapping.
+// ---------------------------------------------------------------------------------------------
+
+describe("ClaudeAdapter: events", () => {
+  it("maps a streamed text answer: run_started, deltas, the complete message once, usage, result", async () => {
+    const { adapter } = scripted("text.jsonl");
+    const { result, sink } = await succeeds(run(adapter));
+    const cumulative = { inputTokens: 12, outputTokens: 5, cacheReadTokens: 100, cacheWriteTokens: 0 };
+    expect(strip(sink.events)).toEqual([
+      {
+        type: "run_started",
+        data: {
+          providerSessionId: SCRIPTED_CLAUDE_SESSION_ID,
+          model: "claude-sonnet-4-5",
+          cwd: workDir,
+          tools: ["Bash", "Read", "Write"],
+          permissionMode: "default",
+          claudeCodeVersion: "2.1.330",
+        },
+      },
+      { type: "message_streamed", data: { delta: "Hello", messageId: "msg_t1" } },
+      { type: "message_streamed", data: { delta: " from Claude", messageId: "msg_t1" } },
+      {
+        type: "message_received",
+        data: { role: "assistant", content: "Hello from Claude", messageId: "msg_t1" },
+      },
+      { type: "token_usage_updated", data: { messageId: "msg_t1", ...cumulative, cumulative } },
+    ]);
+    expect(result).toEqual({
+      output: { content: "Hello from Claude" },
+      stopReason: "end_turn",
+      tokenUsage: cumulative,
+      costUsd: 0.00132,
+      providerSessionId: SCRIPTED_CLAUDE_SESSION_ID,
+      model: "claude-sonnet-4-5",
+      turnCount: 1,
+      metadata: {
+        claude: {
+          sessionId: SCRIPTED_CLAUDE_SESSION_ID,
+          cumulativeCostUsd: 0.00132,
+          subtype: "success",
+          durationMs: 1200,
+          durationApiMs: 900,
+          terminalReason: "completed",
+        },
+      },
+    });
+  });
+
+  it("thinking is streamed (stream: thinking) and never becomes message_received; usage once per API message", async () => {
+    const { adapter } = scripted("thinking.jsonl", { includePartialMessages: false });
+    const { result, sink } = await succeeds(run(adapter));
+    expect(strip(sink.events.slice(1))).toEqual([
+      {
+        type: "message_streamed",
+        data: { delta: "The user wants a greeting.", stream: "thinking", messageId: "msg_k1" },
+      },
+      { type: "message_received", data: { role: "assistant", content: "Hi!", messageId: "msg_k1" } },
+      {
+        type: "token_usage_updated",
+        data: {
+          messageId: "msg_k1",
+          inputTokens: 20,
+          outputTokens: 9,
+          cacheReadTokens: 0,
+          cacheWriteTokens: 0,
+          cumulative: { inputTokens: 20, outputTokens: 9, cacheReadTokens: 0, cacheWriteTokens: 0 },
+        },
+      },
+    ]);
+    expect(result.output.content).toBe("Hi!");
+  });
+
+  it("pairs tool_use with its tool_result under canonical keys and reports usage per message with the cumulative", async () => {
+    const { adapter } = scripted("tool-use.jsonl");
+    const { result, sink } = await succeeds(run(adapter, { prompt: "run echo hi" }));
+    expect(sink.of("tool_call_started").map((event) => event.data)).toEqual([
+      {
+        toolCallId: "toolu_01",
+        toolName: "Bash",
+        toolInput: { command: "echo hi", description: "Print hi" },
+      },
+    ]);
+    expect(sink.of("tool_call_completed").map((event) => event.data)).toEqual([
+      { toolCallId: "toolu_01", toolName: "Bash", toolOutput: "hi" },
+    ]);
+    expect(sink.of("message_received").map((event) => event.data.content)).toEqual([
+      "Let me run that.",
+      "The command printed hi.",
+    ]);
+    const usage = sink.of("token_usage_updated").map((event) => event.data);
+    expect(usage).toEqual([
+      {
+        messageId: "msg_u1",
+        inputTokens: 30,
+        outputTokens: 25,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        cumulative: { inputTokens: 30, outputTokens: 25, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      },
+      {
+        messageId: "msg_u2",
+        inputTokens: 60,
+        outputTokens: 8,
+        cacheReadTokens: 30,
+        cacheWriteTokens: 0,
+        cumulative: { inputTokens: 90, outputTokens: 33, cacheReadTokens: 30, cacheWriteTokens: 0 },
+      },
+    ]);
+    expect(result.tokenUsage).toEqual({
+      inputTokens: 90,
+      outputTokens: 33,
+      cacheReadTokens: 30,
+      cacheWriteTokens: 0,
+    });
+    expect(result.turnCount).toBe(2);
+  });
+
+  it("reports a permission denial once, fails the tool call, and still completes", async () => {
+    const { adapter } = scripted("permission-denied.jsonl");
+    const { result, sink } = await succeeds(run(adapter));
+    const denials = sink.of("error_occurred");
+    expect(denials.map((event) => event.data)).toEqual([
+      {
+        errorCode: "tool_permission_denied",
+        errorMessage: "Claude Code was not allowed to use Write: Permission to use Write has been denied.",
+        fatal: false,
+        details: {
+          toolName: "Write",
+          toolCallId: "toolu_w1",
+          decisionReasonType: "mode",
+          reason: "Permission to use Write has been denied.",
+        },
+      },
+    ]);
+    expect(sink.of("tool_call_failed").map((event) => event.data)).toEqual([
+      {
+        toolCallId: "toolu_w1",
+        toolName: "Write",
+        toolOutput: "Permission to use Write has been denied.",
+        errorMessage: "Permission to use Write has been denied.",
+      },
+    ]);
+    expect(result.metadata?.claude).toMatchObject({
+      permissionDenials: [{ toolName: "Write", toolCallId: "toolu_w1" }],
+    });
+  });
+});
+
+describe("ClaudeAdapter: failures", () => {
+  it("an error result fails the run with provider_error, its errors and the stderr tail", async () => {
+    const { adapter } = scripted("failure.jsonl");
+    const { error } = await fails(run(adapter), "provider_error");
+    expect(error.message).toContain("Tool execution crashed: disk full");
+    expect(error.providerError).toMatchObject({ provider: "claude", exitCode: 1, kind: "transport_exit" });
+    expect(error.providerError?.stderr).toContain("Error: disk full");
+    expect(error.details).toMatchObject({
+      subtype: "error_during_execution",
+      terminalReason: "model_error",
+      providerSessionId: SCRIPTED_CLAUDE_SESSION_ID,
+    });
+  });
+
+  it("a CLI that dies mid-stream fails the run (never hangs), with the signal and stderr", async () => {
+    const { adapter } = scripted("crash.jsonl");
+    const { error, sink } = await fails(run(adapter), "provider_error");
+    expect(error.providerError?.kind).toBe("transport_exit");
+    expect(error.details.signal).toBe("SIGKILL");
+    expect(error.providerError?.stderr).toContain("fatal: out of memory");
+    expect(sink.of("message_received").map((event) => event.data.content)).toEqual(["Working on it"]);
+  });
+
+  it("a non-zero exit without output is provider_error with the exit code and stderr, and no events", async () => {
+    const { adapter } = scripted("exit-nonzero.jsonl");
+    const { error, sink } = await fails(run(adapter), "provider_error");
+    expect(error.providerError).toMatchObject({ exitCode: 2, message: "Error: Invalid --model value" });
+    expect(error.message).toContain("exited with code 2");
+    expect(sink.events).toEqual([]);
+  });
+
+  it("a missing executable is provider_unavailable with the install hint, before any event", async () => {
+    const adapter = new ClaudeAdapter({ executablePath: path.join(workDir, "no-such-claude"), cwd: workDir });
+    const { error, sink } = await fails(run(adapter), "provider_unavailable");
+    expect(error.hint).toBe(PROVIDERS.claude.installHint);
+    expect(error.retryable).toBe(true);
+    expect(sink.events).toEqual([]);
+  });
+
+  it("a 401 is provider_authentication_failed with the login hint; the retry notice is a non-fatal error_occurred", async () => {
+    const { adapter } = scripted("auth-failure.jsonl");
+    const { error, sink } = await fails(run(adapter), "provider_authentication_failed");
+    expect(error.hint).toBe(PROVIDERS.claude.loginHint);
+    expect(error.message).toContain("Invalid API key");
+    expect(error.details).toMatchObject({ status: 401, errorType: "authentication_failed" });
+    expect(sink.of("error_occurred").map((event) => event.data)).toEqual([
+      expect.objectContaining({
+        errorCode: "provider_authentication_failed",
+        fatal: false,
+        details: expect.objectContaining({ attempt: 1, maxRetries: 1, errorStatus: 401 }),
+      }),
+    ]);
+    // The CLI's synthetic error text is not the model's answer.
+    expect(sink.of("message_received")).toEqual([]);
+  });
+
+  it("a 429 is provider_rate_limited, retryable", async () => {
+    const { adapter } = scripted("rate-limited.jsonl");
+    const { error } = await fails(run(adapter), "provider_rate_limited");
+    expect(error.retryable).toBe(true);
+    expect(error.details.status).toBe(429);
+  });
+
+  it("a malformed line is reported in stream order, truncated, and the run goes on", async () => {
+    const { adapter } = scripted("malformed.jsonl");
+    const { sink } = await succeeds(run(adapter));
+    expect(sink.events.map((event) => event.type)).toEqual([
+      "run_started",
+      "error_occurred",
+      "message_received",
+      "token_usage_updated",
+    ]);
+    expect(sink.of("run_started")[0]?.data.providerSessionId).toBe(SCRIPTED_CLAUDE_SESSION_ID);
+    expect(sink.of("error_occurred")[0]?.data).toMatchObject({
+      errorCode: "provider_error",
+      fatal: false,
+      providerError: { provider: "claude", kind: "parse_error" },
+      details: { reason: "malformed_json", line: '{"type":"assistant","message": oops this is not json' },
+    });
+  });
+
+  it("an oversized line is skipped without buffering it whole, reported with its start", async () => {
+    const { adapter } = scripted("oversized.jsonl");
+    const { result, sink } = await succeeds(run(adapter));
+    const [event] = sink.of("error_occurred");
+    expect(event?.data.details).toMatchObject({
+      reason: "oversized_line",
+      bytes: 2_000_000,
+      truncated: true,
+    });
+    const line = event?.data.details?.line;
+    expect(typeof line === "string" && line.startsWith('{"type":"oversized"') && line.length <= 2048).toBe(
+      true,
+    );
+    expect(result.output.content).toBe("After the big line");
+  });
+});
+
+describe("ClaudeAdapter: what it sends", () => {
+  it("passes model, turns, mode, tools and prompt as the SDK's flags and stdin; env merged over process.env", async () => {
+    const { adapter, record } = scripted("text.jsonl", {
+      model: "claude-test-model",
+      maxTurns: 4,
+      permissionMode: "accept_edits",
+      allowedTools: ["Read", "Bash(ls:*)"],
+      deniedTools: ["WebFetch"],
+      systemPrompt: "You are terse.",
+      env: { ASM_TEST_FLAG: "on" },
+    });
+    await succeeds(run(adapter, { prompt: "Say hello" }));
+    const { argv, env, stdin, cwd } = record();
+    expect(argv.slice(0, 5)).toEqual([
+      "--output-format",
+      "stream-json",
+      "--verbose",
+      "--input-format",
+      "stream-json",
+    ]);
+    expect(argv).toEqual(
+      expect.arrayContaining([
+        "--model=claude-test-model",
+        "--max-turns=4",
+        "--permission-mode=acceptEdits",
+        "--allowedTools=Read,Bash(ls:*)",
+        "--disallowedTools=WebFetch",
+        "--include-partial-messages",
+      ]),
+    );
+    expect(cwd).toBe(workDir);
+    expect(env.ASM_TEST_FLAG).toBe("on");
+    expect(env.PATH).toBe(process.env.PATH);
+    expect(env.CLAUDE_CODE_ENTRYPOINT).toBe("sdk-ts");
+    expect(stdin[0]).toMatchObject({
+      type: "control_request",
+      request: { subtype: "initialize", systemPrompt: ["You are terse."] },
+    });
+    expect(stdin[1]).toMatchObject({
+      type: "user",
+      message: { role: "user", content: [{ type: "text", text: "Say hello" }] },
+    });
+  });
+
+  it.each([
+    ["default", "default"],
+    ["accept_edits", "acceptEdits"],
+    ["plan", "plan"],
+    ["full_auto", "acceptEdits"],
+    ["dangerously_skip_permissions", "bypassPermissions"],
+  ] as const)("permission mode %s → --permission-mode=%s", async (mode: PermissionMode, native) => {
+    const { adapter, record } = scripted("text.jsonl", { permissionMode: mode });
+    await succeeds(run(adapter));
+    const { argv } = record();
+    expect(argv).toContain(`--permission-mode=${native}`);
+    expect(argv.includes("--allow-dangerously-skip-permissions")).toBe(
+      mode === "dangerously_skip_permissions",
+    );
+  });
+
+  it("uses Claude Code's own system prompt unless one is given, and lets providerOptions through", async () => {
+    const { adapter, record } = scripted("text.jsonl", {
+      providerOptions: { effort: "low", settingSources: [] },
+    });
+    await succeeds(run(adapter));
+    const { argv, stdin } = record();
+    const init = stdin[0] as { request?: Record<string, unknown> };
+    expect(init.request?.systemPrompt).toBeUndefined();
+    expect(argv).toEqual(expect.arrayContaining(["--effort=low", "--setting-sources="]));
+  });
+
+  it("per-run options override the adapter's; a conversation becomes one prompt", async () => {
+    const { adapter, record } = scripted("text.jsonl", { model: "adapter-model" });
+    await succeeds(
+      run(
+        adapter,
+        {
+          messages: [
+            { role: "user", content: "first" },
+            { role: "assistant", content: "ok" },
+            { role: "user", content: "second" },
+          ],
+        },
+        { model: "run-model", permissionMode: "plan" },
+      ),
+    );
+    const { argv, stdin } = record();
+    expect(argv).toEqual(expect.arrayContaining(["--model=run-model", "--permission-mode=plan"]));
+    expect(stdin[1]).toMatchObject({
+      message: { content: [{ type: "text", text: "user: first\n\nassistant: ok\n\nuser: second" }] },
+    });
+  });
+});
+
+describe("ClaudeAdapter: resumed sessions and cost", () => {
+  it("resumes by id and reports this run's cost: the cumulative minus the session's previous cumulative", async () => {
+    const { adapter, record } = scripted("resumed.jsonl");
+    const { result, sink } = await succeeds(
+      run(
+        adapter,
+        { prompt: "go on" },
+        { resumeSessionId: "sess-earlier", previousCumulativeCostUsd: 0.00132 },
+      ),
+    );
+    expect(record().argv).toContain("--resume=sess-earlier");
+    expect(sink.of("run_started")[0]?.data.providerSessionId).toBe("sess-earlier");
+    expect(result.providerSessionId).toBe("sess-earlier");
+    expect(result.costUsd).toBe(0.00051);
+    expect(result.metadata?.claude).toMatchObject({ cumulativeCostUsd: 0.00183 });
+  });
+
+  it("remembers the cumulative cost of sessions it ran, for their resumed runs", async () => {
+    // One adapter, one scenario file whose content the test swaps between runs.
+    const scenario = path.join(workDir, "swapped-scenario.jsonl");
+    copyFileSync(path.join(TRANSCRIPTS, "text.jsonl"), scenario);
+    const env = scriptedCliEnv({ scenario });
+    const adapter = new ClaudeAdapter({ executablePath: scriptedCliPath("claude"), cwd: workDir, env });
+    const { result: earlier } = await succeeds(run(adapter));
+    expect(earlier.costUsd).toBe(0.00132);
+    const sessionId = earlier.providerSessionId ?? "";
+
+    copyFileSync(path.join(TRANSCRIPTS, "resumed.jsonl"), scenario);
+    const { result: resumed } = await succeeds(
+      run(adapter, { prompt: "go on" }, { resumeSessionId: sessionId }),
+    );
+    expect(resumed.costUsd).toBe(0.00051);
+
+    // Another adapter never saw that session: the run's own cost is unknown, and it says why.
+    const stranger = new ClaudeAdapter({ executablePath: scriptedCliPath("claude"), cwd: workDir, env });
+    const { result: unknown } = await succeeds(
+      run(stranger, { prompt: "go on" }, { resumeSessionId: sessionId }),
+    );
+    expect(unknown.costUsd).toBeUndefined();
+    expect(unknown.metadata?.claude).toMatchObject({
+      cumulativeCostUsd: 0.00183,
+      costNote: expect.stringContaining("previousCumulativeCostUsd"),
+    });
+  });
+
+  it("passes --fork-session with a resume", async () => {
+    const { adapter, record } = scripted("resumed.jsonl");
+    await succeeds(
+      run(
+        adapter,
+        { prompt: "x" },
+        { resumeSessionId: "sess-a", forkSession: true, previousCumulativeCostUsd: 0 },
+      ),
+    );
+    expect(record().argv).toEqual(expect.arrayContaining(["--resume=sess-a", "--fork-session"]));
+  });
+});
+
+describe("ClaudeAdapter: cancellation", () => {
+  it("SIGKILLs a CLI that ignores SIGTERM; the run still ends cancelled and the tree is gone", async () => {
+    const { adapter, recordPath } = scripted("stall-ignores-sigterm.jsonl", { killGraceMs: 200 });
+    const controller = new AbortController();
+    const pending = run(adapter, { prompt: "hang" }, {}, controller.signal);
+    let record = readScriptedCliRecord(recordPath);
+    for (let i = 0; i < 400 && !record?.stalled; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      record = readScriptedCliRecord(recordPath);
+    }
+    expect(record?.stalled).toBe(true);
+    controller.abort();
+    const { error } = await fails(pending, "cancelled");
+    expect(error.details.runId).toBeDefined();
+    const pids = [record?.pid ?? 0, ...(record?.childPids ?? [])];
+    expect(pids.filter(isProcessAlive)).toEqual([]);
+  });
+});
+
+describe("ClaudeAdapter: validation", () => {
+  it("rejects options it cannot honour", () => {
+    expect(
+      () => new ClaudeAdapter({ providerOptions: { abortController: new AbortController() } }),
+    ).toThrowError(expect.objectContaining({ code: "validation_error" }));
+    expect(() => new ClaudeAdapter({ permissionMode: "yolo" as PermissionMode })).toThrowError(
+      expect.objectContaining({ code: "validation_error" }),
+    );
+  });
+
+  it("rejects bad run options and shell input before starting anything", async () => {
+    const { adapter } = scripted("text.jsonl");
+    await fails(run(adapter, { prompt: "x" }, { resumeSesionId: "typo" }), "validation_error");
+    await fails(run(adapter, { prompt: "x" }, { forkSession: true }), "validation_error");
+    await fails(run(adapter, { command: ["ls"] }), "validation_error");
+  });
+
+  it("a missing SDK is dependency_not_available with an install hint", async () => {
+    const missing = Object.assign(new Error("Cannot find package '@anthropic-ai/claude-agent-sdk'"), {
+      code: "ERR_MODULE_NOT_FOUND",
+    });
+    const error = await importClaudeSdk(() => Promise.reject(missing)).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(AsmError);
+    expect(error).toMatchObject({
+      code: "dependency_not_available",
+      hint: "npm install @anthropic-ai/claude-agent-sdk",
+    });
+  });
+});

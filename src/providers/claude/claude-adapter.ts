@@ -1,0 +1,528 @@
+import { access } from "node:fs/promises";
+import path from "node:path";
+import type { Readable, Writable } from "node:stream";
+import type { Options, SDKResultMessage, SpawnedProcess, SpawnOptions } from "@anthropic-ai/claude-agent-sdk";
+import type { Capability } from "../../core/capabilities.js";
+import { AsmError } from "../../core/errors.js";
+import type { JsonObject } from "../../core/session.js";
+import type {
+  EventSink,
+  ExecuteRequest,
+  ExecuteResult,
+  ProviderAdapter,
+} from "../../ports/provider-adapter.js";
+import { ActiveRuns } from "../active-runs.js";
+import { promptFromInput } from "../shared/agent-options.js";
+import { CliProcess } from "../shared/cli-process.js";
+import { createJsonlFilter, type LineProblem } from "../shared/jsonl-reader.js";
+import {
+  cancelledError,
+  executableNotFound,
+  PROVIDERS,
+  parseErrorEvent,
+  providerFailure,
+  spawnFailure,
+} from "../shared/provider-failures.js";
+import { costFromCumulative } from "../shared/usage-tracker.js";
+import { ClaudeEventMapper } from "./event-mapper.js";
+import {
+  type ClaudeAdapterOptions,
+  type ClaudeRunOptions,
+  claudePermissionMode,
+  parseClaudeRunOptions,
+  type ResolvedClaudeOptions,
+  resolveClaudeOptions,
+} from "./options.js";
+import { type ClaudeSdkModule, loadClaudeSdk } from "./sdk-loader.js";
+
+const PROVIDER = PROVIDERS.claude;
+
+export const CLAUDE_CAPABILITIES: readonly Capability[] = Object.freeze([
+  Object.freeze({ name: "streaming", type: "sampling" }),
+  Object.freeze({ name: "tool_use", type: "tool" }),
+  Object.freeze({ name: "system_prompts", type: "prompt" }),
+  Object.freeze({
+    name: "vision",
+    type: "resource",
+    description: "images in tool results; run input is text",
+  }),
+  Object.freeze({ name: "file_operations", type: "file_access" }),
+  Object.freeze({ name: "bash", type: "code_execution" }),
+  Object.freeze({ name: "web", type: "network_access", description: "WebFetch and WebSearch tools" }),
+  Object.freeze({ name: "mcp", type: "tool" }),
+  Object.freeze({ name: "interrupt", type: "sampling" }),
+] satisfies Capability[]);
+
+/** Frame the stdout filter puts in place of a bad line, so the problem is reported in stream order. */
+const LINE_PROBLEM_FRAME = "asm_line_problem";
+
+interface LineProblemFrame {
+  type: typeof LINE_PROBLEM_FRAME;
+  index: number;
+}
+
+function isLineProblemFrame(value: unknown): value is LineProblemFrame {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "type" in value &&
+    value.type === LINE_PROBLEM_FRAME &&
+    "index" in value &&
+    typeof value.index === "number"
+  );
+}
+
+/** Waits for `promise` or `ms`, whichever comes first, leaving no timer behind. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+/** How many resumed sessions' cumulative costs an adapter remembers. */
+const SESSION_COST_MEMORY = 1000;
+/** After the result, how long the SDK may take to finish before the CLI is stopped. */
+const AFTER_RESULT_MS = 5000;
+
+type ExitListener = (code: number | null, signal: NodeJS.Signals | null) => void;
+type ErrorListener = (error: Error) => void;
+
+/**
+ * What the SDK gets instead of a plain ChildProcess: stdout through the line filter, and kill()
+ * aimed at the whole process group.
+ */
+class FilteredCliProcess implements SpawnedProcess {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly #process: CliProcess;
+
+  constructor(process: CliProcess, stdout: Readable) {
+    this.#process = process;
+    this.stdin = process.child.stdin;
+    this.stdout = stdout;
+  }
+
+  get killed(): boolean {
+    return this.#process.child.killed;
+  }
+
+  get exitCode(): number | null {
+    return this.#process.child.exitCode;
+  }
+
+  get signalCode(): NodeJS.Signals | null {
+    return this.#process.child.signalCode;
+  }
+
+  kill(signal: NodeJS.Signals): boolean {
+    this.#process.signal(signal);
+    return true;
+  }
+
+  on(event: "exit", listener: ExitListener): void;
+  on(event: "error", listener: ErrorListener): void;
+  on(event: "exit" | "error", listener: ExitListener | ErrorListener): void {
+    this.#process.child.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  once(event: "exit", listener: ExitListener): void;
+  once(event: "error", listener: ErrorListener): void;
+  once(event: "exit" | "error", listener: ExitListener | ErrorListener): void {
+    this.#process.child.once(event, listener as (...args: unknown[]) => void);
+  }
+
+  off(event: "exit", listener: ExitListener): void;
+  off(event: "error", listener: ErrorListener): void;
+  off(event: "exit" | "error", listener: ExitListener | ErrorListener): void {
+    this.#process.child.off(event, listener as (...args: unknown[]) => void);
+  }
+}
+
+/**
+ * Runs Claude Code through the Claude Agent SDK (`@anthropic-ai/claude-agent-sdk`, an optional
+ * peer dependency loaded on the first run). POSIX only: Claude Code runs in its own process
+ * group, so a cancel stops everything it started.
+ *
+ * Each run is one `query()` with the run's prompt. It emits `run_started` (with Claude's session
+ * id as `providerSessionId`), then messages, thinking, tool calls, permission denials, retries
+ * and usage as they stream (see `ClaudeEventMapper`), and resolves with the result's text, stop
+ * reason, usage and this run's cost. It rejects when the result says `is_error` (whatever its
+ * `subtype`): `provider_authentication_failed` (401), `provider_rate_limited` (429/529,
+ * overloaded), `provider_quota_exceeded` (billing), else `provider_error`; when Claude Code
+ * cannot be found (`provider_unavailable`) or exits without a result (`provider_error` with its
+ * stderr tail); and with `cancelled` once its process group is gone after a cancel. A malformed or
+ * oversized output line is reported as `error_occurred` (`parse_error`) and skipped.
+ *
+ * Per-run options (`executeRun({ adapterOptions })`): see `ClaudeRunOptions` — `resumeSessionId`
+ * continues a Claude session, `previousCumulativeCostUsd` lets a resumed run report its own cost.
+ */
+export class ClaudeAdapter implements ProviderAdapter {
+  readonly name = PROVIDER.name;
+  readonly capabilities: readonly Capability[] = CLAUDE_CAPABILITIES;
+  readonly #options: ResolvedClaudeOptions;
+  readonly #active = new ActiveRuns();
+  /** Claude session id → its cumulative cost after the last run here, for resumed runs' own cost. */
+  readonly #sessionCosts = new Map<string, number>();
+
+  /** Throws `validation_error` for invalid options, `capability_not_supported` on Windows. */
+  constructor(options: ClaudeAdapterOptions = {}) {
+    if (process.platform === "win32") {
+      throw new AsmError("capability_not_supported", "the claude adapter needs POSIX process groups", {
+        details: { platform: process.platform },
+      });
+    }
+    this.#options = resolveClaudeOptions(options);
+  }
+
+  async execute(request: ExecuteRequest, sink: EventSink, signal: AbortSignal): Promise<ExecuteResult> {
+    // Tracked before anything is awaited, so cancel(runId) works from the first moment.
+    const tracked = this.#active.track(request.run.id, signal);
+    try {
+      const runOptions = parseClaudeRunOptions(request.options);
+      const prompt = promptFromInput(request.run.input, PROVIDER.name);
+      const sdk = await loadClaudeSdk();
+      await this.#checkExecutable();
+      if (tracked.signal.aborted) throw cancelledError(request.run.id, { phase: "before start" });
+      const run = new ClaudeRun({
+        sdk,
+        prompt,
+        options: this.#options,
+        runOptions,
+        previousCumulativeCostUsd: this.#previousCost(runOptions),
+        sink,
+        signal: tracked.signal,
+        runId: request.run.id,
+      });
+      const result = await run.execute();
+      this.#rememberCost(result);
+      return result;
+    } finally {
+      tracked.release();
+    }
+  }
+
+  /** Requests cancellation; `execute` then rejects with `cancelled` once Claude Code's process group is gone. */
+  async cancel(runId: string): Promise<boolean> {
+    return this.#active.cancel(runId);
+  }
+
+  async #checkExecutable(): Promise<void> {
+    const executable = this.#options.executablePath;
+    if (executable === undefined) return;
+    try {
+      await access(path.resolve(this.#options.cwd, executable));
+    } catch (error) {
+      throw executableNotFound(PROVIDER, executable, error);
+    }
+  }
+
+  #previousCost(runOptions: ClaudeRunOptions): number | undefined {
+    if (runOptions.resumeSessionId === undefined) return 0;
+    return runOptions.previousCumulativeCostUsd ?? this.#sessionCosts.get(runOptions.resumeSessionId);
+  }
+
+  #rememberCost(result: ExecuteResult): void {
+    const claude = result.metadata?.claude;
+    const cumulative =
+      typeof claude === "object" && claude !== null && "cumulativeCostUsd" in claude
+        ? claude.cumulativeCostUsd
+        : undefined;
+    if (result.providerSessionId === undefined || typeof cumulative !== "number") return;
+    this.#sessionCosts.delete(result.providerSessionId);
+    this.#sessionCosts.set(result.providerSessionId, cumulative);
+    // Oldest first (insertion order): forget the least recently finished sessions.
+    for (const key of this.#sessionCosts.keys()) {
+      if (this.#sessionCosts.size <= SESSION_COST_MEMORY) break;
+      this.#sessionCosts.delete(key);
+    }
+  }
+}
+
+interface ClaudeRunSpec {
+  sdk: ClaudeSdkModule;
+  prompt: string;
+  options: ResolvedClaudeOptions;
+  runOptions: ClaudeRunOptions;
+  /** The resumed session's cumulative cost before this run; undefined when unknown. */
+  previousCumulativeCostUsd: number | undefined;
+  sink: EventSink;
+  signal: AbortSignal;
+  runId: string;
+}
+
+/** One execution: the SDK query, the CLI process it spawned, and how it ended. */
+class ClaudeRun {
+  readonly #spec: ClaudeRunSpec;
+  readonly #mapper: ClaudeEventMapper;
+  readonly #abort = new AbortController();
+  readonly #problems: LineProblem[] = [];
+  readonly #problemsReported = new Set<number>();
+  #process: CliProcess | undefined;
+  #command: string | undefined;
+  #cancelled = false;
+
+  constructor(spec: ClaudeRunSpec) {
+    this.#spec = spec;
+    this.#mapper = new ClaudeEventMapper(spec.sink);
+  }
+
+  async execute(): Promise<ExecuteResult> {
+    const { signal } = this.#spec;
+    let stopTimer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      this.#cancelled = true;
+      // The SDK closes stdin, so Claude Code can stop on its own. If it has not within the grace,
+      // its group is stopped here, rather than after the SDK's own (longer, fixed) grace.
+      this.#abort.abort();
+      stopTimer = setTimeout(
+        () => this.#process?.terminate(this.#spec.options.killGraceMs),
+        this.#spec.options.killGraceMs,
+      );
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    let thrown: unknown;
+    let afterResult: NodeJS.Timeout | undefined;
+    try {
+      const query = this.#spec.sdk.query({ prompt: this.#spec.prompt, options: this.#sdkOptions() });
+      for await (const message of query) {
+        if (this.#cancelled) break;
+        // Typed as the SDK's union, but it also passes on frames it does not know, like ours.
+        const frame: unknown = message;
+        if (isLineProblemFrame(frame)) {
+          this.#reportProblem(frame.index);
+          continue;
+        }
+        this.#mapper.handle(message);
+        if (message.type === "result" && afterResult === undefined) {
+          // The SDK closes stdin at the result and waits for the CLI to exit: bound that wait.
+          afterResult = setTimeout(
+            () => this.#process?.terminate(this.#spec.options.killGraceMs),
+            AFTER_RESULT_MS,
+          );
+        }
+      }
+    } catch (error) {
+      thrown = error;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      clearTimeout(afterResult);
+    }
+    await this.#stopProcess();
+    clearTimeout(stopTimer);
+    // Problems the SDK did not pass on (it may drop frames it does not know) are still reported.
+    if (!this.#cancelled) for (const index of this.#problems.keys()) this.#reportProblem(index);
+    if (this.#cancelled) throw cancelledError(this.#spec.runId);
+    return this.#settle(thrown);
+  }
+
+  #sdkOptions(): Options {
+    const { options, runOptions } = this.#spec;
+    const mode = claudePermissionMode(runOptions.permissionMode ?? options.permissionMode);
+    const systemPrompt = runOptions.systemPrompt ?? options.systemPrompt;
+    const model = runOptions.model ?? options.model;
+    const maxTurns = runOptions.maxTurns ?? options.maxTurns;
+    const passThrough: Partial<Options> = options.providerOptions;
+    return {
+      ...passThrough,
+      cwd: options.cwd,
+      // The SDK's env replaces process.env; ours is merged over it.
+      env: { ...process.env, ...options.env },
+      ...(options.executablePath
+        ? { pathToClaudeCodeExecutable: path.resolve(options.cwd, options.executablePath) }
+        : {}),
+      ...(model ? { model } : {}),
+      ...(maxTurns ? { maxTurns } : {}),
+      systemPrompt:
+        systemPrompt !== undefined
+          ? systemPrompt
+          : (passThrough.systemPrompt ?? { type: "preset", preset: "claude_code" }),
+      permissionMode: passThrough.permissionMode ?? mode.permissionMode,
+      ...(mode.allowDangerouslySkipPermissions || passThrough.permissionMode === "bypassPermissions"
+        ? { allowDangerouslySkipPermissions: true }
+        : {}),
+      ...(options.allowedTools.length > 0 ? { allowedTools: [...options.allowedTools] } : {}),
+      ...(options.deniedTools.length > 0 ? { disallowedTools: [...options.deniedTools] } : {}),
+      includePartialMessages: options.includePartialMessages,
+      ...(runOptions.resumeSessionId ? { resume: runOptions.resumeSessionId } : {}),
+      ...(runOptions.forkSession ? { forkSession: true } : {}),
+      abortController: this.#abort,
+      spawnClaudeCodeProcess: (spawnOptions) => this.#spawn(spawnOptions),
+    };
+  }
+
+  #spawn(spawnOptions: SpawnOptions): SpawnedProcess {
+    // A script path is run with "node" from PATH by default: use the node running us instead.
+    const command = spawnOptions.command === "node" ? process.execPath : spawnOptions.command;
+    this.#command = command;
+    const cli = new CliProcess({
+      command,
+      args: spawnOptions.args,
+      ...(spawnOptions.cwd ? { cwd: spawnOptions.cwd } : {}),
+      env: spawnOptions.env,
+    });
+    this.#process = cli;
+    // If the SDK asks for a stop (after its own grace), the whole group gets it.
+    spawnOptions.signal.addEventListener("abort", () => cli.terminate(this.#spec.options.killGraceMs), {
+      once: true,
+    });
+    const stdout = cli.child.stdout.pipe(
+      createJsonlFilter(
+        (problem) => {
+          const index = this.#problems.push(problem) - 1;
+          return JSON.stringify({ type: LINE_PROBLEM_FRAME, index } satisfies LineProblemFrame);
+        },
+        { maxLineBytes: this.#spec.options.maxLineBytes },
+      ),
+    );
+    return new FilteredCliProcess(cli, stdout);
+  }
+
+  #reportProblem(index: number): void {
+    const problem = this.#problems[index];
+    if (problem === undefined || this.#problemsReported.has(index)) return;
+    this.#problemsReported.add(index);
+    this.#mapper.emit(parseErrorEvent(PROVIDER, problem));
+  }
+
+  /** Makes sure Claude Code and everything it started are gone before the run settles. */
+  async #stopProcess(): Promise<void> {
+    const cli = this.#process;
+    if (cli === undefined) return;
+    const { killGraceMs } = this.#spec.options;
+    if (this.#cancelled) {
+      // Stdin is closed: give it the grace to stop on its own, then stop the group.
+      await cli.stop(killGraceMs);
+      return;
+    }
+    // Finished normally: the CLI exits on stdin EOF; processes it left behind are stopped.
+    await settleWithin(cli.exited, killGraceMs);
+    await cli.stop(0);
+  }
+
+  #settle(thrown: unknown): ExecuteResult {
+    const result = this.#mapper.result;
+    const cli = this.#process;
+    const stderr = cli?.stderrText() ?? "";
+    const exit = cli?.exit;
+    if (cli?.spawnError) throw spawnFailure(PROVIDER, this.#command ?? "claude", cli.spawnError);
+    if (result === undefined) {
+      if (cli === undefined && thrown !== undefined) {
+        // Nothing was spawned: the SDK could not find or start Claude Code.
+        const message = thrown instanceof Error ? thrown.message : String(thrown);
+        if (/not found|ENOENT|no such file/i.test(message)) {
+          throw executableNotFound(PROVIDER, this.#spec.options.executablePath, thrown);
+        }
+        throw providerFailure(PROVIDER, { message, kind: "process_error", cause: thrown });
+      }
+      const failure = this.#mapper.apiFailure;
+      throw providerFailure(PROVIDER, {
+        ...(failure?.status != null ? { status: failure.status } : {}),
+        ...(failure?.errorType ? { errorType: failure.errorType } : {}),
+        ...(exit?.code != null ? { exitCode: exit.code } : {}),
+        ...(exit?.signal ? { signal: exit.signal } : {}),
+        ...(stderr ? { stderr } : {}),
+        ...(exit?.code === 0 && !stderr.trim()
+          ? { message: `${PROVIDER.displayName} ended without a result`, kind: "protocol_error" as const }
+          : {}),
+        ...(thrown !== undefined ? { cause: thrown } : {}),
+        details: this.#failureDetails(),
+      });
+    }
+    const tokenUsage = this.#mapper.finishUsage();
+    if (result.is_error) throw this.#resultFailure(result, stderr, exit?.code ?? undefined, thrown);
+    const cost = this.#cost(result);
+    const providerSessionId = this.#mapper.providerSessionId ?? result.session_id;
+    const model = this.#mapper.model;
+    return {
+      output: {
+        content: result.subtype === "success" ? result.result : "",
+        ...(result.subtype === "success" && result.structured_output !== undefined
+          ? { structuredOutput: result.structured_output }
+          : {}),
+      },
+      stopReason: result.stop_reason ?? "end_turn",
+      tokenUsage,
+      ...(cost.costUsd !== undefined ? { costUsd: cost.costUsd } : {}),
+      ...(providerSessionId ? { providerSessionId } : {}),
+      ...(model ? { model } : {}),
+      turnCount: result.num_turns,
+      metadata: { claude: this.#resultMetadata(result, cost.note) },
+    };
+  }
+
+  /** This run's cost: the session's cumulative cost minus what it had reached before the run. */
+  #cost(result: SDKResultMessage): { costUsd?: number; note?: string } {
+    const previous = this.#spec.previousCumulativeCostUsd;
+    if (previous === undefined) {
+      return {
+        note:
+          "resumed session: Claude's total_cost_usd includes earlier runs; pass previousCumulativeCostUsd " +
+          "to get this run's own cost",
+      };
+    }
+    const { costUsd, reset } = costFromCumulative(result.total_cost_usd, previous);
+    return {
+      costUsd,
+      ...(reset ? { note: "the session's cumulative cost went down; counted from zero" } : {}),
+    };
+  }
+
+  #resultMetadata(result: SDKResultMessage, costNote: string | undefined): JsonObject {
+    return {
+      sessionId: result.session_id,
+      cumulativeCostUsd: result.total_cost_usd,
+      subtype: result.subtype,
+      durationMs: result.duration_ms,
+      durationApiMs: result.duration_api_ms,
+      ...(result.terminal_reason ? { terminalReason: result.terminal_reason } : {}),
+      ...(result.permission_denials.length > 0
+        ? {
+            permissionDenials: result.permission_denials.map((denial) => ({
+              toolName: denial.tool_name,
+              toolCallId: denial.tool_use_id,
+            })),
+          }
+        : {}),
+      ...(costNote ? { costNote } : {}),
+    };
+  }
+
+  #resultFailure(
+    result: SDKResultMessage,
+    stderr: string,
+    exitCode: number | undefined,
+    thrown: unknown,
+  ): AsmError {
+    const failure = this.#mapper.apiFailure;
+    const errors = result.subtype === "success" ? [] : result.errors;
+    const text = result.subtype === "success" ? result.result : "";
+    const message = [...errors, text, failure?.message].find(
+      (part) => typeof part === "string" && part.trim() !== "",
+    );
+    const status =
+      result.subtype === "success" ? (result.api_error_status ?? failure?.status) : failure?.status;
+    const cost = this.#cost(result);
+    return providerFailure(PROVIDER, {
+      ...(status != null ? { status } : {}),
+      ...(failure?.errorType ? { errorType: failure.errorType } : {}),
+      message: `${PROVIDER.displayName} returned an error result (${result.subtype}): ${message ?? "no message"}`,
+      ...(exitCode !== undefined ? { exitCode } : {}),
+      ...(stderr ? { stderr } : {}),
+      ...(thrown !== undefined ? { cause: thrown } : {}),
+      details: {
+        ...this.#failureDetails(),
+        subtype: result.subtype,
+        ...(result.terminal_reason ? { terminalReason: result.terminal_reason } : {}),
+        ...(errors.length > 0 ? { errors } : {}),
+        ...(cost.costUsd !== undefined ? { costUsd: cost.costUsd } : {}),
+        cumulativeCostUsd: result.total_cost_usd,
+      },
+    });
+  }
+
+  #failureDetails(): Record<string, unknown> {
+    const sessionId = this.#mapper.providerSessionId;
+    return sessionId ? { providerSessionId: sessionId } : {};
+  }
+}

@@ -1,0 +1,420 @@
+import type {
+  SDKAPIRetryMessage,
+  SDKAssistantMessage,
+  SDKMessage,
+  SDKPartialAssistantMessage,
+  SDKPermissionDeniedMessage,
+  SDKResultMessage,
+  SDKSystemMessage,
+  SDKUserMessage,
+} from "@anthropic-ai/claude-agent-sdk";
+import type { AdapterEvent } from "../../core/events.js";
+import type { TokenUsage } from "../../core/token-usage.js";
+import type { EventSink } from "../../ports/provider-adapter.js";
+import { PROVIDERS, providerFailure } from "../shared/provider-failures.js";
+import { isZeroUsage, maxUsage, tokenUsage, UsageTracker, usageDifference } from "../shared/usage-tracker.js";
+
+const PROVIDER = PROVIDERS.claude;
+
+/** Usage as the Anthropic API reports it, on messages and stream events (fields may be null). */
+interface ApiUsage {
+  input_tokens?: number | null;
+  output_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+  cache_creation_input_tokens?: number | null;
+}
+
+function apiUsage(usage: ApiUsage | null | undefined): TokenUsage | undefined {
+  if (!usage) return undefined;
+  return tokenUsage({
+    input: usage.input_tokens,
+    output: usage.output_tokens,
+    cacheRead: usage.cache_read_input_tokens,
+    cacheWrite: usage.cache_creation_input_tokens,
+  });
+}
+
+/** What the last failed API call said, from `assistant.error` or `system/api_retry`. */
+export interface ApiFailure {
+  status?: number | null;
+  errorType?: string;
+  message?: string;
+}
+
+interface MessageUsage {
+  latest: TokenUsage;
+  emitted: TokenUsage;
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  return content
+    .map((block: unknown) =>
+      typeof block === "object" && block !== null && "text" in block && typeof block.text === "string"
+        ? block.text
+        : "",
+    )
+    .filter(Boolean)
+    .join("\n");
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  if (typeof value === "object" && value !== null && !Array.isArray(value))
+    return value as Record<string, unknown>;
+  return value === undefined ? {} : { value };
+}
+
+/**
+ * Turns the Claude Agent SDK's messages into canonical events, each exactly once:
+ *
+ * - `system/init` → `run_started { providerSessionId, model, cwd, tools, permissionMode, claudeCodeVersion }`;
+ * - `stream_event` text deltas → `message_streamed { delta }`; thinking deltas →
+ *   `message_streamed { delta, stream: "thinking" }`;
+ * - `assistant` text block → `message_received { role: "assistant", content }` (one per complete
+ *   block; deltas are not repeated); thinking block → `message_streamed { stream: "thinking" }`
+ *   only when no deltas of that message were streamed, so thinking never shows as the answer;
+ *   `tool_use` block → `tool_call_started`;
+ * - `user` tool_result → `tool_call_completed`, or `tool_call_failed` when `is_error`;
+ * - usage: one `token_usage_updated` per API message (its largest usage seen, from
+ *   `message_start`/`message_delta` stream events and `assistant` frames, which repeat it
+ *   per content block), flushed when the message ends;
+ * - `system/permission_denied` and the result's `permission_denials` → `error_occurred
+ *   { errorCode: "tool_permission_denied", fatal: false }`, once per tool call;
+ * - `system/api_retry` → `error_occurred { fatal: false }` with the classified code;
+ * - `result` is kept for the adapter to settle the run. Assistant messages that carry an API
+ *   `error` are the CLI's own error text, not model output: they are kept as the failure's
+ *   message instead of being emitted.
+ * Subagent output (`parent_tool_use_id` set) maps the same way, with `parentToolCallId` added.
+ */
+export class ClaudeEventMapper {
+  readonly #sink: EventSink;
+  readonly #usage: UsageTracker;
+  #started = false;
+  #sessionId: string | undefined;
+  #model: string | undefined;
+  #result: SDKResultMessage | undefined;
+  #apiFailure: ApiFailure | undefined;
+  readonly #messageUsage = new Map<string, MessageUsage>();
+  /** Messages whose usage grew since it was last emitted. */
+  readonly #unflushed = new Set<string>();
+  /** The last complete assistant message seen, per parent tool call. */
+  readonly #lastAssistant = new Map<string, string>();
+  /** The API message being streamed, per parent tool call (subagents stream side by side). */
+  readonly #streaming = new Map<string, string>();
+  readonly #thinkingStreamed = new Set<string>();
+  readonly #toolNames = new Map<string, string>();
+  readonly #toolsFinished = new Set<string>();
+  readonly #deniedTools = new Set<string>();
+
+  constructor(sink: EventSink) {
+    this.#sink = sink;
+    this.#usage = new UsageTracker(sink);
+  }
+
+  get providerSessionId(): string | undefined {
+    return this.#sessionId;
+  }
+
+  get model(): string | undefined {
+    return this.#model;
+  }
+
+  get result(): SDKResultMessage | undefined {
+    return this.#result;
+  }
+
+  get apiFailure(): ApiFailure | undefined {
+    return this.#apiFailure;
+  }
+
+  /** True once `run_started` was emitted. */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** Emits an event, preceded by `run_started` if nothing was emitted yet. */
+  emit(event: AdapterEvent): void {
+    this.#ensureStarted();
+    this.#sink.emit(event);
+  }
+
+  handle(message: SDKMessage): void {
+    if ("session_id" in message && typeof message.session_id === "string" && message.session_id) {
+      this.#sessionId ??= message.session_id;
+    }
+    switch (message.type) {
+      case "system":
+        this.#system(message);
+        return;
+      case "stream_event":
+        this.#streamEvent(message);
+        return;
+      case "assistant":
+        this.#assistant(message);
+        return;
+      case "user":
+        if (!("isReplay" in message && message.isReplay)) this.#user(message);
+        return;
+      case "result":
+        this.#flushUsage();
+        this.#result = message;
+        if (message.session_id) this.#sessionId = message.session_id;
+        for (const denial of message.permission_denials ?? []) {
+          this.#denied(denial.tool_name, denial.tool_use_id, { toolInput: denial.tool_input });
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * The run's usage once the result is in: the per-message increments, topped up (with one more
+   * `token_usage_updated`) where the result's main-loop usage is larger, so the events always sum
+   * to the returned usage.
+   */
+  finishUsage(): TokenUsage {
+    this.#flushUsage();
+    const reported = this.#result ? apiUsage(this.#result.usage) : undefined;
+    if (reported) {
+      const target = maxUsage(this.#usage.total, reported);
+      const topUp = usageDifference(target, this.#usage.total);
+      if (topUp && !isZeroUsage(topUp)) this.#emitUsage(topUp, { source: "result" });
+    }
+    return this.#usage.total;
+  }
+
+  #ensureStarted(data: Record<string, unknown> = {}): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#sink.emit({
+      type: "run_started",
+      data: { ...(this.#sessionId ? { providerSessionId: this.#sessionId } : {}), ...data },
+    });
+  }
+
+  #emitUsage(step: TokenUsage, extra: Record<string, unknown>): void {
+    this.#ensureStarted();
+    this.#usage.addStep(step, extra);
+  }
+
+  #system(message: Extract<SDKMessage, { type: "system" }>): void {
+    switch (message.subtype) {
+      case "init":
+        this.#init(message);
+        return;
+      case "api_retry":
+        this.#apiRetry(message);
+        return;
+      case "permission_denied":
+        this.#permissionDenied(message);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #init(message: SDKSystemMessage): void {
+    this.#sessionId = message.session_id || this.#sessionId;
+    this.#model ??= message.model;
+    this.#ensureStarted({
+      ...(message.model ? { model: message.model } : {}),
+      ...(message.cwd ? { cwd: message.cwd } : {}),
+      ...(Array.isArray(message.tools) ? { tools: message.tools } : {}),
+      ...(message.permissionMode ? { permissionMode: message.permissionMode } : {}),
+      ...(message.claude_code_version ? { claudeCodeVersion: message.claude_code_version } : {}),
+    });
+  }
+
+  #apiRetry(message: SDKAPIRetryMessage): void {
+    this.#apiFailure = { status: message.error_status, errorType: message.error };
+    const failure = providerFailure(PROVIDER, {
+      status: message.error_status,
+      errorType: message.error,
+      message: `${PROVIDER.displayName} API request failed (${[message.error_status, message.error].filter(Boolean).join(", ")}); retry ${message.attempt} of ${message.max_retries} in ${message.retry_delay_ms} ms`,
+    });
+    this.emit({
+      type: "error_occurred",
+      data: {
+        errorCode: failure.code,
+        errorMessage: failure.message,
+        fatal: false,
+        ...(failure.providerError ? { providerError: failure.providerError } : {}),
+        details: {
+          attempt: message.attempt,
+          maxRetries: message.max_retries,
+          retryDelayMs: message.retry_delay_ms,
+          errorStatus: message.error_status,
+          error: message.error,
+        },
+      },
+    });
+  }
+
+  #permissionDenied(message: SDKPermissionDeniedMessage): void {
+    this.#denied(message.tool_name, message.tool_use_id, {
+      ...(message.decision_reason ? { decisionReason: message.decision_reason } : {}),
+      ...(message.decision_reason_type ? { decisionReasonType: message.decision_reason_type } : {}),
+      ...(message.message ? { reason: message.message } : {}),
+    });
+  }
+
+  #denied(toolName: string, toolCallId: string, details: Record<string, unknown>): void {
+    if (this.#deniedTools.has(toolCallId)) return;
+    this.#deniedTools.add(toolCallId);
+    const reason = typeof details.reason === "string" ? `: ${details.reason}` : "";
+    this.emit({
+      type: "error_occurred",
+      data: {
+        errorCode: "tool_permission_denied",
+        errorMessage: `${PROVIDER.displayName} was not allowed to use ${toolName}${reason}`,
+        fatal: false,
+        details: { toolName, toolCallId, ...details },
+      },
+    });
+  }
+
+  #streamEvent(message: SDKPartialAssistantMessage): void {
+    const key = message.parent_tool_use_id ?? "";
+    const parent = message.parent_tool_use_id ? { parentToolCallId: message.parent_tool_use_id } : {};
+    const { event } = message;
+    switch (event.type) {
+      case "message_start": {
+        this.#streaming.set(key, event.message.id);
+        this.#model ??= event.message.model;
+        this.#observeUsage(event.message.id, apiUsage(event.message.usage));
+        return;
+      }
+      case "content_block_delta": {
+        const messageId = this.#streaming.get(key);
+        const ids = messageId ? { messageId } : {};
+        if (event.delta.type === "text_delta" && event.delta.text) {
+          this.emit({ type: "message_streamed", data: { delta: event.delta.text, ...ids, ...parent } });
+        } else if (event.delta.type === "thinking_delta" && event.delta.thinking) {
+          if (messageId) this.#thinkingStreamed.add(messageId);
+          this.emit({
+            type: "message_streamed",
+            data: { delta: event.delta.thinking, stream: "thinking", ...ids, ...parent },
+          });
+        }
+        return;
+      }
+      case "message_delta": {
+        const messageId = this.#streaming.get(key);
+        if (messageId) this.#observeUsage(messageId, apiUsage(event.usage));
+        return;
+      }
+      case "message_stop": {
+        const messageId = this.#streaming.get(key);
+        this.#streaming.delete(key);
+        if (messageId) this.#flushUsage(messageId);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #assistant(message: SDKAssistantMessage): void {
+    const apiMessage = message.message;
+    this.#model ??= apiMessage.model;
+    const parent = message.parent_tool_use_id ? { parentToolCallId: message.parent_tool_use_id } : {};
+    if (message.error) {
+      // The CLI's synthetic "API Error: …" message: the failure's words, not the model's.
+      this.#apiFailure = {
+        ...this.#apiFailure,
+        errorType: message.error,
+        message: textOf(apiMessage.content) || this.#apiFailure?.message || message.error,
+      };
+      return;
+    }
+    // A new message id means the previous message of this thread is complete.
+    const key = message.parent_tool_use_id ?? "";
+    const previous = this.#lastAssistant.get(key);
+    if (previous !== undefined && previous !== apiMessage.id) this.#flushUsage(previous);
+    this.#lastAssistant.set(key, apiMessage.id);
+    this.#observeUsage(apiMessage.id, apiUsage(apiMessage.usage));
+    for (const block of apiMessage.content) {
+      switch (block.type) {
+        case "text":
+          if (block.text) {
+            this.emit({
+              type: "message_received",
+              data: { role: "assistant", content: block.text, messageId: apiMessage.id, ...parent },
+            });
+          }
+          break;
+        case "thinking":
+          if (block.thinking && !this.#thinkingStreamed.has(apiMessage.id)) {
+            this.emit({
+              type: "message_streamed",
+              data: { delta: block.thinking, stream: "thinking", messageId: apiMessage.id, ...parent },
+            });
+          }
+          break;
+        case "tool_use":
+        case "server_tool_use":
+        case "mcp_tool_use":
+          this.#toolStarted(block.id, block.name, block.input, parent);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  #toolStarted(id: string, name: string, input: unknown, parent: Record<string, unknown>): void {
+    if (this.#toolNames.has(id)) return;
+    this.#toolNames.set(id, name);
+    this.emit({
+      type: "tool_call_started",
+      data: { toolCallId: id, toolName: name, toolInput: asObject(input), ...parent },
+    });
+  }
+
+  #user(message: SDKUserMessage): void {
+    const { content } = message.message;
+    if (!Array.isArray(content)) return;
+    const parent = message.parent_tool_use_id ? { parentToolCallId: message.parent_tool_use_id } : {};
+    // Tool results end the API message that asked for them.
+    this.#flushUsage();
+    for (const block of content) {
+      if (block.type !== "tool_result" || this.#toolsFinished.has(block.tool_use_id)) continue;
+      this.#toolsFinished.add(block.tool_use_id);
+      const toolCallId = block.tool_use_id;
+      const toolName = this.#toolNames.get(toolCallId) ?? "unknown";
+      const toolOutput = block.content ?? "";
+      if (block.is_error) {
+        this.emit({
+          type: "tool_call_failed",
+          data: { toolCallId, toolName, toolOutput, errorMessage: textOf(toolOutput), ...parent },
+        });
+      } else {
+        this.emit({ type: "tool_call_completed", data: { toolCallId, toolName, toolOutput, ...parent } });
+      }
+    }
+  }
+
+  #observeUsage(messageId: string, usage: TokenUsage | undefined): void {
+    if (!usage) return;
+    const entry = this.#messageUsage.get(messageId);
+    // Within one message the API's counts only grow; frames repeat them per content block.
+    if (entry) entry.latest = maxUsage(entry.latest, usage);
+    else this.#messageUsage.set(messageId, { latest: usage, emitted: { inputTokens: 0, outputTokens: 0 } });
+    this.#unflushed.add(messageId);
+  }
+
+  /** Emits what is new in one message's usage (or in every message's, without an id). */
+  #flushUsage(messageId?: string): void {
+    const ids = messageId === undefined ? [...this.#unflushed] : [messageId];
+    for (const id of ids) {
+      this.#unflushed.delete(id);
+      const entry = this.#messageUsage.get(id);
+      if (!entry) continue;
+      const step = usageDifference(entry.latest, entry.emitted);
+      entry.emitted = entry.latest;
+      if (step && !isZeroUsage(step)) this.#emitUsage(step, { messageId: id });
+    }
+  }
+}

@@ -1,0 +1,8 @@
+export { CLAUDE_CAPABILITIES, ClaudeAdapter } from "./claude-adapter.js";
+export {
+  CLAUDE_ADAPTER_DEFAULTS,
+  type ClaudeAdapterOptions,
+  type ClaudePermissionMode,
+  type ClaudeRunOptions,
+  claudePermissionMode,
+} from "./options.js";
