@@ -5,7 +5,8 @@ export interface ArtifactInfo {
   size: number;
   /** Hex SHA-256 of the body. */
   sha256: string;
-  contentType?: string;
+  /** As given to `put`; `application/octet-stream` when none was. */
+  contentType: string;
 }
 
 export interface PutArtifactOptions {
@@ -27,4 +28,6 @@ export interface ArtifactStore {
   head(key: string): Promise<ArtifactInfo | null>;
   /** Removes the artifact; deleting a missing key is a no-op. */
   delete(key: string): Promise<void>;
+  /** Releases clients and handles; later calls fail with `storage_connection_failed`. */
+  close?(): Promise<void>;
 }

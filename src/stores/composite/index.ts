@@ -128,7 +128,6 @@ export class CompositeStore<S extends SessionStore = SessionStore, A extends Art
   }
 
   async #closeBoth(): Promise<void> {
-    const artifacts = this.artifacts as A & { close?: () => unknown };
     let failure: unknown;
     try {
       await this.sessions.close();
@@ -136,7 +135,7 @@ export class CompositeStore<S extends SessionStore = SessionStore, A extends Art
       failure = error;
     }
     try {
-      if (typeof artifacts.close === "function") await artifacts.close();
+      await this.artifacts.close?.();
     } catch (error) {
       failure ??= error;
     }
