@@ -206,7 +206,12 @@ function nonEmptyList(value: unknown, field: string): unknown[] {
 
 function optionalTextList(value: unknown, field: string): string[] | undefined {
   if (value === undefined) return undefined;
-  return [...new Set(nonEmptyList(value, field).map((item) => optionalText(item, field) ?? ""))];
+  const list = nonEmptyList(value, field);
+  const items = list.filter((item): item is string => typeof item === "string" && item !== "");
+  if (items.length !== list.length) {
+    throw validationError(`${field} must be an array of non-empty strings`, { field, value });
+  }
+  return [...new Set(items)];
 }
 
 function tagList(value: unknown, field = "exemptTags"): string[] {

@@ -13,6 +13,7 @@ import type {
   RetentionReport,
 } from "../../ports/maintenance.js";
 import type { SessionStore } from "../../ports/session-store.js";
+import { validationError } from "../shared/errors.js";
 import type { SqlBackend } from "./backend.js";
 import { guarded } from "./errors.js";
 import { normalizeHealthCheckOptions, normalizeRetentionPolicy } from "./inputs.js";
@@ -254,9 +255,7 @@ export class SqlMaintenance implements Maintenance {
     return this.#guard(async () => {
       const isOwnerAlive = options.isOwnerAlive ?? ((owner) => isOwnerProcessAlive(owner));
       if (typeof isOwnerAlive !== "function") {
-        throw new AsmError("validation_error", "isOwnerAlive must be a function", {
-          details: { field: "isOwnerAlive" },
-        });
+        throw validationError("isOwnerAlive must be a function", { field: "isOwnerAlive" });
       }
       const { db, flavor } = this.#backend;
       const rows = await db

@@ -43,7 +43,10 @@ const IMPORT_CHUNK_ROWS = 500;
  *   ordered by the same pair, so equal timestamps never skip or repeat an item.
  * - Timestamp filters compare with the stored values, which the library writes with
  *   `toISOString()`; bounds are normalized to that form.
- * - Usage counts the runs of soft-deleted sessions too: what was spent stays spent.
+ * - Usage counts the runs of soft-deleted sessions too: what was spent stays spent. Runs without
+ *   a provider (never started) group under `"unknown"` in `byProvider`, as runs without a model
+ *   do in `byModel`; `unpricedRuns` counts finished runs whose `costUsd` is null.
+ * - Stats and exports read in one transaction, so they describe one moment of the log.
  */
 export class SqlQueryApi implements QueryApi {
   readonly #backend: SqlBackend;
