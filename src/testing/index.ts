@@ -11,6 +11,7 @@ export {
   RecordingSink,
 } from "./adapter-conformance.js";
 export { type ArtifactStoreHarness, defineArtifactStoreConformance } from "./artifact-store-conformance.js";
+export * from "./mock-anthropic-api.js";
 export {
   defineQueryConformance,
   type QueryableSessionStore,

@@ -506,7 +506,8 @@ class ClaudeRun {
     return providerFailure(PROVIDER, {
       ...(status != null ? { status } : {}),
       ...(failure?.errorType ? { errorType: failure.errorType } : {}),
-      message: `${PROVIDER.displayName} returned an error result (${result.subtype}): ${message ?? "no message"}`,
+      // Claude reports API failures as subtype "success" with is_error: only name other subtypes.
+      message: `${PROVIDER.displayName} returned an error result${result.subtype === "success" ? "" : ` (${result.subtype})`}: ${message ?? "no message"}`,
       ...(exitCode !== undefined ? { exitCode } : {}),
       ...(stderr ? { stderr } : {}),
       ...(thrown !== undefined ? { cause: thrown } : {}),

@@ -1,0 +1,295 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { AsmError } from "../../core/errors.js";
+import type { AsmEvent } from "../../core/events.js";
+import { SessionManager } from "../../manager/session-manager.js";
+import { openSqliteStore, type SqliteSessionStore } from "../../stores/sqlite/index.js";
+import { isProcessAlive } from "../../testing/adapter-conformance.js";
+import {
+  hasToolResult,
+  type MockAnthropicApi,
+  type MockReplier,
+  startMockAnthropicApi,
+  toolResultText,
+} from "../../testing/mock-anthropic-api.js";
+import { ClaudeAdapter, type ClaudeAdapterOptions } from "./index.js";
+
+/*
+ * The real Claude Code binary (the Agent SDK's platform package, installed with the SDK as a dev
+ * dependency) against a loopback mock of the Messages API, through SessionManager into SQLite.
+ * Nothing leaves the machine: ANTHROPIC_BASE_URL points at 127.0.0.1, non-essential traffic is
+ * off, and the cancel case checks every TCP connection the CLI holds is to loopback.
+ */
+
+function realClaudeBinary(): string | undefined {
+  if (process.platform !== "linux" || process.arch !== "x64") return undefined;
+  try {
+    const pkg = createRequire(import.meta.url).resolve(
+      "@anthropic-ai/claude-agent-sdk-linux-x64/package.json",
+    );
+    const binary = path.join(path.dirname(pkg), "claude");
+    return existsSync(binary) ? binary : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const CLAUDE = realClaudeBinary();
+const root = mkdtempSync(path.join(tmpdir(), "asm-claude-e2e-"));
+/** Variables from the host that could send the CLI elsewhere or log it in for real. */
+const HOST_VARIABLE = /^(ANTHROPIC_|CLAUDE_|AWS_|GOOGLE_|VERTEX)|PROXY/i;
+const savedEnv: Record<string, string> = {};
+
+beforeAll(() => {
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && HOST_VARIABLE.test(name)) {
+      savedEnv[name] = value;
+      delete process.env[name];
+    }
+  }
+});
+afterAll(() => {
+  Object.assign(process.env, savedEnv);
+  rmSync(root, { recursive: true, force: true });
+});
+
+interface Harness {
+  api: MockAnthropicApi;
+  manager: SessionManager;
+  store: SqliteSessionStore;
+  /** Set in the CLI's environment, to find its processes in /proc. */
+  marker: string;
+}
+
+const open: Harness[] = [];
+afterEach(async () => {
+  for (const harness of open.splice(0)) {
+    await harness.store.close();
+    await harness.api.close();
+  }
+});
+
+async function harness(replier: MockReplier, options: ClaudeAdapterOptions = {}): Promise<Harness> {
+  if (CLAUDE === undefined) throw new Error("no claude binary");
+  const api = await startMockAnthropicApi(replier);
+  const dir = mkdtempSync(path.join(root, "case-"));
+  const marker = randomUUID();
+  const adapter = new ClaudeAdapter({
+    executablePath: CLAUDE,
+    cwd: dir,
+    killGraceMs: 1000,
+    ...options,
+    env: {
+      ANTHROPIC_BASE_URL: api.url,
+      ANTHROPIC_API_KEY: "sk-ant-e2e-dummy",
+      HOME: dir,
+      CLAUDE_CONFIG_DIR: path.join(dir, ".claude"),
+      TMPDIR: dir,
+      CLAUDE_CODE_MAX_RETRIES: "0",
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      DISABLE_AUTOUPDATER: "1",
+      DISABLE_TELEMETRY: "1",
+      DISABLE_ERROR_REPORTING: "1",
+      ASM_E2E_MARKER: marker,
+      ...options.env,
+    },
+  });
+  const store = await openSqliteStore({ path: path.join(dir, "asm.db") });
+  const created = { api, manager: new SessionManager({ store, adapter }), store, marker };
+  open.push(created);
+  return created;
+}
+
+async function runEvents(store: SqliteSessionStore, sessionId: string): Promise<AsmEvent[]> {
+  return store.getEvents(sessionId, { limit: 1000 });
+}
+
+/** Pids of live processes whose environment carries `ASM_E2E_MARKER=<marker>`. */
+function markedProcesses(marker: string): number[] {
+  const needle = `ASM_E2E_MARKER=${marker}`;
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, "latin1").split("\0").includes(needle))
+        pids.push(Number(entry));
+    } catch {
+      // exited while we looked, or not ours to read
+    }
+  }
+  return pids.filter(isProcessAlive);
+}
+
+/** Remote addresses of the TCP connections `pid` holds (listening sockets excluded). */
+function remoteAddresses(pid: number): string[] {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match?.[1]) inodes.add(match[1]);
+    }
+  } catch {
+    return [];
+  }
+  const remotes: string[] = [];
+  for (const table of ["tcp", "tcp6"]) {
+    let lines: string[];
+    try {
+      lines = readFileSync(`/proc/${pid}/net/${table}`, "utf8").trim().split("\n").slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      const fields = line.trim().split(/\s+/);
+      const remote = fields[2] ?? "";
+      if (!inodes.has(fields[9] ?? "") || /^0+:0+$/.test(remote)) continue;
+      remotes.push(remote);
+    }
+  }
+  return remotes;
+}
+
+/** 127.x.x.x (IPv4, or IPv4-mapped in tcp6) and ::1, in /proc/net's hex notation. */
+function isLoopback(hexAddress: string): boolean {
+  const [address = ""] = hexAddress.split(":");
+  if (address.length === 8) return address.endsWith("7F");
+  return (
+    address === "00000000000000000000000001000000" || /^0000000000000000FFFF0000[0-9A-F]{6}7F$/.test(address)
+  );
+}
+
+const textReply: MockReplier = () => ({ type: "text", text: "Hello from the mock model" });
+
+describe.skipIf(CLAUDE === undefined)(
+  "ClaudeAdapter e2e: real Claude Code, mock Messages API, SQLite",
+  () => {
+    it("a text answer is stored with Claude's session id, usage and cost", async () => {
+      const { api, manager, store } = await harness(textReply);
+      const result = await manager.runOnce({ prompt: "Say hello" });
+      expect(result.output.content).toBe("Hello from the mock model");
+      expect(result.providerSessionId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(result.tokenUsage.inputTokens).toBeGreaterThan(0);
+      expect(result.costUsd).toBeGreaterThan(0);
+
+      const run = await store.getRun(result.runId);
+      expect(run.status).toBe("completed");
+      expect(run.providerMetadata.providerSessionId).toBe(result.providerSessionId);
+      const events = await runEvents(store, result.sessionId);
+      const types = events.map((event) => event.type);
+      expect(types.filter((type) => type === "run_completed")).toHaveLength(1);
+      expect(types).toEqual(
+        expect.arrayContaining([
+          "run_started",
+          "message_streamed",
+          "message_received",
+          "token_usage_updated",
+        ]),
+      );
+      const started = events.find((event) => event.type === "run_started");
+      expect(started?.data).toMatchObject({ providerSessionId: result.providerSessionId });
+      const received = events.filter((event) => event.type === "message_received");
+      expect(received.map((event) => event.data.content)).toContain("Hello from the mock model");
+
+      const [call] = api.messageRequests();
+      expect(call?.url).toMatch(/^\/v1\/messages/);
+      expect(JSON.stringify(call?.body)).toContain("Say hello");
+    });
+
+    it("a tool call (Bash echo) runs, pairs started/completed, and its output reaches the model", async () => {
+      const replier: MockReplier = (body) =>
+        hasToolResult(body)
+          ? { type: "text", text: `The tool said: ${toolResultText(body).trim()}` }
+          : {
+              type: "tool_use",
+              name: "Bash",
+              input: { command: "echo e2e-tool-ok", description: "Print a marker" },
+            };
+      const { api, manager, store } = await harness(replier, { allowedTools: ["Bash"] });
+      const result = await manager.runOnce({ prompt: "Run echo e2e-tool-ok" });
+      expect(result.output.content).toBe("The tool said: e2e-tool-ok");
+      expect(result.tokenUsage.outputTokens).toBeGreaterThan(0);
+
+      const events = await runEvents(store, result.sessionId);
+      const started = events.filter((event) => event.type === "tool_call_started");
+      const completed = events.filter((event) => event.type === "tool_call_completed");
+      expect(started).toHaveLength(1);
+      expect(completed).toHaveLength(1);
+      expect(started[0]?.data).toMatchObject({
+        toolName: "Bash",
+        toolInput: { command: "echo e2e-tool-ok" },
+      });
+      expect(completed[0]?.data).toMatchObject({ toolCallId: started[0]?.data.toolCallId, toolName: "Bash" });
+      expect(JSON.stringify(completed[0]?.data.toolOutput)).toContain("e2e-tool-ok");
+      expect((started[0]?.sequence ?? 0) < (completed[0]?.sequence ?? 0)).toBe(true);
+      expect(api.messageRequests().length).toBeGreaterThanOrEqual(2);
+    });
+
+    it("a 401 fails the run with provider_authentication_failed, stored with its provider error", async () => {
+      const { api, manager, store } = await harness(() => ({
+        type: "error",
+        status: 401,
+        errorType: "authentication_error",
+        message: "invalid x-api-key",
+      }));
+      const error = await manager.runOnce({ prompt: "Say hello" }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(AsmError);
+      expect(error).toMatchObject({ code: "provider_authentication_failed" });
+      const runId = error instanceof AsmError ? error.details.runId : undefined;
+      const run = await store.getRun(String(runId));
+      expect(run.status).toBe("failed");
+      expect(run.error?.code).toBe("provider_authentication_failed");
+      const events = await runEvents(store, run.sessionId);
+      const failed = events.filter((event) => event.type === "run_failed");
+      expect(failed).toHaveLength(1);
+      expect(failed[0]?.data).toMatchObject({ errorCode: "provider_authentication_failed" });
+      expect(api.messageRequests().length).toBeGreaterThanOrEqual(1);
+    });
+
+    it("a cancel stops the CLI mid-request: run cancelled once, no process left, only loopback traffic", async () => {
+      const { api, manager, store, marker } = await harness(() => ({ type: "stall" }));
+      const controller = new AbortController();
+      let sessionId: string | undefined;
+      const pending = manager
+        .runOnce(
+          { prompt: "Take your time" },
+          {
+            signal: controller.signal,
+            onEvent: (event) => {
+              sessionId ??= event.sessionId;
+            },
+          },
+        )
+        .catch((caught: unknown) => caught);
+      const deadline = Date.now() + 30_000;
+      while (api.messageRequests().length === 0 && Date.now() < deadline) await sleep(50);
+      expect(api.messageRequests().length).toBeGreaterThan(0);
+      const pids = markedProcesses(marker);
+      expect(pids.length).toBeGreaterThan(0);
+      const remotes = pids.flatMap(remoteAddresses);
+      expect(remotes.length).toBeGreaterThan(0);
+      expect(remotes.filter((remote) => !isLoopback(remote))).toEqual([]);
+
+      const abortedAt = Date.now();
+      controller.abort();
+      const error = await pending;
+      expect(error).toBeInstanceOf(AsmError);
+      expect(error).toMatchObject({ code: "cancelled" });
+      expect(Date.now() - abortedAt).toBeLessThan(15_000);
+      expect(pids.filter(isProcessAlive)).toEqual([]);
+      expect(markedProcesses(marker)).toEqual([]);
+
+      const events = await runEvents(store, sessionId ?? "");
+      const terminal = events.filter((event) =>
+        ["run_completed", "run_failed", "run_cancelled", "run_timeout"].includes(event.type),
+      );
+      expect(terminal.map((event) => event.type)).toEqual(["run_cancelled"]);
+      const runs = await store.listRuns(sessionId ?? "");
+      expect(runs.map((run) => run.status)).toEqual(["cancelled"]);
+    });
+  },
+);

@@ -1,0 +1,275 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** One request the mock received. */
+export interface MockApiRequest {
+  method: string;
+  /** Path and query, e.g. `/v1/messages?beta=true`. */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** The JSON body, or `undefined` when there was none (or it was not JSON). */
+  body: unknown;
+}
+
+/** What the mock answers to a Messages API call. */
+export type MockReply =
+  | { type: "text"; text: string; inputTokens?: number; outputTokens?: number }
+  | { type: "tool_use"; name: string; input: Record<string, unknown>; id?: string; text?: string }
+  | { type: "error"; status: number; errorType: string; message: string }
+  /** Sends the start of a streamed message, then nothing, until the client goes away. */
+  | { type: "stall" };
+
+/** Picks the reply to one `POST /v1/messages` call, from its body and the calls before it. */
+export type MockReplier = (body: MessagesRequestBody, calls: readonly MockApiRequest[]) => MockReply;
+
+/** The parts of a Messages API request body the repliers look at. */
+export interface MessagesRequestBody {
+  model?: string;
+  stream?: boolean;
+  messages?: { role: string; content: unknown }[];
+  [key: string]: unknown;
+}
+
+export interface MockAnthropicApi {
+  /** `http://127.0.0.1:<port>`: the value for `ANTHROPIC_BASE_URL`. */
+  readonly url: string;
+  /** Every request received, in order. */
+  readonly requests: readonly MockApiRequest[];
+  /** The `POST /v1/messages` requests only. */
+  messageRequests(): MockApiRequest[];
+  close(): Promise<void>;
+}
+
+/** Whether the conversation's last user turn carries a tool result (the agent loop's second call). */
+export function hasToolResult(body: MessagesRequestBody): boolean {
+  const last = body.messages?.at(-1);
+  return (
+    Array.isArray(last?.content) &&
+    last.content.some(
+      (block: unknown) =>
+        typeof block === "object" && block !== null && "type" in block && block.type === "tool_result",
+    )
+  );
+}
+
+/** The text of every tool result in the request, joined: what the tool printed. */
+export function toolResultText(body: MessagesRequestBody): string {
+  const parts: string[] = [];
+  for (const message of body.messages ?? []) {
+    if (!Array.isArray(message.content)) continue;
+    for (const block of message.content as unknown[]) {
+      if (typeof block !== "object" || block === null || !("type" in block) || block.type !== "tool_result")
+        continue;
+      const content = "content" in block ? block.content : undefined;
+      if (typeof content === "string") parts.push(content);
+      else if (Array.isArray(content)) {
+        for (const item of content as unknown[]) {
+          if (typeof item === "object" && item !== null && "text" in item && typeof item.text === "string") {
+            parts.push(item.text);
+          }
+        }
+      }
+    }
+  }
+  return parts.join("\n");
+}
+
+function sse(response: ServerResponse, event: string, data: unknown): void {
+  response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+function messageId(): string {
+  return `msg_mock_${randomBytes(6).toString("hex")}`;
+}
+
+function readBody(request: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      try {
+        resolve(text ? JSON.parse(text) : undefined);
+      } catch {
+        resolve(undefined);
+      }
+    });
+    request.on("error", () => resolve(undefined));
+  });
+}
+
+function usage(input: number, output: number) {
+  return {
+    input_tokens: input,
+    output_tokens: output,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+  };
+}
+
+function replyStreamed(
+  response: ServerResponse,
+  model: string,
+  reply: Exclude<MockReply, { type: "error" }>,
+): void {
+  response.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+  });
+  const id = messageId();
+  const inputTokens = reply.type === "text" ? (reply.inputTokens ?? 25) : 25;
+  sse(response, "message_start", {
+    type: "message_start",
+    message: {
+      id,
+      type: "message",
+      role: "assistant",
+      model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: usage(inputTokens, 1),
+    },
+  });
+  if (reply.type === "stall") return;
+  sse(response, "ping", { type: "ping" });
+  let index = 0;
+  const text = reply.text;
+  if (text) {
+    sse(response, "content_block_start", {
+      type: "content_block_start",
+      index,
+      content_block: { type: "text", text: "" },
+    });
+    // Two deltas, so streaming shows as streaming.
+    const half = Math.ceil(text.length / 2);
+    for (const part of [text.slice(0, half), text.slice(half)].filter(Boolean)) {
+      sse(response, "content_block_delta", {
+        type: "content_block_delta",
+        index,
+        delta: { type: "text_delta", text: part },
+      });
+    }
+    sse(response, "content_block_stop", { type: "content_block_stop", index });
+    index += 1;
+  }
+  if (reply.type === "tool_use") {
+    const toolId = reply.id ?? `toolu_mock_${randomBytes(6).toString("hex")}`;
+    sse(response, "content_block_start", {
+      type: "content_block_start",
+      index,
+      content_block: { type: "tool_use", id: toolId, name: reply.name, input: {} },
+    });
+    sse(response, "content_block_delta", {
+      type: "content_block_delta",
+      index,
+      delta: { type: "input_json_delta", partial_json: JSON.stringify(reply.input) },
+    });
+    sse(response, "content_block_stop", { type: "content_block_stop", index });
+  }
+  const outputTokens = reply.type === "text" ? (reply.outputTokens ?? 12) : 30;
+  sse(response, "message_delta", {
+    type: "message_delta",
+    delta: { stop_reason: reply.type === "tool_use" ? "tool_use" : "end_turn", stop_sequence: null },
+    usage: { output_tokens: outputTokens },
+  });
+  sse(response, "message_stop", { type: "message_stop" });
+  response.end();
+}
+
+function replyJson(
+  response: ServerResponse,
+  model: string,
+  reply: Exclude<MockReply, { type: "error" | "stall" }>,
+): void {
+  const content: unknown[] = [];
+  if (reply.text) content.push({ type: "text", text: reply.text });
+  if (reply.type === "tool_use") {
+    content.push({
+      type: "tool_use",
+      id: reply.id ?? `toolu_mock_${randomBytes(6).toString("hex")}`,
+      name: reply.name,
+      input: reply.input,
+    });
+  }
+  response.writeHead(200, { "content-type": "application/json" });
+  response.end(
+    JSON.stringify({
+      id: messageId(),
+      type: "message",
+      role: "assistant",
+      model,
+      content,
+      stop_reason: reply.type === "tool_use" ? "tool_use" : "end_turn",
+      stop_sequence: null,
+      usage: usage(25, 12),
+    }),
+  );
+}
+
+/**
+ * A loopback stand-in for the Anthropic Messages API, for running the real Claude Code binary
+ * offline (`ANTHROPIC_BASE_URL=<url>`). `POST /v1/messages` is answered by `replier` — streamed
+ * as server-sent events when the request asks for `stream`, as JSON otherwise; errors as the API
+ * sends them (`{ type: "error", error: { type, message } }` with the status). Anything else is a
+ * 404. It listens on 127.0.0.1 only and records every request.
+ */
+export async function startMockAnthropicApi(replier: MockReplier): Promise<MockAnthropicApi> {
+  const requests: MockApiRequest[] = [];
+  const open = new Set<ServerResponse>();
+  const server: Server = createServer(async (request, response) => {
+    const body = await readBody(request);
+    const record: MockApiRequest = {
+      method: request.method ?? "GET",
+      url: request.url ?? "/",
+      headers: { ...request.headers },
+      body,
+    };
+    requests.push(record);
+    const pathname = record.url.split("?")[0];
+    if (record.method !== "POST" || pathname !== "/v1/messages") {
+      response.writeHead(404, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify({
+          type: "error",
+          error: { type: "not_found_error", message: `no mock for ${pathname}` },
+        }),
+      );
+      return;
+    }
+    const messages = (typeof body === "object" && body !== null ? body : {}) as MessagesRequestBody;
+    const model = typeof messages.model === "string" ? messages.model : "claude-mock";
+    const reply = replier(
+      messages,
+      requests.filter((item) => item.method === "POST" && item.url.startsWith("/v1/messages")),
+    );
+    if (reply.type === "error") {
+      response.writeHead(reply.status, { "content-type": "application/json", "request-id": "req_mock" });
+      response.end(
+        JSON.stringify({ type: "error", error: { type: reply.errorType, message: reply.message } }),
+      );
+      return;
+    }
+    open.add(response);
+    response.on("close", () => open.delete(response));
+    if (messages.stream === true) replyStreamed(response, model, reply);
+    else if (reply.type === "stall") response.writeHead(200, { "content-type": "application/json" });
+    else replyJson(response, model, reply);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    messageRequests: () =>
+      requests.filter((item) => item.method === "POST" && item.url.startsWith("/v1/messages")),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const response of open) response.destroy();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
