@@ -663,8 +663,8 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
         ];
         const logA = await store.appendEvents(types.map((type) => draft(a.id, { type })));
         const logB = await store.appendEvents(
-          ["message_streamed", "message_streamed", "run_started"].map((type) =>
-            draft(b.id, { type: type as EventType }),
+          (["message_streamed", "message_streamed", "run_started"] as const).map((type) =>
+            draft(b.id, { type }),
           ),
         );
 

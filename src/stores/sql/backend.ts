@@ -39,8 +39,11 @@ export interface SqlBackend {
   toError(error: unknown): AsmError;
 }
 
+/** What a store lends the backend built on its connection. */
 export interface BackendHooks {
+  /** Throws the store's "closed" error once it is closed. */
   assertOpen(): void;
+  /** The store's translation of a driver error into an `AsmError` with a storage code. */
   toError(error: unknown): AsmError;
 }
 
@@ -98,6 +101,7 @@ export function postgresBackend(pool: PostgresPool, hooks: BackendHooks): SqlBac
         for (const statement of statements) done.push(await trx.executeQuery(statement.compile()));
         return done;
       });
+      // As above: the tuple type cannot be followed through the loop.
       return results as ResultsOf<Q>;
     },
     assertOpen: hooks.assertOpen,

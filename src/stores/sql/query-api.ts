@@ -151,6 +151,7 @@ export class SqlQueryApi implements QueryApi {
       const firstStart = sums?.first_started_at ?? null;
       const lastEnd = sums?.last_ended_at ?? null;
       const runStatuses: Partial<Record<RunStatus, number>> = {};
+      // Only validated statuses are ever written.
       for (const row of statuses.rows) runStatuses[row.status as RunStatus] = flavor.number(row.count);
       return {
         sessionId,
