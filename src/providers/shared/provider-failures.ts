@@ -41,7 +41,9 @@ export const PROVIDERS = {
     name: "amp",
     displayName: "Amp",
     installHint: "npm install -g @ampcode/cli, or pass executablePath pointing at an amp executable",
-    loginHint: "set AMP_API_KEY in the adapter's env (without it the CLI starts an interactive login)",
+    loginHint:
+      "set AMP_API_KEY in the adapter's env or the process environment; get a key at " +
+      "https://ampcode.com/settings (without one the CLI starts an interactive login)",
   },
 } as const satisfies Record<string, ProviderIdentity>;
 

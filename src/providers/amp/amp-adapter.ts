@@ -1,0 +1,382 @@
+import { access, stat } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Capability } from "../../core/capabilities.js";
+import { AsmError } from "../../core/errors.js";
+import type { JsonObject } from "../../core/session.js";
+import type {
+  EventSink,
+  ExecuteRequest,
+  ExecuteResult,
+  ProviderAdapter,
+} from "../../ports/provider-adapter.js";
+import { ActiveRuns } from "../active-runs.js";
+import { promptFromInput } from "../shared/agent-options.js";
+import { CliProcess } from "../shared/cli-process.js";
+import { readJsonLines } from "../shared/jsonl-reader.js";
+import {
+  cancelledError,
+  executableNotFound,
+  type FailureFacts,
+  PROVIDERS,
+  providerFailure,
+  spawnFailure,
+} from "../shared/provider-failures.js";
+import { AmpEventMapper, type AmpOutcome } from "./event-mapper.js";
+import {
+  type AmpAdapterOptions,
+  type AmpRunOptions,
+  parseAmpRunOptions,
+  type ResolvedAmpOptions,
+  resolveAmpOptions,
+} from "./options.js";
+import { ampSettings, loadBaseSettings, type SettingsFile, writeSettingsFile } from "./settings.js";
+
+const PROVIDER = PROVIDERS.amp;
+
+export const AMP_CAPABILITIES: readonly Capability[] = Object.freeze([
+  Object.freeze({
+    name: "streaming",
+    type: "sampling",
+    description: "events as they happen; text arrives in whole blocks, not deltas",
+  }),
+  Object.freeze({ name: "tool_use", type: "tool" }),
+  Object.freeze({ name: "system_prompts", type: "prompt", description: "appended to Amp's own" }),
+  Object.freeze({ name: "file_operations", type: "file_access" }),
+  Object.freeze({ name: "bash", type: "code_execution" }),
+  Object.freeze({ name: "web", type: "network_access", description: "read_web_page and web_search tools" }),
+  Object.freeze({ name: "mcp", type: "tool" }),
+] satisfies Capability[]);
+
+/** The key the CLI needs; without it, it starts an interactive browser login. */
+const API_KEY_ENV = "AMP_API_KEY";
+/** Scripts run with this process's node, so they need neither an exec bit nor a shebang. */
+const SCRIPT_EXTENSION = /\.(?:c|m)?js$/;
+/**
+ * Once Amp exited, how long its stdout may stay open: only a process it left behind can hold
+ * it, and then the group is stopped rather than waited for.
+ */
+const PIPE_DRAIN_MS = 2000;
+
+/**
+ * Runs Amp by spawning the `amp` CLI directly: `amp [threads continue <id>] --execute
+ * --stream-json [--stream-json-thinking] [--mode M] --settings-file <tmp> [--mcp-config C]`, the
+ * prompt on stdin, then EOF. (The Amp SDK is not used: it cannot be pointed at an executable, and
+ * it fails to find the CLI of today's `@ampcode/cli` package.) POSIX only: Amp runs in its own
+ * process group, so a cancel stops everything it started. Never through a shell.
+ *
+ * Each run gets its own settings file (see `ampSettings`), so the user's
+ * `~/.config/amp/settings.json` is not read: its permissions would change what `permissionMode`
+ * means. Pass `providerOptions.settingsFile` to start from a settings file.
+ *
+ * Events: see `AmpEventMapper`. The run resolves on a `result` frame with `subtype: "success"`
+ * and a zero exit code: `output.content` is the result text, `providerSessionId` the thread id,
+ * `turnCount` Amp's `num_turns`, `metadata.amp` the duration and thread. Amp reports no cost, so
+ * `costUsd` is left unset. It rejects with:
+ * - `provider_authentication_failed` at once, without spawning, when `AMP_API_KEY` is in neither
+ *   the adapter's `env` nor `process.env`; and when Amp says the key was refused;
+ * - `provider_rate_limited` when an error result or stderr says so (HTTP 429, "rate limit");
+ * - `provider_error` for any other error result (with its `error` text), an exit without a result
+ *   or with a non-zero code (with the stderr tail), or a CLI that cannot be started;
+ * - `provider_unavailable` when the executable does not exist (with an install hint);
+ * - `cancelled` once the process group is gone after the signal aborted or `cancel(runId)`.
+ *
+ * Per-run options (`executeRun({ adapterOptions })`): see `AmpRunOptions`; `resumeThreadId`
+ * continues a thread.
+ */
+export class AmpAdapter implements ProviderAdapter {
+  readonly name = PROVIDER.name;
+  readonly capabilities: readonly Capability[] = AMP_CAPABILITIES;
+  readonly #options: ResolvedAmpOptions;
+  readonly #active = new ActiveRuns();
+
+  /** Throws `validation_error` for invalid options, `capability_not_supported` on Windows. */
+  constructor(options: AmpAdapterOptions = {}) {
+    if (process.platform === "win32") {
+      throw new AsmError("capability_not_supported", "the amp adapter needs POSIX process groups", {
+        details: { platform: process.platform },
+      });
+    }
+    this.#options = resolveAmpOptions(options);
+  }
+
+  async execute(request: ExecuteRequest, sink: EventSink, signal: AbortSignal): Promise<ExecuteResult> {
+    // Tracked before anything is awaited, so cancel(runId) works from the first moment.
+    const tracked = this.#active.track(request.run.id, signal);
+    let settings: SettingsFile | undefined;
+    try {
+      const runOptions = parseAmpRunOptions(request.options);
+      const prompt = promptFromInput(request.run.input, PROVIDER.name);
+      const env = this.#environment();
+      await this.#checkPaths();
+      const base = await loadBaseSettings(this.#options.providerOptions, this.#options.cwd);
+      if (tracked.signal.aborted) throw cancelledError(request.run.id, { phase: "before start" });
+      settings = await writeSettingsFile(
+        ampSettings({
+          permissionMode: runOptions.permissionMode ?? this.#options.permissionMode,
+          allowedTools: this.#options.allowedTools,
+          deniedTools: this.#options.deniedTools,
+          base,
+          ...systemPrompt(runOptions.systemPrompt ?? this.#options.systemPrompt),
+        }),
+      ).catch((error: unknown) => {
+        throw new AsmError("internal_error", `cannot write the amp settings file: ${messageOf(error)}`, {
+          cause: error,
+        });
+      });
+      const run = new AmpRun({
+        options: this.#options,
+        command: this.#commandLine(runOptions, settings.path),
+        env,
+        prompt,
+        sink,
+        signal: tracked.signal,
+        runId: request.run.id,
+      });
+      return await run.execute();
+    } finally {
+      await settings?.remove();
+      tracked.release();
+    }
+  }
+
+  /** Requests cancellation; `execute` then rejects with `cancelled` once Amp's process group is gone. */
+  async cancel(runId: string): Promise<boolean> {
+    return this.#active.cancel(runId);
+  }
+
+  /**
+   * The CLI's environment: `process.env` as it is now, the adapter's `env` over it. Fails fast
+   * without `AMP_API_KEY`: the CLI would start an interactive browser login instead of failing.
+   */
+  #environment(): NodeJS.ProcessEnv {
+    const env = { ...process.env, ...this.#options.env };
+    if (!env[API_KEY_ENV]) {
+      throw providerFailure(PROVIDER, {
+        errorType: "authentication_failed",
+        message: `${API_KEY_ENV} is not set: ${PROVIDER.displayName} needs an API key to run headless`,
+        details: { env: API_KEY_ENV },
+      });
+    }
+    return env;
+  }
+
+  /**
+   * Checked before every spawn: spawn reports a missing cwd as ENOENT, which would read as a
+   * missing executable, and a missing script would only show as node's own failure.
+   */
+  async #checkPaths(): Promise<void> {
+    const { cwd, executablePath } = this.#options;
+    const isDirectory = await stat(cwd).then(
+      (stats) => stats.isDirectory(),
+      () => false,
+    );
+    if (!isDirectory) {
+      throw new AsmError(
+        "validation_error",
+        `working directory ${cwd} does not exist or is not a directory`,
+        {
+          details: { cwd },
+        },
+      );
+    }
+    // A bare command name is looked up on PATH by spawn, which reports ENOENT itself.
+    if (!path.isAbsolute(executablePath)) return;
+    await access(executablePath).catch((error: unknown) => {
+      throw executableNotFound(PROVIDER, executablePath, error);
+    });
+  }
+
+  #commandLine(runOptions: AmpRunOptions, settingsPath: string): { command: string; args: string[] } {
+    const options = this.#options;
+    const mode = runOptions.mode ?? options.mode;
+    const thinking = runOptions.thinking ?? options.thinking;
+    const { mcpConfig } = options.providerOptions;
+    const args = [
+      // `threads continue` is a subcommand: it comes before the flags.
+      ...(runOptions.resumeThreadId ? ["threads", "continue", runOptions.resumeThreadId] : []),
+      "--execute",
+      "--stream-json",
+      ...(thinking ? ["--stream-json-thinking"] : []),
+      ...(mode ? ["--mode", mode] : []),
+      "--settings-file",
+      settingsPath,
+      ...(mcpConfig === undefined
+        ? []
+        : ["--mcp-config", typeof mcpConfig === "string" ? mcpConfig : JSON.stringify(mcpConfig)]),
+    ];
+    const executable = options.executablePath;
+    return SCRIPT_EXTENSION.test(executable)
+      ? { command: process.execPath, args: [executable, ...args] }
+      : { command: executable, args };
+  }
+}
+
+function systemPrompt(text: string | undefined): { systemPrompt?: string } {
+  return text === undefined ? {} : { systemPrompt: text };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** How the CLI ended, as the failure helpers take it. */
+type ExitFacts = Pick<FailureFacts, "exitCode" | "signal" | "stderr">;
+
+interface AmpRunSpec {
+  options: ResolvedAmpOptions;
+  command: { command: string; args: string[] };
+  env: NodeJS.ProcessEnv;
+  prompt: string;
+  sink: EventSink;
+  signal: AbortSignal;
+  runId: string;
+}
+
+/** One execution: the CLI process, its output mapped to events, and how it ended. */
+class AmpRun {
+  readonly #spec: AmpRunSpec;
+  readonly #mapper: AmpEventMapper;
+  #cancelled = false;
+
+  constructor(spec: AmpRunSpec) {
+    this.#spec = spec;
+    this.#mapper = new AmpEventMapper(spec.sink);
+  }
+
+  async execute(): Promise<ExecuteResult> {
+    const { signal, options, command } = this.#spec;
+    if (signal.aborted) throw cancelledError(this.#spec.runId, { phase: "before start" });
+    const cli = new CliProcess({ ...command, cwd: options.cwd, env: this.#spec.env });
+    // Amp has no interrupt protocol: a cancel stops the process group (SIGTERM, then SIGKILL).
+    const onAbort = (): void => {
+      this.#cancelled = true;
+      cli.terminate(options.killGraceMs);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    try {
+      cli.child.stdin.end(`${this.#spec.prompt}\n`);
+      await this.#readOutput(cli);
+      if (this.#cancelled) {
+        // SIGTERM went out with the abort; this waits for the group, with SIGKILL after the grace.
+        await cli.stop(options.killGraceMs);
+      } else {
+        // Stdout closes when Amp exits; give it the grace to finish, then stop anything left behind.
+        await Promise.race([cli.exited, sleep(options.killGraceMs, undefined, { ref: false })]);
+        await cli.stop(0);
+      }
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+    if (this.#cancelled) throw cancelledError(this.#spec.runId);
+    return this.#settle(cli);
+  }
+
+  /**
+   * Maps stdout's lines until it closes. If Amp exited and a process it left behind still
+   * holds the pipe open, that group is stopped and reading ends.
+   */
+  async #readOutput(cli: CliProcess): Promise<void> {
+    const reading = (async () => {
+      try {
+        for await (const line of readJsonLines(cli.child.stdout, {
+          maxLineBytes: this.#spec.options.maxLineBytes,
+          requireObject: true,
+        })) {
+          // Once a cancel is asked for, what Amp still prints is not the run's anymore.
+          if (this.#cancelled) continue;
+          if (line.kind === "problem") this.#mapper.lineProblem(line.problem);
+          else if (isRecord(line.value)) this.#mapper.handle(line.value, line.lineNumber);
+        }
+      } catch {
+        // The stream was destroyed below, or failed with the process: the exit tells what happened.
+      }
+      return "read" as const;
+    })();
+    const drained = cli.exited.then(() => sleep(PIPE_DRAIN_MS, "drain" as const, { ref: false }));
+    if ((await Promise.race([reading, drained])) === "read") return;
+    await cli.stop(0);
+    cli.child.stdout.destroy();
+    await reading;
+  }
+
+  #settle(cli: CliProcess): ExecuteResult {
+    if (cli.spawnError) throw spawnFailure(PROVIDER, this.#spec.options.executablePath, cli.spawnError);
+    const exit = cli.exit;
+    const stderr = cli.stderrText();
+    const facts: ExitFacts = {
+      ...(exit?.code != null ? { exitCode: exit.code } : {}),
+      ...(exit?.signal ? { signal: exit.signal } : {}),
+      ...(stderr ? { stderr } : {}),
+    };
+    const outcome = this.#mapper.outcome;
+    if (outcome === undefined) {
+      throw providerFailure(PROVIDER, {
+        ...facts,
+        ...(exit?.code === 0
+          ? { message: `${PROVIDER.displayName} exited without a result`, kind: "protocol_error" as const }
+          : {}),
+        details: this.#details(),
+      });
+    }
+    const tokenUsage = this.#mapper.finishUsage();
+    if (outcome.isError) throw this.#resultFailure(outcome, facts);
+    if (exit?.code !== 0) {
+      // The answer came, but the CLI failed after it (e.g. saving the thread): not a success.
+      throw providerFailure(PROVIDER, { ...facts, details: { ...this.#details(), resultReceived: true } });
+    }
+    const { frame } = outcome;
+    const providerSessionId = this.#mapper.providerSessionId;
+    const model = this.#mapper.model;
+    return {
+      output: { content: frame.result ?? "" },
+      stopReason: this.#mapper.stopReason ?? "end_turn",
+      tokenUsage,
+      ...(providerSessionId ? { providerSessionId } : {}),
+      ...(model ? { model } : {}),
+      ...(frame.num_turns != null ? { turnCount: frame.num_turns } : {}),
+      metadata: { amp: this.#resultMetadata(outcome) },
+    };
+  }
+
+  #resultFailure(outcome: AmpOutcome, facts: ExitFacts): AsmError {
+    const { frame } = outcome;
+    const text = [frame.error, frame.result].find((part) => typeof part === "string" && part.trim() !== "");
+    return providerFailure(PROVIDER, {
+      ...facts,
+      // The error is a string in words only: auth and rate limits are told from its text.
+      message: `${PROVIDER.displayName} returned an error result (${frame.subtype}): ${text ?? "no message"}`,
+      details: { ...this.#details(), ...this.#resultMetadata(outcome) },
+    });
+  }
+
+  #resultMetadata(outcome: AmpOutcome): JsonObject {
+    const { frame } = outcome;
+    const threadId = this.#mapper.providerSessionId;
+    return {
+      ...(threadId ? { threadId } : {}),
+      subtype: frame.subtype,
+      ...(frame.duration_ms != null ? { durationMs: frame.duration_ms } : {}),
+      ...(frame.num_turns != null ? { numTurns: frame.num_turns } : {}),
+      ...(frame.usage ? { resultUsage: frame.usage } : {}),
+      ...(frame.permission_denials && frame.permission_denials.length > 0
+        ? {
+            permissionDenials: frame.permission_denials.map((denial) => ({
+              toolName: denial.tool_name,
+              ...(denial.tool_use_id ? { toolCallId: denial.tool_use_id } : {}),
+            })),
+          }
+        : {}),
+    };
+  }
+
+  #details(): Record<string, unknown> {
+    const threadId = this.#mapper.providerSessionId;
+    return threadId ? { providerSessionId: threadId } : {};
+  }
+}

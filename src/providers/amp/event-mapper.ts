@@ -1,0 +1,346 @@
+import type { z } from "zod";
+import type { AdapterEvent } from "../../core/events.js";
+import { EMPTY_TOKEN_USAGE, type TokenUsage } from "../../core/token-usage.js";
+import type { EventSink } from "../../ports/provider-adapter.js";
+import { contentText, toolInputObject } from "../shared/content.js";
+import type { LineProblem } from "../shared/jsonl-reader.js";
+import { PROVIDERS, parseErrorEvent } from "../shared/provider-failures.js";
+import { isZeroUsage, maxUsage, tokenUsage, UsageTracker, usageDifference } from "../shared/usage-tracker.js";
+import {
+  type AmpAssistantFrame,
+  type AmpPermissionDenial,
+  type AmpResultFrame,
+  type AmpUsage,
+  type AmpUserFrame,
+  FRAME_SCHEMAS,
+  systemInitSchema,
+  textBlockSchema,
+  thinkingBlockSchema,
+  toolResultBlockSchema,
+  toolUseBlockSchema,
+} from "./protocol.js";
+
+const PROVIDER = PROVIDERS.amp;
+
+function usageOf(usage: AmpUsage | null | undefined): TokenUsage | undefined {
+  if (!usage) return undefined;
+  return tokenUsage({
+    input: usage.input_tokens,
+    output: usage.output_tokens,
+    cacheRead: usage.cache_read_input_tokens,
+    cacheWrite: usage.cache_creation_input_tokens,
+  });
+}
+
+/** How a run's `result` frame reads, once it arrived. */
+export interface AmpOutcome {
+  frame: AmpResultFrame;
+  isError: boolean;
+}
+
+interface ToolCall {
+  name: string;
+  input: Record<string, unknown>;
+}
+
+/**
+ * Turns Amp's stream-JSON frames into canonical events, each exactly once:
+ *
+ * - `system/init` → `run_started { providerSessionId: session_id (the thread id), cwd, tools,
+ *   mcpServers }`. Amp names no model there; `model` is the one its messages report, if any.
+ * - `assistant` text block → `message_received { role: "assistant", content }`. Amp has no
+ *   partial messages, so no `message_streamed` is emitted for text: repeating whole blocks as
+ *   deltas would show the text twice to a reader that joins deltas and messages.
+ * - thinking block (with `--stream-json-thinking`) → `message_streamed { delta, stream:
+ *   "thinking" }`, as the Claude adapter reports thinking, so it never reads as the answer.
+ * - `tool_use` block → `tool_call_started { toolCallId, toolName, toolInput }`.
+ * - `user` `tool_result` block → `tool_call_completed { toolCallId, toolName, toolInput,
+ *   toolOutput }`, or `tool_call_failed { …, errorMessage }` when `is_error`; name and input are
+ *   looked up from the call. The prompt the user frame echoes is not reported again.
+ * - per-message `usage` → `token_usage_updated` with the message's increment and `cumulative`
+ *   (a message seen twice adds only what grew).
+ * - the result's `permission_denials` → `error_occurred { errorCode: "tool_permission_denied",
+ *   fatal: false }`, once per tool call.
+ * - a frame of a known type that does not have the expected shape → `error_occurred
+ *   { providerError.kind: "protocol_error", fatal: false }`, and it is skipped.
+ *
+ * Output of subagents (`parent_tool_use_id` set) maps the same way, with `parentToolCallId`.
+ * The first `result` is kept for the adapter to settle the run; frames after it are ignored.
+ */
+export class AmpEventMapper {
+  readonly #sink: EventSink;
+  readonly #usage: UsageTracker;
+  #started = false;
+  #threadId: string | undefined;
+  #model: string | undefined;
+  #stopReason: string | undefined;
+  #outcome: AmpOutcome | undefined;
+  #sawMessageUsage = false;
+  #usageFinished = false;
+  /** Usage already counted per message id, for messages Amp reports more than once. */
+  readonly #countedUsage = new Map<string, TokenUsage>();
+  readonly #tools = new Map<string, ToolCall>();
+  readonly #finishedTools = new Set<string>();
+  readonly #reportedDenials = new Set<string>();
+
+  constructor(sink: EventSink) {
+    this.#sink = sink;
+    this.#usage = new UsageTracker(sink);
+  }
+
+  /** The thread id, from `system/init` (or the result, if init never came). */
+  get providerSessionId(): string | undefined {
+    return this.#threadId;
+  }
+
+  get model(): string | undefined {
+    return this.#model;
+  }
+
+  /** The last main-thread assistant message's stop reason. */
+  get stopReason(): string | undefined {
+    return this.#stopReason;
+  }
+
+  get outcome(): AmpOutcome | undefined {
+    return this.#outcome;
+  }
+
+  /** Reports an output line that could not be used; the run goes on. */
+  lineProblem(problem: LineProblem): void {
+    if (this.#outcome) return;
+    this.#emit(parseErrorEvent(PROVIDER, problem));
+  }
+
+  handle(frame: Record<string, unknown>, lineNumber: number): void {
+    if (this.#outcome) return;
+    const { type } = frame;
+    if (type === "system") {
+      if (frame.subtype === "init") {
+        const init = this.#valid(systemInitSchema, frame, lineNumber, "frame");
+        if (init) this.#init(init);
+      }
+      return;
+    }
+    if (type !== "assistant" && type !== "user" && type !== "result") return;
+    const parsed = this.#valid(FRAME_SCHEMAS[type], frame, lineNumber, "frame");
+    if (!parsed) return;
+    switch (parsed.type) {
+      case "assistant":
+        this.#assistant(parsed, lineNumber);
+        return;
+      case "user":
+        this.#user(parsed, lineNumber);
+        return;
+      case "result":
+        this.#result(parsed);
+        return;
+    }
+  }
+
+  /**
+   * The run's usage: the sum of the per-message increments. Only when no message carried usage
+   * is the result's `usage` taken instead (one more `token_usage_updated`, `source: "result"`):
+   * whether it covers the run or the whole thread is not documented, so it never adds to
+   * per-message counts.
+   */
+  finishUsage(): TokenUsage {
+    const reported = usageOf(this.#outcome?.frame.usage);
+    if (!this.#sawMessageUsage && !this.#usageFinished && reported && !isZeroUsage(reported)) {
+      this.#ensureStarted();
+      this.#usage.addStep(reported, { source: "result" });
+    }
+    this.#usageFinished = true;
+    return this.#usage.total;
+  }
+
+  #emit(event: AdapterEvent): void {
+    this.#ensureStarted();
+    this.#sink.emit(event);
+  }
+
+  #ensureStarted(data: Record<string, unknown> = {}): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#sink.emit({
+      type: "run_started",
+      data: { ...(this.#threadId ? { providerSessionId: this.#threadId } : {}), ...data },
+    });
+  }
+
+  /** `value` checked against `schema`; a mismatch is reported (`protocol_error`) and skipped. */
+  #valid<S extends z.ZodType>(
+    schema: S,
+    value: Record<string, unknown>,
+    lineNumber: number,
+    kind: "frame" | "block",
+  ): z.infer<S> | undefined {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    this.#protocolProblem(`an unexpected ${String(value.type)} ${kind}`, lineNumber, {
+      [kind === "frame" ? "frameType" : "blockType"]: value.type,
+      issues: parsed.error.issues.map((issue) => ({
+        path: issue.path.map(String).join("."),
+        message: issue.message,
+      })),
+    });
+    return undefined;
+  }
+
+  #protocolProblem(what: string, lineNumber: number, details: Record<string, unknown>): void {
+    const errorMessage = `${PROVIDER.displayName}: skipped ${what} (line ${lineNumber})`;
+    this.#emit({
+      type: "error_occurred",
+      data: {
+        errorCode: "provider_error",
+        errorMessage,
+        fatal: false,
+        providerError: { provider: PROVIDER.name, kind: "protocol_error", message: errorMessage },
+        details: { lineNumber, ...details },
+      },
+    });
+  }
+
+  #init(init: z.infer<typeof systemInitSchema>): void {
+    this.#threadId = init.session_id;
+    this.#ensureStarted({
+      ...(init.cwd ? { cwd: init.cwd } : {}),
+      ...(init.tools ? { tools: init.tools } : {}),
+      ...(init.mcp_servers ? { mcpServers: init.mcp_servers } : {}),
+    });
+  }
+
+  #assistant(frame: AmpAssistantFrame, lineNumber: number): void {
+    const { message } = frame;
+    const parentId = frame.parent_tool_use_id ?? undefined;
+    const parent = parentId ? { parentToolCallId: parentId } : {};
+    const ids = message.id ? { messageId: message.id } : {};
+    // Subagents may run on other models: the run's model and stop reason are the main thread's.
+    if (!parentId) {
+      this.#model ??= message.model ?? undefined;
+      if (message.stop_reason) this.#stopReason = message.stop_reason;
+    }
+    for (const block of message.content) {
+      switch (block.type) {
+        case "text": {
+          const text = this.#valid(textBlockSchema, block, lineNumber, "block");
+          if (text?.text) {
+            this.#emit({
+              type: "message_received",
+              data: { role: "assistant", content: text.text, ...ids, ...parent },
+            });
+          }
+          break;
+        }
+        case "thinking": {
+          const thinking = this.#valid(thinkingBlockSchema, block, lineNumber, "block");
+          if (thinking?.thinking) {
+            this.#emit({
+              type: "message_streamed",
+              data: { delta: thinking.thinking, stream: "thinking", ...ids, ...parent },
+            });
+          }
+          break;
+        }
+        case "tool_use": {
+          const use = this.#valid(toolUseBlockSchema, block, lineNumber, "block");
+          if (use) this.#toolStarted(use.id, use.name, toolInputObject(use.input), parent);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    this.#countUsage(message.id ?? undefined, usageOf(message.usage));
+  }
+
+  #toolStarted(
+    id: string,
+    name: string,
+    input: Record<string, unknown>,
+    parent: Record<string, unknown>,
+  ): void {
+    if (this.#tools.has(id)) return;
+    this.#tools.set(id, { name, input });
+    this.#emit({
+      type: "tool_call_started",
+      data: { toolCallId: id, toolName: name, toolInput: input, ...parent },
+    });
+  }
+
+  #user(frame: AmpUserFrame, lineNumber: number): void {
+    const { content } = frame.message;
+    if (typeof content === "string") return;
+    const parentId = frame.parent_tool_use_id ?? undefined;
+    const parent = parentId ? { parentToolCallId: parentId } : {};
+    for (const block of content) {
+      if (block.type !== "tool_result") continue;
+      const result = this.#valid(toolResultBlockSchema, block, lineNumber, "block");
+      if (!result || this.#finishedTools.has(result.tool_use_id)) continue;
+      this.#finishedTools.add(result.tool_use_id);
+      const call = this.#tools.get(result.tool_use_id);
+      const data = {
+        toolCallId: result.tool_use_id,
+        // A result for a call this run never saw start (resumed mid-call): named as unknown.
+        toolName: call?.name ?? "unknown",
+        toolInput: call?.input ?? {},
+        toolOutput: result.content ?? "",
+        ...parent,
+      };
+      if (result.is_error) {
+        this.#emit({
+          type: "tool_call_failed",
+          data: { ...data, errorMessage: contentText(result.content) },
+        });
+      } else {
+        this.#emit({ type: "tool_call_completed", data });
+      }
+    }
+  }
+
+  #result(frame: AmpResultFrame): void {
+    this.#threadId ??= frame.session_id ?? undefined;
+    this.#outcome = { frame, isError: frame.is_error ?? frame.subtype !== "success" };
+    for (const denial of frame.permission_denials ?? []) this.#denied(denial);
+  }
+
+  #denied(denial: AmpPermissionDenial): void {
+    const key = denial.tool_use_id ?? `${denial.tool_name}:${JSON.stringify(denial.tool_input ?? null)}`;
+    if (this.#reportedDenials.has(key)) return;
+    this.#reportedDenials.add(key);
+    this.#emit({
+      type: "error_occurred",
+      data: {
+        errorCode: "tool_permission_denied",
+        errorMessage: `${PROVIDER.displayName} was not allowed to use ${denial.tool_name}`,
+        fatal: false,
+        details: {
+          toolName: denial.tool_name,
+          ...(denial.tool_use_id ? { toolCallId: denial.tool_use_id } : {}),
+          ...(denial.tool_input !== undefined ? { toolInput: denial.tool_input } : {}),
+        },
+      },
+    });
+  }
+
+  #countUsage(messageId: string | undefined, usage: TokenUsage | undefined): void {
+    if (!usage) return;
+    this.#sawMessageUsage = true;
+    if (messageId === undefined) {
+      this.#emitUsage(usage, {});
+      return;
+    }
+    // Usage only grows within a message: count the part not counted for it yet.
+    const counted = this.#countedUsage.get(messageId) ?? EMPTY_TOKEN_USAGE;
+    const latest = maxUsage(counted, usage);
+    this.#countedUsage.set(messageId, latest);
+    const step = usageDifference(latest, counted);
+    if (step) this.#emitUsage(step, { messageId });
+  }
+
+  #emitUsage(step: TokenUsage, extra: Record<string, unknown>): void {
+    if (isZeroUsage(step)) return;
+    this.#ensureStarted();
+    this.#usage.addStep(step, extra);
+  }
+}

@@ -1,0 +1,14 @@
+export { AMP_CAPABILITIES, AmpAdapter } from "./amp-adapter.js";
+export {
+  AMP_ADAPTER_DEFAULTS,
+  type AmpAdapterOptions,
+  type AmpProviderOptions,
+  type AmpRunOptions,
+} from "./options.js";
+export {
+  AMP_EDIT_TOOLS,
+  AMP_READ_ONLY_TOOLS,
+  type AmpPermissionRule,
+  type AmpSettingsInput,
+  ampSettings,
+} from "./settings.js";
