@@ -17,7 +17,8 @@ import { DEFAULT_MAX_LINE_BYTES } from "../shared/jsonl-reader.js";
  * Code as follows:
  *
  * - `executablePath` → `pathToClaudeCodeExecutable` (default: the binary of the SDK's platform
- *   package). A path ending in `.js`/`.mjs`/`.ts` is run with this process's node.
+ *   package); a relative path resolves against `cwd`. A path ending in `.js`/`.mjs`/`.ts` is run
+ *   with this process's node. A path that does not exist is `provider_unavailable` at run time.
  * - `env` is merged over `process.env` (the SDK's own `env` would replace it).
  * - `systemPrompt`: a string replaces Claude Code's system prompt. Default: Claude Code's own
  *   prompt (`{ type: "preset", preset: "claude_code" }`); the SDK alone would use an empty one.
