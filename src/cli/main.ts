@@ -13,6 +13,10 @@ function integer(name: string, min: number) {
   };
 }
 
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 const program = new Command("asm")
   .description("Run AI coding agents behind one durable log of sessions, runs and events.")
   .version("0.1.0")
@@ -20,7 +24,7 @@ const program = new Command("asm")
   .configureOutput({ outputError: (text, write) => write(text.startsWith("error") ? `asm: ${text}` : text) });
 
 const dbOption = "--db <path>";
-const dbHelp = "database file (default: $ASM_DB or ./.asm/asm.db)";
+const dbHelp = "SQLite file or postgres:// URL (default: $ASM_DB or ./.asm/asm.db)";
 
 program
   .command("run")
@@ -57,6 +61,25 @@ sessions
     process.exitCode = await listSessionsCommand(options);
   });
 sessions
+  .command("search")
+  .description("search sessions across the database, one page at a time")
+  .option(dbOption, dbHelp)
+  .option("--agent <id>", "only this agent's sessions")
+  .option("--status <list>", "only these statuses (comma-separated)")
+  .option("--provider <name>", "only sessions with a run by this provider")
+  .option("--tag <tag>", "only sessions with this tag (repeat for all of several)", collect, [])
+  .option("--since <iso>", "created at or after this time")
+  .option("--until <iso>", "created at or before this time")
+  .option("--include-deleted", "include soft-deleted sessions")
+  .option("--order <order>", "created_desc, created_asc or updated_desc")
+  .option("--limit <n>", "page size", integer("--limit", 1), 50)
+  .option("--cursor <cursor>", "the next page, as printed by the previous one")
+  .option("--json", "print the page as JSON")
+  .action(async (options) => {
+    const { searchSessionsCommand } = await import("./commands/search.js");
+    process.exitCode = await searchSessionsCommand(options);
+  });
+sessions
   .command("show")
   .description("show a session with its runs")
   .argument("<sessionId>")
@@ -78,6 +101,71 @@ program
   .action(async (sessionId: string, options) => {
     const { eventsCommand } = await import("./commands/events.js");
     process.exitCode = await eventsCommand(sessionId, options);
+  });
+
+program
+  .command("export")
+  .description("write a whole session (session, runs, events, artifact refs) as JSON")
+  .argument("<sessionId>")
+  .option(dbOption, dbHelp)
+  .option("-o, --out <file>", "write to this file instead of stdout")
+  .action(async (sessionId: string, options) => {
+    const { exportCommand } = await import("./commands/transfer.js");
+    process.exitCode = await exportCommand(sessionId, options);
+  });
+
+program
+  .command("import")
+  .description("import a session written by asm export (ids and sequence numbers kept)")
+  .argument("<file>", "the export file, or - for stdin")
+  .option(dbOption, dbHelp)
+  .option("--json", "print the result as JSON")
+  .action(async (file: string, options) => {
+    const { importCommand } = await import("./commands/transfer.js");
+    process.exitCode = await importCommand(file, options);
+  });
+
+const maintenance = program.command("maintenance").description("retention and health of the database");
+maintenance
+  .command("run")
+  .description("apply a retention policy")
+  .option(dbOption, dbHelp)
+  .option(
+    "--max-age <status=days>",
+    "soft-delete sessions of a status idle this long (repeatable)",
+    collect,
+    [],
+  )
+  .option(
+    "--exempt-tag <tag>",
+    "never soft-delete sessions with this tag (default: pinned)",
+    collect,
+    undefined,
+  )
+  .option(
+    "--hard-delete-after <days>",
+    "delete soft-deleted sessions after this many days",
+    integer("--hard-delete-after", 0),
+  )
+  .option(
+    "--prune <types>",
+    "event types to prune (comma-separated), keeping the last --keep-last per session",
+  )
+  .option("--keep-last <n>", "events of each pruned type to keep per session", integer("--keep-last", 0))
+  .option("--json", "print the report as JSON")
+  .action(async (options) => {
+    const { maintenanceRunCommand } = await import("./commands/maintenance.js");
+    process.exitCode = await maintenanceRunCommand(options);
+  });
+maintenance
+  .command("health")
+  .description("report sequence gaps, orphaned and stuck runs; exit 1 if any")
+  .option(dbOption, dbHelp)
+  .option("--stuck-after-ms <ms>", "a run running longer than this is stuck", integer("--stuck-after-ms", 1))
+  .option("--json", "print the report as JSON")
+  .action(async (options) => {
+    const { healthCommand } = await import("./commands/maintenance.js");
+    process.exitCode = await healthCommand(options);
   });
 
 await program.parseAsync();

@@ -1,4 +1,5 @@
 export type { ArtifactInfo, ArtifactStore, PutArtifactOptions } from "./artifact-store.js";
+export type { DurableSessionStore } from "./durable-store.js";
 export type {
   HealthCheckOptions,
   HealthIssue,

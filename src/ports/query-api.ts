@@ -59,7 +59,7 @@ export interface UsageTotals {
   runCount: number;
   tokenUsage: TokenUsage;
   costUsd: number;
-  /** Runs with token usage but no known cost (no price for their model). */
+  /** Finished runs whose cost is unknown (`costUsd: null`: no price for their model). */
   unpricedRuns: number;
 }
 

@@ -1,3 +1,4 @@
+export type { DurableSessionStore } from "../ports/durable-store.js";
 export {
   ADAPTER_SCENARIOS,
   type AdapterConformanceHarness,
@@ -12,11 +13,7 @@ export {
 } from "./adapter-conformance.js";
 export { type ArtifactStoreHarness, defineArtifactStoreConformance } from "./artifact-store-conformance.js";
 export * from "./mock-anthropic-api.js";
-export {
-  defineQueryConformance,
-  type QueryableSessionStore,
-  type QueryConformanceHarness,
-} from "./query-conformance.js";
+export { defineQueryConformance, type QueryConformanceHarness } from "./query-conformance.js";
 export * from "./scripted-cli/index.js";
 export {
   defineSessionStoreConformance,

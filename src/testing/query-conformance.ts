@@ -6,37 +6,31 @@ import type { ErrorCode } from "../core/errors.js";
 import type { AsmEvent, EventDraft, EventType } from "../core/events.js";
 import type { Run } from "../core/run.js";
 import type { Session } from "../core/session.js";
-import type { Maintenance } from "../ports/maintenance.js";
+import type { DurableSessionStore } from "../ports/durable-store.js";
 import type { Page, QueryApi, SessionExport } from "../ports/query-api.js";
 import type { SessionStore } from "../ports/session-store.js";
 import type { TestFramework } from "./session-store-conformance.js";
-
-/** A store with the cross-session query layer, as the SQL stores are. */
-export interface QueryableSessionStore extends SessionStore {
-  readonly query: QueryApi;
-  readonly maintenance: Maintenance;
-}
 
 /** How the suite gets stores to test. */
 export interface QueryConformanceHarness {
   /** Names the suite's top-level `describe`. */
   name: string;
   /** A fresh, empty store that shares nothing with any other store `open` returned. */
-  open(): Promise<QueryableSessionStore>;
+  open(): Promise<DurableSessionStore>;
   /** Disposes of a store after a case (it may already be closed). Default: `store.close()`. */
-  close?(store: QueryableSessionStore): Promise<void>;
+  close?(store: DurableSessionStore): Promise<void>;
   /**
    * Optional: a second store on the same storage as `store` (another connection). Enables the
    * case where two connections recover the same runs at once. The suite closes it.
    */
-  openPeer?(store: QueryableSessionStore): Promise<QueryableSessionStore>;
+  openPeer?(store: DurableSessionStore): Promise<DurableSessionStore>;
   /**
    * Optional: runs SQL on `store`'s database behind the store's back, with foreign-key checks
    * off, to plant the damage the health check must find. Enables the damage cases. The SQL
    * used is plain: `DELETE FROM events WHERE id = '…'`, `UPDATE sessions SET last_sequence = …`,
    * `DELETE FROM sessions WHERE id = '…'`.
    */
-  execRaw?(store: QueryableSessionStore, sql: string): Promise<void>;
+  execRaw?(store: DurableSessionStore, sql: string): Promise<void>;
 }
 
 /**
@@ -57,9 +51,9 @@ export interface QueryConformanceHarness {
  */
 export function defineQueryConformance(harness: QueryConformanceHarness, framework: TestFramework): void {
   const { describe, it } = framework;
-  const dispose = (store: QueryableSessionStore): Promise<void> =>
+  const dispose = (store: DurableSessionStore): Promise<void> =>
     harness.close ? harness.close(store) : store.close();
-  const test = (name: string, body: (store: QueryableSessionStore) => Promise<void>): void => {
+  const test = (name: string, body: (store: DurableSessionStore) => Promise<void>): void => {
     it(name, async () => {
       const store = await harness.open();
       try {
@@ -917,7 +911,7 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
  * A session with two runs and a log in which retention pruned some events, exported: what the
  * import cases start from.
  */
-async function seedSessionWithHistory(store: QueryableSessionStore): Promise<{ exported: SessionExport }> {
+async function seedSessionWithHistory(store: DurableSessionStore): Promise<{ exported: SessionExport }> {
   const session = await saved(
     store,
     makeSession({

@@ -3,7 +3,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run } from "../../core/run.js";
 import type { Session } from "../../core/session.js";
-import { defineQueryConformance, type QueryableSessionStore } from "../../testing/index.js";
+import { type DurableSessionStore, defineQueryConformance } from "../../testing/index.js";
 import { openPostgresStore, type PostgresStoreOptions } from "./index.js";
 import { MIGRATIONS } from "./migrations.js";
 import { openPostgresStoreWithMigrations } from "./postgres-store.js";
@@ -25,16 +25,16 @@ function newSchema(label: string): string {
 beforeAll(requirePostgres);
 afterAll(() => dropSchemas(schemas));
 
-const schemaOf = new WeakMap<QueryableSessionStore, string>();
+const schemaOf = new WeakMap<DurableSessionStore, string>();
 async function openIn(
   schema: string,
   options: Partial<PostgresStoreOptions> = {},
-): Promise<QueryableSessionStore> {
+): Promise<DurableSessionStore> {
   const store = await openPostgresStore({ connectionString: TEST_DATABASE_URL, schema, ...options });
   schemaOf.set(store, schema);
   return store;
 }
-function storeSchema(store: QueryableSessionStore): string {
+function storeSchema(store: DurableSessionStore): string {
   const schema = schemaOf.get(store);
   if (schema === undefined) throw new Error("store not opened by this harness");
   return schema;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventDraft } from "../../core/events.js";
 import type { Run } from "../../core/run.js";
 import type { Session } from "../../core/session.js";
-import type { QueryableSessionStore } from "../../testing/index.js";
+import type { DurableSessionStore } from "../../testing/index.js";
 import { openPostgresStore } from "../postgres/index.js";
 import {
   dropSchemas,
@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 let opened = 0;
-async function openBoth(): Promise<{ sqlite: QueryableSessionStore; postgres: QueryableSessionStore }> {
+async function openBoth(): Promise<{ sqlite: DurableSessionStore; postgres: DurableSessionStore }> {
   opened += 1;
   const schema = uniqueSchema("cross");
   schemas.add(schema);
@@ -42,7 +42,7 @@ async function openBoth(): Promise<{ sqlite: QueryableSessionStore; postgres: Qu
 const at = (ms: number): string => new Date(Date.parse("2025-03-04T05:06:07.000Z") + ms).toISOString();
 
 /** A session using every field, with runs and a log that retention pruned (so it has gaps). */
-async function seed(store: QueryableSessionStore, prefix: string): Promise<string> {
+async function seed(store: DurableSessionStore, prefix: string): Promise<string> {
   const session: Session = {
     id: `ses_${prefix}`,
     agentId: "agent-ü",
@@ -127,8 +127,8 @@ async function seed(store: QueryableSessionStore, prefix: string): Promise<strin
 }
 
 async function expectSameSession(
-  from: QueryableSessionStore,
-  to: QueryableSessionStore,
+  from: DurableSessionStore,
+  to: DurableSessionStore,
   sessionId: string,
 ): Promise<void> {
   const exported = await from.query.exportSession(sessionId);

@@ -5,7 +5,7 @@ import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Run } from "../../core/run.js";
 import type { Session } from "../../core/session.js";
-import { defineQueryConformance, type QueryableSessionStore } from "../../testing/index.js";
+import { type DurableSessionStore, defineQueryConformance } from "../../testing/index.js";
 import { openSqliteStore, type SqliteStoreOptions } from "./index.js";
 import { MIGRATIONS } from "./migrations.js";
 import { openSqliteStoreWithMigrations } from "./sqlite-store.js";
@@ -19,13 +19,13 @@ function newDatabasePath(): string {
   return join(root, `db-${databases}.db`);
 }
 
-const pathOf = new WeakMap<QueryableSessionStore, string>();
-async function openAt(options: SqliteStoreOptions): Promise<QueryableSessionStore> {
+const pathOf = new WeakMap<DurableSessionStore, string>();
+async function openAt(options: SqliteStoreOptions): Promise<DurableSessionStore> {
   const store = await openSqliteStore(options);
   pathOf.set(store, options.path);
   return store;
 }
-function storePath(store: QueryableSessionStore): string {
+function storePath(store: DurableSessionStore): string {
   const path = pathOf.get(store);
   if (path === undefined) throw new Error("store not opened by this harness");
   return path;

@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { expect } from "vitest";
 import { isTerminalRunEventType } from "../../../core/events.js";
 import type { RecoveryReport } from "../../../ports/maintenance.js";
-import type { QueryableSessionStore } from "../../../testing/index.js";
+import type { DurableSessionStore } from "../../../testing/index.js";
 
 /** Where the worker finds the store: passed to it as JSON. */
 export type CrashStoreSpec =
@@ -146,7 +146,7 @@ export async function recoverFromProcesses(spec: CrashStoreSpec, count: number):
  * for its dead owner with exactly one terminal event, `run_failed`, its last.
  */
 export async function expectRecoveredCrash(
-  store: QueryableSessionStore,
+  store: DurableSessionStore,
   crash: { pid: number; acknowledged: readonly AcknowledgedEvent[] },
 ): Promise<void> {
   const runId = crash.acknowledged.find((event) => event.runId !== undefined)?.runId;

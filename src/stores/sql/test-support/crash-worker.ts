@@ -17,7 +17,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AsmError } from "../../../core/errors.js";
 import { SessionManager } from "../../../manager/session-manager.js";
 import type { ProviderAdapter } from "../../../ports/provider-adapter.js";
-import type { QueryableSessionStore } from "../../../testing/index.js";
+import type { DurableSessionStore } from "../../../testing/index.js";
 import type { CrashStoreSpec } from "./crash-scenario.js";
 
 const [command, specText] = process.argv.slice(2);
@@ -27,7 +27,7 @@ if ((command !== "stream" && command !== "recover") || specText === undefined) {
 }
 const spec = JSON.parse(specText) as CrashStoreSpec;
 
-async function openStore(recover: boolean): Promise<QueryableSessionStore> {
+async function openStore(recover: boolean): Promise<DurableSessionStore> {
   if (spec.kind === "sqlite") {
     const { openSqliteStore } = await import("../../sqlite/index.js");
     return openSqliteStore({ path: spec.path, recover });

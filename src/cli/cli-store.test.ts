@@ -1,0 +1,183 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AsmEvent } from "../core/events.js";
+import type { Session } from "../core/session.js";
+import type { HealthReport, RetentionReport } from "../ports/maintenance.js";
+import type { Page, SessionExport } from "../ports/query-api.js";
+
+// The built binary, as in cli.test.ts (`npm test` builds first).
+const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
+const PG_URL = process.env.ASM_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+function asm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((done) => child.on("close", (code) => done({ code, stdout, stderr })));
+}
+
+async function runSession(db: string, words: string[]): Promise<string> {
+  const result = await asm(["run", "--db", db, "--json", "--", ...words]);
+  expect(result.code).toBe(0);
+  const first = JSON.parse(result.stdout.split("\n")[0] ?? "") as AsmEvent;
+  return first.sessionId;
+}
+
+let dir: string;
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  dir = mkdtempSync(join(tmpdir(), "asm-cli-store-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("asm on SQLite: search, export/import, maintenance", () => {
+  it("searches sessions page by page with the printed cursor", async () => {
+    const db = join(dir, "search.db");
+    const ids = [];
+    for (const word of ["one", "two", "three"]) ids.push(await runSession(db, ["echo", word]));
+    await asm(["run", "--db", db, "--", "false"]);
+
+    const first = await asm([
+      "sessions",
+      "search",
+      "--db",
+      db,
+      "--status",
+      "completed",
+      "--limit",
+      "2",
+      "--json",
+    ]);
+    const page1 = JSON.parse(first.stdout) as Page<Session>;
+    expect(page1.items).toHaveLength(2);
+    expect(page1.nextCursor).toBeDefined();
+    const second = await asm([
+      "sessions",
+      "search",
+      "--db",
+      db,
+      "--status",
+      "completed",
+      "--limit",
+      "2",
+      "--cursor",
+      String(page1.nextCursor),
+      "--json",
+    ]);
+    const page2 = JSON.parse(second.stdout) as Page<Session>;
+    expect(page2.nextCursor).toBeUndefined();
+    const found = [...page1.items, ...page2.items].map((session) => session.id);
+    expect(found.sort()).toEqual([...ids].sort());
+
+    const failed = await asm(["sessions", "search", "--db", db, "--status", "failed", "--json"]);
+    expect((JSON.parse(failed.stdout) as Page<Session>).items).toHaveLength(1);
+
+    const bad = await asm(["sessions", "search", "--db", db, "--cursor", "garbage"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("[invalid_cursor]");
+  });
+
+  it("exports a session and imports it into another database, ids and sequences kept", async () => {
+    const from = join(dir, "from.db");
+    const to = join(dir, "to.db");
+    const sessionId = await runSession(from, ["echo", "portable"]);
+    const file = join(dir, "session.json");
+    expect((await asm(["export", sessionId, "--db", from, "--out", file])).code).toBe(0);
+    const data = JSON.parse(readFileSync(file, "utf8")) as SessionExport;
+    expect(data.session.id).toBe(sessionId);
+    expect(data.events.map((event) => event.sequence)).toEqual(data.events.map((_, index) => index + 1));
+
+    const imported = await asm(["import", file, "--db", to, "--json"]);
+    expect(imported.code).toBe(0);
+    expect(JSON.parse(imported.stdout)).toEqual({ sessionId, runs: 1, events: data.events.length });
+    const events = await asm(["events", sessionId, "--db", to, "--json"]);
+    const copied = events.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as AsmEvent);
+    expect(copied).toEqual(data.events);
+
+    const again = await asm(["import", file, "--db", to]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("[already_exists]");
+    const garbage = join(dir, "garbage.json");
+    await asm(["export", "ses_missing", "--db", from, "--out", garbage]).then((result) => {
+      expect(result.stderr).toContain("[session_not_found]");
+    });
+  });
+
+  it("reports health and applies retention", async () => {
+    const db = join(dir, "maintenance.db");
+    await runSession(db, ["echo", "old"]);
+    const health = await asm(["maintenance", "health", "--db", db, "--json"]);
+    expect(health.code).toBe(0);
+    expect((JSON.parse(health.stdout) as HealthReport).ok).toBe(true);
+
+    // Retention by age keeps a fresh session; pruning streamed output keeps the newest of it.
+    const run = await asm([
+      "maintenance",
+      "run",
+      "--db",
+      db,
+      "--max-age",
+      "completed=30",
+      "--prune",
+      "message_streamed,tool_call_started",
+      "--keep-last",
+      "1",
+      "--json",
+    ]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as RetentionReport;
+    expect(report.sessionsSoftDeleted).toBe(0);
+    expect(report.eventsPruned).toBe(0);
+    const healthy = await asm(["maintenance", "health", "--db", db]);
+    expect(healthy.stdout).toContain("healthy");
+  });
+});
+
+describe("asm on PostgreSQL", () => {
+  const schema = `asm_cli_${randomBytes(6).toString("hex")}`;
+  const db = `${PG_URL}?schema=${schema}`;
+
+  afterAll(async () => {
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+  });
+
+  it("runs, lists and follows sessions in a postgres:// database", async () => {
+    const sessionId = await runSession(db, ["echo", "from postgres"]);
+    const list = await asm(["sessions", "list", "--db", db, "--json"]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(sessionId);
+    const events = await asm(["events", sessionId, "--db", db, "--json", "--after", "2"]);
+    const parsed = events.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as AsmEvent);
+    expect(parsed[0]?.sequence).toBe(3);
+    expect(parsed.map((event) => event.type)).toContain("run_completed");
+  });
+
+  it("names an unreachable server with a storage code and exits 1", async () => {
+    const result = await asm(["sessions", "list", "--db", "postgres://postgres@127.0.0.1:1/test"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("[storage_connection_failed]");
+  });
+});
