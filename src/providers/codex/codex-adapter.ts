@@ -1,0 +1,552 @@
+import { randomUUID } from "node:crypto";
+import { constants } from "node:fs";
+import { access } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { CodexOptions, Thread, ThreadOptions } from "@openai/codex-sdk";
+import type { Capability } from "../../core/capabilities.js";
+import { AsmError } from "../../core/errors.js";
+import type { JsonObject } from "../../core/session.js";
+import type { TokenUsage } from "../../core/token-usage.js";
+import type {
+  EventSink,
+  ExecuteRequest,
+  ExecuteResult,
+  ProviderAdapter,
+} from "../../ports/provider-adapter.js";
+import { ActiveRuns } from "../active-runs.js";
+import { promptFromInput } from "../shared/agent-options.js";
+import { groupHasLiveMembers, registerGroup, signalGroup, unregisterGroup } from "../shared/process-group.js";
+import {
+  cancelledError,
+  executableNotFound,
+  PROVIDERS,
+  parseErrorEvent,
+  providerFailure,
+  spawnFailure,
+} from "../shared/provider-failures.js";
+import { type CodexBinary, findBundledCodex } from "./codex-binary.js";
+import { CodexEventMapper, statusFromMessage } from "./event-mapper.js";
+import { guardLauncherPath } from "./guard-launcher.js";
+import { GUARD_CONFIG_ENV, type GuardConfig, type GuardFrame, parseGuardFrame } from "./guard-protocol.js";
+import {
+  type CodexAdapterOptions,
+  type CodexRunOptions,
+  codexPermissionSettings,
+  parseCodexRunOptions,
+  type ResolvedCodexOptions,
+  resolveCodexOptions,
+} from "./options.js";
+import { type CodexSdkModule, loadCodexSdk } from "./sdk-loader.js";
+
+const PROVIDER = PROVIDERS.codex;
+
+export const CODEX_CAPABILITIES: readonly Capability[] = Object.freeze([
+  Object.freeze({
+    name: "streaming",
+    type: "sampling",
+    description: "events stream as Codex reports items; messages arrive whole, with no text deltas",
+  }),
+  Object.freeze({ name: "tool_use", type: "tool" }),
+  Object.freeze({
+    name: "system_prompts",
+    type: "prompt",
+    description: "added as Codex developer instructions",
+  }),
+  Object.freeze({ name: "file_operations", type: "file_access" }),
+  Object.freeze({ name: "bash", type: "code_execution", description: "sandboxed by the permission mode" }),
+  Object.freeze({ name: "web", type: "network_access", description: "Codex's web search tool" }),
+  Object.freeze({ name: "mcp", type: "tool" }),
+  Object.freeze({
+    name: "interrupt",
+    type: "sampling",
+    enabled: false,
+    description: "codex exec has no soft interrupt; a cancel stops the process",
+  }),
+  Object.freeze({
+    name: "tool_permissions",
+    type: "tool",
+    enabled: false,
+    description: 'no per-tool allow or deny list in codex exec; only deniedTools: ["WebSearch"]',
+  }),
+] satisfies Capability[]);
+
+/** How many threads' usage totals an adapter remembers, for the runs that resume them. */
+const THREAD_USAGE_MEMORY = 1000;
+/** After a cancel, how long beyond the kill grace the guard gets before it and Codex are SIGKILLed. */
+const HARD_STOP_MARGIN_MS = 3000;
+/** After that, how long the SDK's stream gets to end before the run stops waiting for it. */
+const GIVE_UP_MS = 2000;
+/** Poll interval while waiting for Codex's process group to be gone. */
+const POLL_MS = 50;
+
+/** The SDK's error when the CLI (here: the guard, which exits as Codex did) ended badly. */
+const EXIT_MESSAGE = /^Codex Exec exited with (?:code (-?\d+)|signal ([A-Z0-9]+)): ?([\s\S]*)$/;
+
+interface ExitFacts {
+  exitCode?: number;
+  signal?: string;
+  stderr: string;
+}
+
+function exitFacts(error: unknown): ExitFacts | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const match = EXIT_MESSAGE.exec(error.message);
+  if (!match) return undefined;
+  const [, code, signal, stderr] = match;
+  return {
+    ...(code !== undefined ? { exitCode: Number(code) } : {}),
+    ...(signal !== undefined ? { signal } : {}),
+    stderr: stderr ?? "",
+  };
+}
+
+function withHint(error: AsmError, hint: string): AsmError {
+  return new AsmError(error.code, error.message, {
+    details: error.details,
+    ...(error.providerError ? { providerError: error.providerError } : {}),
+    hint,
+    ...(error.cause === undefined ? {} : { cause: error.cause }),
+  });
+}
+
+function processEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
+  return env;
+}
+
+/**
+ * Runs the Codex CLI (`codex exec --experimental-json`) through OpenAI's Codex SDK
+ * (`@openai/codex-sdk`, an optional peer dependency loaded on the first run). POSIX only.
+ *
+ * Each run is one Codex turn: `startThread(...).runStreamed(prompt)`, or `resumeThread(id, ...)`
+ * with `resumeThreadId`. The SDK builds the command line, writes the prompt to stdin and parses
+ * the events; the thread options are passed again on every run, since Codex does not remember
+ * them. The SDK has no hook for the process it spawns and throws on the first malformed output
+ * line, so it is given the path of a small guard (codex-guard.ts) instead of Codex's: the guard
+ * runs the same Codex executable with the argv, environment and stdin the SDK gave it, in its own
+ * process group, and passes its stdout through the shared JSONL filter.
+ *
+ * It emits `run_started` (with the thread id as `providerSessionId`), messages, reasoning, tool
+ * calls, warnings and usage (see `CodexEventMapper`), and resolves with the last agent message,
+ * `stopReason: "end_turn"`, this run's usage and the thread id. Codex reports no cost: the
+ * manager prices the tokens by model. It rejects on `turn.failed` with the failure classified
+ * (`provider_authentication_failed` for a 401, `provider_rate_limited` for a 429, else
+ * `provider_error` with Codex's stderr tail); when Codex exits non-zero or is killed without a
+ * `turn.failed` (`provider_error`, stderr tail); when it cannot be found (`provider_unavailable`);
+ * and with `cancelled` once its process group is gone after a cancel. A malformed or oversized
+ * output line is reported as `error_occurred` (`parse_error`) and skipped.
+ *
+ * Usage on resumed threads: Codex's `turn.completed.usage` is summed over the whole thread, so a
+ * run's own usage is the total minus the thread's total before it. That previous total comes
+ * from the run option `previousThreadUsage` (the earlier run's `metadata.codex.threadUsage`),
+ * else from this adapter instance's memory of the threads it ran. When neither knows it, the run
+ * reports the thread's whole total and says so (`metadata.codex.usageIncludesEarlierRuns`): it
+ * over-counts rather than hides usage.
+ */
+export class CodexAdapter implements ProviderAdapter {
+  readonly name = PROVIDER.name;
+  readonly capabilities: readonly Capability[] = CODEX_CAPABILITIES;
+  readonly #options: ResolvedCodexOptions;
+  readonly #active = new ActiveRuns();
+  /** Thread id → its usage total after the last run here. */
+  readonly #threadUsage = new Map<string, TokenUsage>();
+
+  /**
+   * Throws `validation_error` for invalid options, `capability_not_supported` for options Codex
+   * cannot honour (see `CodexAdapterOptions`) and on Windows.
+   */
+  constructor(options: CodexAdapterOptions = {}) {
+    if (process.platform === "win32") {
+      throw new AsmError("capability_not_supported", "the codex adapter needs POSIX process groups", {
+        details: { platform: process.platform },
+      });
+    }
+    this.#options = resolveCodexOptions(options);
+  }
+
+  async execute(request: ExecuteRequest, sink: EventSink, signal: AbortSignal): Promise<ExecuteResult> {
+    // Tracked before anything is awaited, so cancel(runId) works from the first moment.
+    const tracked = this.#active.track(request.run.id, signal);
+    try {
+      const runOptions = parseCodexRunOptions(request.options);
+      const prompt = promptFromInput(request.run.input, PROVIDER.name);
+      const sdk = await loadCodexSdk();
+      const binary = await this.#executable();
+      if (tracked.signal.aborted) throw cancelledError(request.run.id, { phase: "before start" });
+      const baseline = this.#baseline(runOptions);
+      const run = new CodexRun({
+        sdk,
+        prompt,
+        binary,
+        options: this.#options,
+        runOptions,
+        baseline,
+        sink,
+        signal: tracked.signal,
+        runId: request.run.id,
+      });
+      const result = await run.execute();
+      this.#remember(run);
+      return result;
+    } finally {
+      tracked.release();
+    }
+  }
+
+  /** Requests cancellation; `execute` then rejects with `cancelled` once Codex's process group is gone. */
+  async cancel(runId: string): Promise<boolean> {
+    return this.#active.cancel(runId);
+  }
+
+  async #executable(): Promise<CodexBinary> {
+    const configured = this.#options.executablePath;
+    if (configured === undefined) {
+      const bundled = findBundledCodex();
+      if (bundled === undefined) throw executableNotFound(PROVIDER, undefined);
+      return bundled;
+    }
+    const executablePath = path.resolve(this.#options.cwd, configured);
+    try {
+      await access(executablePath, constants.X_OK);
+    } catch (error) {
+      throw executableNotFound(PROVIDER, configured, error);
+    }
+    return { executablePath, pathDirs: [] };
+  }
+
+  /** The thread's usage before this run: zero for a new thread, undefined when unknown. */
+  #baseline(runOptions: CodexRunOptions): { usage?: TokenUsage; known: boolean } {
+    const threadId = runOptions.resumeThreadId;
+    if (threadId === undefined) return { known: true };
+    const usage = runOptions.previousThreadUsage ?? this.#threadUsage.get(threadId);
+    return usage === undefined ? { known: false } : { usage, known: true };
+  }
+
+  #remember(run: CodexRun): void {
+    const { threadId, threadUsage } = run;
+    if (threadId === undefined || threadUsage === undefined) return;
+    this.#threadUsage.delete(threadId);
+    this.#threadUsage.set(threadId, threadUsage);
+    // Oldest first (insertion order): forget the least recently finished threads.
+    for (const key of this.#threadUsage.keys()) {
+      if (this.#threadUsage.size <= THREAD_USAGE_MEMORY) break;
+      this.#threadUsage.delete(key);
+    }
+  }
+}
+
+interface CodexRunSpec {
+  sdk: CodexSdkModule;
+  prompt: string;
+  binary: CodexBinary;
+  options: ResolvedCodexOptions;
+  runOptions: CodexRunOptions;
+  baseline: { usage?: TokenUsage; known: boolean };
+  sink: EventSink;
+  signal: AbortSignal;
+  runId: string;
+}
+
+/** One execution: the SDK turn, the guard and the Codex process group behind it, and how it ended. */
+class CodexRun {
+  readonly #spec: CodexRunSpec;
+  readonly #mapper: CodexEventMapper;
+  readonly #token = randomUUID();
+  readonly #timers: NodeJS.Timeout[] = [];
+  #giveUp: () => void = () => {};
+  #guardPid: number | undefined;
+  #codexPid: number | undefined;
+  #spawnFailed: { message: string; errno?: string } | undefined;
+  #cancelled = false;
+
+  constructor(spec: CodexRunSpec) {
+    this.#spec = spec;
+    const model = spec.runOptions.model ?? spec.options.model;
+    this.#mapper = new CodexEventMapper(spec.sink, {
+      ...(model ? { model } : {}),
+      ...(spec.baseline.usage ? { baseline: spec.baseline.usage } : {}),
+      ...(spec.runOptions.resumeThreadId ? { resumed: true } : {}),
+    });
+  }
+
+  get threadId(): string | undefined {
+    return this.#mapper.threadId;
+  }
+
+  get threadUsage(): TokenUsage | undefined {
+    return this.#mapper.threadUsage;
+  }
+
+  async execute(): Promise<ExecuteResult> {
+    const { signal, sdk, runOptions } = this.#spec;
+    const codex = new sdk.Codex(this.#codexOptions());
+    const threadOptions = this.#threadOptions();
+    const thread = runOptions.resumeThreadId
+      ? codex.resumeThread(runOptions.resumeThreadId, threadOptions)
+      : codex.startThread(threadOptions);
+    const gaveUp = new Promise<{ gaveUp: true }>((resolve) => {
+      this.#giveUp = () => resolve({ gaveUp: true });
+    });
+    const onAbort = (): void => {
+      // The SDK SIGTERMs the guard through the same signal; the guard stops Codex's group.
+      this.#cancelled = true;
+      this.#hardStopLater();
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    let thrown: unknown;
+    try {
+      const consumed = await Promise.race([this.#consume(thread), gaveUp]);
+      if ("thrown" in consumed) thrown = consumed.thrown;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      for (const timer of this.#timers) clearTimeout(timer);
+    }
+    await this.#ensureGone();
+    if (this.#cancelled) throw cancelledError(this.#spec.runId);
+    return this.#settle(thrown);
+  }
+
+  async #consume(thread: Thread): Promise<{ thrown?: unknown }> {
+    const { outputSchema } = this.#spec.runOptions;
+    try {
+      const { events } = await thread.runStreamed(this.#spec.prompt, {
+        signal: this.#spec.signal,
+        ...(outputSchema ? { outputSchema } : {}),
+      });
+      // Read to the end even after a cancel: the stream ends when the guard has stopped Codex.
+      for await (const event of events) {
+        const frame = parseGuardFrame(event, this.#token);
+        if (frame) this.#onFrame(frame);
+        else if (!this.#cancelled) this.#mapper.handle(event);
+      }
+      return {};
+    } catch (error) {
+      return { thrown: error };
+    }
+  }
+
+  #onFrame(frame: GuardFrame): void {
+    switch (frame.type) {
+      case "asm.codex_guard.started":
+        this.#guardPid = frame.guardPid;
+        this.#codexPid = frame.pid;
+        // If this process exits mid-run, its exit hook kills Codex's group too.
+        registerGroup(frame.pid);
+        this.#mapper.setPid(frame.pid);
+        return;
+      case "asm.codex_guard.line_problem":
+        if (!this.#cancelled) this.#mapper.emit(parseErrorEvent(PROVIDER, frame.problem));
+        return;
+      case "asm.codex_guard.spawn_failed":
+        this.#spawnFailed = { message: frame.message, ...(frame.errno ? { errno: frame.errno } : {}) };
+        return;
+    }
+  }
+
+  #codexOptions(): CodexOptions {
+    const { options, runOptions, binary } = this.#spec;
+    const guard: GuardConfig = {
+      executable: binary.executablePath,
+      pathDirs: binary.pathDirs,
+      token: this.#token,
+      maxLineBytes: options.maxLineBytes,
+      killGraceMs: options.killGraceMs,
+    };
+    const systemPrompt = runOptions.systemPrompt ?? options.systemPrompt;
+    // Codex rejects blank developer instructions; a blank prompt means "none".
+    const config =
+      systemPrompt !== undefined && systemPrompt.trim() !== ""
+        ? { ...options.codex.config, developer_instructions: systemPrompt }
+        : options.codex.config;
+    return {
+      codexPathOverride: guardLauncherPath(),
+      // The SDK's env replaces process.env; ours is merged over it.
+      env: { ...processEnv(), ...options.env, [GUARD_CONFIG_ENV]: JSON.stringify(guard) },
+      ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+      ...(options.codex.apiKey ? { apiKey: options.codex.apiKey } : {}),
+      ...(config ? { config } : {}),
+      ...(options.codex.configOverrides ? { configOverrides: [...options.codex.configOverrides] } : {}),
+    };
+  }
+
+  #threadOptions(): ThreadOptions {
+    const { options, runOptions } = this.#spec;
+    const {
+      sandboxMode,
+      approvalPolicy,
+      config: _config,
+      apiKey: _key,
+      configOverrides: _raw,
+      ...thread
+    } = options.codex;
+    const mode = codexPermissionSettings(runOptions.permissionMode ?? options.permissionMode);
+    const model = runOptions.model ?? options.model;
+    const sandbox = sandboxMode ?? mode.sandboxMode;
+    const approval = approvalPolicy ?? mode.approvalPolicy;
+    return {
+      ...thread,
+      ...(thread.additionalDirectories ? { additionalDirectories: [...thread.additionalDirectories] } : {}),
+      ...(model ? { model } : {}),
+      workingDirectory: options.cwd,
+      ...(sandbox ? { sandboxMode: sandbox } : {}),
+      ...(approval ? { approvalPolicy: approval } : {}),
+    };
+  }
+
+  /** After a cancel: if the guard has not stopped Codex in time, kill both, then stop waiting. */
+  #hardStopLater(): void {
+    const grace = this.#spec.options.killGraceMs;
+    const timer = setTimeout(() => {
+      if (this.#codexPid !== undefined) signalGroup(this.#codexPid, "SIGKILL");
+      if (this.#guardPid !== undefined) {
+        try {
+          process.kill(this.#guardPid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
+      this.#timers.push(setTimeout(() => this.#giveUp(), GIVE_UP_MS));
+    }, grace + HARD_STOP_MARGIN_MS);
+    this.#timers.push(timer);
+  }
+
+  /**
+   * Makes sure nothing of Codex's process group is left. The guard stops the group before it
+   * exits, so this is only a check, unless the guard itself was killed.
+   */
+  async #ensureGone(): Promise<void> {
+    const pgid = this.#codexPid;
+    if (pgid === undefined) return;
+    const waitGone = async (ms: number): Promise<boolean> => {
+      const deadline = Date.now() + ms;
+      while (groupHasLiveMembers(pgid)) {
+        if (Date.now() > deadline) return false;
+        await sleep(POLL_MS);
+      }
+      return true;
+    };
+    if (!(await waitGone(this.#cancelled ? this.#spec.options.killGraceMs + 1000 : 0))) {
+      signalGroup(pgid, "SIGKILL");
+      await waitGone(2000);
+    }
+    unregisterGroup(pgid);
+  }
+
+  #settle(thrown: unknown): ExecuteResult {
+    const mapper = this.#mapper;
+    const { binary } = this.#spec;
+    if (this.#spawnFailed) {
+      const { message, errno } = this.#spawnFailed;
+      throw spawnFailure(
+        PROVIDER,
+        binary.executablePath,
+        Object.assign(new Error(message), errno ? { code: errno } : {}),
+      );
+    }
+    if (this.#guardPid === undefined && thrown !== undefined && exitFacts(thrown) === undefined) {
+      // The guard never ran: its launcher could not be started.
+      throw providerFailure(PROVIDER, {
+        message: `cannot start the codex guard: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
+        kind: "process_error",
+        cause: thrown,
+      });
+    }
+    const exit = exitFacts(thrown);
+    const stderr = exit?.stderr ?? "";
+    const facts = {
+      ...(exit?.exitCode !== undefined ? { exitCode: exit.exitCode } : {}),
+      ...(exit?.signal !== undefined ? { signal: exit.signal } : {}),
+      ...(stderr ? { stderr } : {}),
+      ...(thrown !== undefined ? { cause: thrown } : {}),
+      details: this.#failureDetails(),
+    };
+    const failure = mapper.turnFailure;
+    if (failure !== undefined) {
+      const status = statusFromMessage(failure);
+      throw providerFailure(PROVIDER, {
+        ...facts,
+        message: `${PROVIDER.displayName} turn failed: ${failure}`,
+        ...(status !== undefined ? { status } : {}),
+      });
+    }
+    if (thrown !== undefined) {
+      if (exit === undefined) {
+        // Not an exit: the SDK could not read the stream (the guard lets only JSON objects through).
+        throw providerFailure(PROVIDER, {
+          ...facts,
+          message: `${PROVIDER.displayName} stream failed: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
+          kind: "protocol_error",
+        });
+      }
+      const lastError = mapper.lastError;
+      const error = providerFailure(PROVIDER, {
+        ...facts,
+        // Without stderr, Codex's last error event says the most.
+        ...(!stderr.trim() && lastError ? { message: `${PROVIDER.displayName} failed: ${lastError}` } : {}),
+        ...(lastError ? { details: { ...facts.details, lastError } } : {}),
+      });
+      throw /skip-git-repo-check/.test(stderr)
+        ? withHint(
+            error,
+            "run Codex in a git repository, or pass providerOptions: { skipGitRepoCheck: true }",
+          )
+        : error;
+    }
+    if (!mapper.turnCompleted) {
+      throw providerFailure(PROVIDER, {
+        ...facts,
+        message: `${PROVIDER.displayName} ended without completing the turn`,
+        kind: "protocol_error",
+      });
+    }
+    return this.#result();
+  }
+
+  #result(): ExecuteResult {
+    const mapper = this.#mapper;
+    const { runOptions, options, baseline } = this.#spec;
+    const content = mapper.finalMessage ?? "";
+    const model = runOptions.model ?? options.model;
+    const threadId = mapper.threadId;
+    const threadUsage = mapper.threadUsage;
+    const codex: JsonObject = {
+      ...(threadId ? { threadId } : {}),
+      ...(threadUsage ? { threadUsage } : {}),
+      ...(runOptions.resumeThreadId ? { resumed: true } : {}),
+      ...(baseline.known
+        ? {}
+        : {
+            usageIncludesEarlierRuns: true,
+            usageNote:
+              "resumed thread: Codex's usage covers the whole thread; pass previousThreadUsage " +
+              "(the earlier run's metadata.codex.threadUsage) to get this run's own usage",
+          }),
+    };
+    return {
+      output: { content, ...this.#structuredOutput(content) },
+      stopReason: "end_turn",
+      tokenUsage: mapper.usage,
+      ...(threadId ? { providerSessionId: threadId } : {}),
+      ...(model ? { model } : {}),
+      turnCount: 1,
+      metadata: { codex },
+    };
+  }
+
+  #structuredOutput(content: string): { structuredOutput?: unknown } {
+    if (this.#spec.runOptions.outputSchema === undefined) return {};
+    try {
+      return { structuredOutput: JSON.parse(content) };
+    } catch {
+      return {};
+    }
+  }
+
+  #failureDetails(): Record<string, unknown> {
+    const threadId = this.#mapper.threadId;
+    return threadId ? { providerSessionId: threadId } : {};
+  }
+}

@@ -1,0 +1,367 @@
+import type { ThreadEvent, ThreadItem, Usage } from "@openai/codex-sdk";
+import type { AdapterEvent } from "../../core/events.js";
+import type { TokenUsage } from "../../core/token-usage.js";
+import type { EventSink } from "../../ports/provider-adapter.js";
+import { PROVIDERS, providerFailure } from "../shared/provider-failures.js";
+import { tokenCount, tokenUsage, UsageTracker } from "../shared/usage-tracker.js";
+import { CODEX_TOOL_NAMES, mcpToolName } from "./tool-names.js";
+
+const PROVIDER = PROVIDERS.codex;
+
+/**
+ * Codex usage in the four disjoint buckets: Codex counts cached (and cache-written) tokens inside
+ * `input_tokens`, and reasoning tokens inside `output_tokens`. A bucket Codex did not send stays
+ * absent; `cache_write_input_tokens` (which the SDK sets to 0 when missing) only when non-zero.
+ */
+export function codexTokenUsage(usage: Usage): TokenUsage {
+  // Read loosely: older CLIs send only input, cached input and output (openai/codex#19022).
+  const fields: Partial<Record<keyof Usage, unknown>> = usage;
+  const input = tokenCount(fields.input_tokens);
+  const output = tokenCount(fields.output_tokens);
+  const cached = tokenCount(fields.cached_input_tokens);
+  const written = tokenCount(fields.cache_write_input_tokens);
+  return tokenUsage({
+    input: Math.max(0, input - cached - written),
+    output,
+    cacheRead: fields.cached_input_tokens == null ? undefined : cached,
+    cacheWrite: written > 0 ? written : undefined,
+    reasoning:
+      fields.reasoning_output_tokens == null
+        ? undefined
+        : Math.min(tokenCount(fields.reasoning_output_tokens), output),
+  });
+}
+
+/** The HTTP status a Codex error message names ("unexpected status 401 Unauthorized: …"). */
+export function statusFromMessage(message: string): number | undefined {
+  const match = /\b(?:status|HTTP error:?)\s+(\d{3})\b/i.exec(message);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+const RECONNECT = /^Reconnecting\.\.\.\s*(\d+)\/(\d+)/;
+
+type RawItem = Readonly<Record<string, unknown>>;
+
+interface ToolStart {
+  name: string;
+  input: Record<string, unknown>;
+}
+
+interface ToolEnd {
+  output: unknown;
+  /** Set when the tool failed: what to say about it. */
+  failure?: string;
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    return { ...(value as Record<string, unknown>) };
+  }
+  return value === undefined || value === null ? {} : { value };
+}
+
+/** The fields of an item other than its identity and lifecycle. */
+function itemFields(item: RawItem): Record<string, unknown> {
+  const { id: _id, type: _type, status: _status, ...rest } = item;
+  return rest;
+}
+
+function failedStatus(status: unknown): string | undefined {
+  return status === "failed" || status === "declined" ? status : undefined;
+}
+
+/** How a tool item starts: its canonical name and input; undefined for items that are not tools. */
+function toolStart(item: ThreadItem): ToolStart | undefined {
+  const raw: RawItem = item;
+  switch (item.type) {
+    case "agent_message":
+    case "reasoning":
+    case "error":
+      return undefined;
+    case "command_execution":
+      return { name: CODEX_TOOL_NAMES.command_execution, input: { command: item.command } };
+    case "file_change":
+      return { name: CODEX_TOOL_NAMES.file_change, input: { changes: item.changes } };
+    case "mcp_tool_call":
+      return { name: mcpToolName(item.server, item.tool), input: asObject(item.arguments) };
+    case "web_search":
+      return { name: CODEX_TOOL_NAMES.web_search, input: { query: item.query } };
+    case "todo_list":
+      return { name: CODEX_TOOL_NAMES.todo_list, input: { items: item.items } };
+    default:
+      // An item type this SDK version does not type (the CLI is ahead of it).
+      return typeof raw.type === "string" ? { name: raw.type, input: itemFields(raw) } : undefined;
+  }
+}
+
+/** How a completed tool item ended. */
+function toolEnd(item: ThreadItem): ToolEnd {
+  const raw: RawItem = item;
+  switch (item.type) {
+    case "command_execution": {
+      const exitCode = typeof raw.exit_code === "number" ? raw.exit_code : null;
+      const status = failedStatus(item.status);
+      const output = { output: item.aggregated_output, exitCode, status: item.status };
+      if (status === "declined") return { output, failure: "the command was declined" };
+      if (exitCode !== null && exitCode !== 0)
+        return { output, failure: `the command exited with code ${exitCode}` };
+      if (status) return { output, failure: "the command failed" };
+      return { output };
+    }
+    case "file_change": {
+      const output = { changes: item.changes, status: item.status };
+      return item.status === "failed" ? { output, failure: "the patch was not applied" } : { output };
+    }
+    case "mcp_tool_call": {
+      if (item.error !== undefined || item.status === "failed") {
+        const message = item.error?.message ?? "the MCP tool call failed";
+        return { output: { error: message }, failure: message };
+      }
+      const result = item.result;
+      return {
+        output: result ? { content: result.content, structuredContent: result.structured_content } : {},
+      };
+    }
+    case "web_search":
+      return { output: itemFields(raw) };
+    case "todo_list":
+      return { output: { items: item.items } };
+    default: {
+      const status = failedStatus(raw.status);
+      return status
+        ? { output: itemFields(raw), failure: `the ${String(raw.type)} item ${status}` }
+        : { output: itemFields(raw) };
+    }
+  }
+}
+
+export interface CodexEventMapperOptions {
+  /** The model the run asked for (Codex's events do not name it). */
+  model?: string;
+  /** The thread's usage before this run, when resuming a thread; see `CodexRunOptions`. */
+  baseline?: TokenUsage;
+  /** The run continues an existing thread. */
+  resumed?: boolean;
+}
+
+/**
+ * Turns `codex exec --experimental-json` events (as the SDK yields them) into canonical events,
+ * each exactly once:
+ *
+ * - `thread.started` → `run_started { providerSessionId: thread_id, model?, resumed?, pid? }`
+ *   (`model` only when the run named one: Codex's events never say which it used);
+ * - `agent_message` → `message_received { role: "assistant", content, itemId }`. `codex exec`
+ *   sends messages whole, with no deltas, so there is no `message_streamed` for answers;
+ * - `reasoning` → `message_streamed { delta, stream: "thinking", itemId }`, as the Claude adapter
+ *   reports thinking (never as the answer);
+ * - tool items (`command_execution`, `file_change`, `mcp_tool_call`, `web_search`, `todo_list`,
+ *   and types unknown to the SDK) → `tool_call_started` on `item.started` (or on the first
+ *   update or the completion, for items Codex only reports completed, like `file_change`), then
+ *   `tool_call_completed`, or `tool_call_failed` when the status is `failed`/`declined` or a
+ *   command exited non-zero. `toolCallId` is the item id; names are in `CODEX_TOOL_NAMES`;
+ * - top-level `error` events and `error` items → `error_occurred { fatal: false }` with the code
+ *   their text classifies as (`Reconnecting... 2/5 (… 401 …)` is an authentication warning):
+ *   Codex reports retries, transport fallbacks and model warnings this way, and only a following
+ *   `turn.failed` makes them a failure;
+ * - `turn.completed.usage`, which Codex sums over the whole thread, → `token_usage_updated` with
+ *   the increment since the last total seen (the `baseline` for a resumed thread), `cumulative`
+ *   for the run, and `threadTotal`;
+ * - `turn.failed` is kept for the adapter, which rejects with it.
+ */
+export class CodexEventMapper {
+  readonly #sink: EventSink;
+  readonly #usage: UsageTracker;
+  readonly #options: CodexEventMapperOptions;
+  #started = false;
+  #threadId: string | undefined;
+  #pid: number | undefined;
+  #finalMessage: string | undefined;
+  #turnCompleted = false;
+  #turnFailure: string | undefined;
+  #lastError: string | undefined;
+  readonly #tools = new Map<string, string>();
+  readonly #finished = new Set<string>();
+
+  constructor(sink: EventSink, options: CodexEventMapperOptions = {}) {
+    this.#sink = sink;
+    this.#options = options;
+    this.#usage = new UsageTracker(sink, options.baseline ? { baseline: options.baseline } : {});
+  }
+
+  get threadId(): string | undefined {
+    return this.#threadId;
+  }
+
+  /** The text of the last agent message: the run's answer. */
+  get finalMessage(): string | undefined {
+    return this.#finalMessage;
+  }
+
+  get turnCompleted(): boolean {
+    return this.#turnCompleted;
+  }
+
+  /** The message of `turn.failed`, when the turn failed. */
+  get turnFailure(): string | undefined {
+    return this.#turnFailure;
+  }
+
+  /** The last warning or error message Codex sent (for a failure without `turn.failed`). */
+  get lastError(): string | undefined {
+    return this.#lastError;
+  }
+
+  /** The run's own usage: the sum of the increments reported. */
+  get usage(): TokenUsage {
+    return this.#usage.total;
+  }
+
+  /** The thread's usage after this run (its last total, or the baseline): the next run's baseline. */
+  get threadUsage(): TokenUsage | undefined {
+    return this.#usage.providerTotal;
+  }
+
+  /** Codex's pid (its process group), for `run_started`. */
+  setPid(pid: number): void {
+    this.#pid = pid;
+  }
+
+  /** Emits an event, preceded by `run_started` if nothing was emitted yet. */
+  emit(event: AdapterEvent): void {
+    this.#ensureStarted();
+    this.#sink.emit(event);
+  }
+
+  handle(event: ThreadEvent): void {
+    switch (event.type) {
+      case "thread.started":
+        this.#threadId = event.thread_id;
+        this.#ensureStarted();
+        return;
+      case "turn.started":
+        return;
+      case "item.started":
+      case "item.updated":
+        this.#item(event.item, false);
+        return;
+      case "item.completed":
+        this.#item(event.item, true);
+        return;
+      case "turn.completed":
+        this.#turnCompleted = true;
+        this.#ensureStarted();
+        if (event.usage) {
+          const total = codexTokenUsage(event.usage);
+          this.#usage.observeTotal(total, { threadTotal: total });
+        }
+        return;
+      case "turn.failed":
+        this.#turnFailure = event.error.message;
+        return;
+      case "error":
+        this.#warning(event.message, { source: "stream" });
+        return;
+      default:
+        return;
+    }
+  }
+
+  #ensureStarted(): void {
+    if (this.#started) return;
+    this.#started = true;
+    const { model, resumed } = this.#options;
+    this.#sink.emit({
+      type: "run_started",
+      data: {
+        ...(this.#threadId ? { providerSessionId: this.#threadId } : {}),
+        ...(model ? { model } : {}),
+        ...(resumed ? { resumed: true } : {}),
+        ...(this.#pid !== undefined ? { pid: this.#pid } : {}),
+      },
+    });
+  }
+
+  #item(item: ThreadItem, completed: boolean): void {
+    switch (item.type) {
+      case "agent_message":
+        if (completed && !this.#finished.has(item.id)) {
+          this.#finished.add(item.id);
+          this.#finalMessage = item.text;
+          this.emit({
+            type: "message_received",
+            data: { role: "assistant", content: item.text, itemId: item.id },
+          });
+        }
+        return;
+      case "reasoning":
+        if (completed && !this.#finished.has(item.id) && item.text) {
+          this.#finished.add(item.id);
+          this.emit({
+            type: "message_streamed",
+            data: { delta: item.text, stream: "thinking", itemId: item.id },
+          });
+        }
+        return;
+      case "error":
+        if (!this.#finished.has(item.id)) {
+          this.#finished.add(item.id);
+          this.#warning(item.message, { source: "item", itemId: item.id });
+        }
+        return;
+      default:
+        this.#tool(item, completed);
+    }
+  }
+
+  #tool(item: ThreadItem, completed: boolean): void {
+    if (this.#finished.has(item.id)) return;
+    let name = this.#tools.get(item.id);
+    if (name === undefined) {
+      const start = toolStart(item);
+      if (start === undefined) return;
+      name = start.name;
+      this.#tools.set(item.id, name);
+      this.emit({
+        type: "tool_call_started",
+        data: { toolCallId: item.id, toolName: name, toolInput: start.input, itemType: item.type },
+      });
+    }
+    if (!completed) return;
+    this.#finished.add(item.id);
+    const end = toolEnd(item);
+    if (end.failure !== undefined) {
+      this.emit({
+        type: "tool_call_failed",
+        data: { toolCallId: item.id, toolName: name, toolOutput: end.output, errorMessage: end.failure },
+      });
+    } else {
+      this.emit({
+        type: "tool_call_completed",
+        data: { toolCallId: item.id, toolName: name, toolOutput: end.output },
+      });
+    }
+  }
+
+  #warning(message: string, details: Record<string, unknown>): void {
+    this.#lastError = message;
+    const status = statusFromMessage(message);
+    const failure = providerFailure(PROVIDER, { message, ...(status !== undefined ? { status } : {}) });
+    const reconnect = RECONNECT.exec(message);
+    this.emit({
+      type: "error_occurred",
+      data: {
+        errorCode: failure.code,
+        errorMessage: message,
+        fatal: false,
+        ...(failure.providerError ? { providerError: failure.providerError } : {}),
+        details: {
+          ...details,
+          ...(status !== undefined ? { status } : {}),
+          ...(reconnect
+            ? { reconnectAttempt: Number(reconnect[1]), maxReconnectAttempts: Number(reconnect[2]) }
+            : {}),
+        },
+      },
+    });
+  }
+}
