@@ -31,6 +31,11 @@ export interface ScriptedCliProfile {
   stdinMode(argv: readonly string[]): "ndjson" | "text";
   /** Answers stdin frames the real CLI answers by itself (Claude's control requests). */
   onStdinFrame?(frame: Record<string, unknown>, io: ScriptIo): Promise<void> | void;
+  /**
+   * Read stdin to its end before playing the transcript, as CLIs that take the prompt on stdin do
+   * (Codex; Amp without `--stream-json-input`). Default: play at once.
+   */
+  readsStdinFirst?(argv: readonly string[]): boolean;
   /** When the transcript ends without `$exit`: exit at once, or once stdin is closed (Claude). */
   atEnd: "exit" | "await_stdin_eof";
   /** Values of `{{name}}` placeholders (prompt and cwd are added by the engine). */
@@ -235,6 +240,11 @@ export async function runScriptedCli(profile: ScriptedCliProfile): Promise<never
     saveRecord();
     process.exit(code);
   };
+
+  if (profile.readsStdinFirst?.(argv) && !(await stdin.waitFor(() => stdin.closed, STDIN_TIMEOUT_MS))) {
+    process.stderr.write("scripted-cli: timed out waiting for stdin to close\n");
+    await exit(3);
+  }
 
   for (const line of transcript) {
     if (!isDirective(line)) {

@@ -40,6 +40,7 @@ export const claudeProfile: ScriptedCliProfile = {
 export const codexProfile: ScriptedCliProfile = {
   provider: "codex",
   stdinMode: () => "text",
+  readsStdinFirst: () => true,
   atEnd: "exit",
   variables: (argv) => ({ threadId: wordAfter(argv, "resume") ?? SCRIPTED_CODEX_THREAD_ID }),
 };
@@ -51,6 +52,7 @@ export const codexProfile: ScriptedCliProfile = {
 export const ampProfile: ScriptedCliProfile = {
   provider: "amp",
   stdinMode: (argv) => (argv.includes("--stream-json-input") ? "ndjson" : "text"),
+  readsStdinFirst: (argv) => !argv.includes("--stream-json-input"),
   atEnd: "exit",
   variables: (argv) => ({ threadId: wordAfter(argv, "threads", "continue") ?? SCRIPTED_AMP_THREAD_ID }),
 };

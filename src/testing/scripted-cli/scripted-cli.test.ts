@@ -92,10 +92,20 @@ describe("scripted CLIs", () => {
     expect(record?.env.PATH).toBe(process.env.PATH);
   });
 
-  it("uses the default thread id when not resuming", async () => {
-    const ran = await run("codex", [{ type: "thread.started", thread_id: "{{threadId}}" }]);
+  it("codex reads the prompt to EOF before playing; the default thread id when not resuming", async () => {
+    const ran = await run(
+      "codex",
+      [{ type: "thread.started", thread_id: "{{threadId}}", prompt: "{{prompt}}" }],
+      {
+        stdin: "the whole prompt",
+      },
+    );
     expect(ran.code).toBe(0);
-    expect(JSON.parse(ran.stdout)).toEqual({ type: "thread.started", thread_id: SCRIPTED_CODEX_THREAD_ID });
+    expect(JSON.parse(ran.stdout)).toEqual({
+      type: "thread.started",
+      thread_id: SCRIPTED_CODEX_THREAD_ID,
+      prompt: "the whole prompt",
+    });
   });
 
   it("claude: answers control requests, waits for the user message, exits on stdin EOF", async () => {
