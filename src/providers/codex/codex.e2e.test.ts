@@ -1,0 +1,382 @@
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { AsmError } from "../../core/errors.js";
+import type { AsmEvent } from "../../core/events.js";
+import { SessionManager } from "../../manager/session-manager.js";
+import { openSqliteStore, type SqliteSessionStore } from "../../stores/sqlite/index.js";
+import { isProcessAlive } from "../../testing/adapter-conformance.js";
+import {
+  type EgressTrap,
+  functionCallOutputs,
+  type MockOpenAiApi,
+  type MockResponsesReplier,
+  startEgressTrap,
+  startMockOpenAiApi,
+} from "../../testing/mock-openai-api.js";
+import { CodexAdapter, type CodexAdapterOptions, findBundledCodex } from "./index.js";
+
+/*
+ * The real Codex CLI (the platform package of @openai/codex, installed with the SDK as a dev
+ * dependency) through the real SDK and the adapter's guard, against a loopback mock of the
+ * Responses API, through SessionManager into SQLite. Nothing leaves the machine: the base URL is
+ * 127.0.0.1, a private CODEX_HOME turns plugins and analytics off (Codex would otherwise reach
+ * github.com and chatgpt.com), and every HTTP(S) attempt elsewhere goes to a trap that refuses
+ * and records it; each case checks the trap saw nothing and every connection the mock got was
+ * from loopback, and the cancel case checks the sockets Codex holds mid-request.
+ */
+
+const CODEX = findBundledCodex();
+const root = mkdtempSync(path.join(tmpdir(), "asm-codex-e2e-"));
+/** Variables from the host that could send the CLI elsewhere or log it in for real. */
+const HOST_VARIABLE = /^(OPENAI_|CODEX_|AZURE_)|PROXY/i;
+const savedEnv: Record<string, string> = {};
+/** A model the pricing table knows, so the manager can price the run. */
+const MODEL = "gpt-5.1-codex";
+/** Per mock response (see DEFAULT_MOCK_USAGE): 100 in of which 40 cached, 10 out of which 3 reasoning. */
+const ONE_CALL = { inputTokens: 60, outputTokens: 10, cacheReadTokens: 40, reasoningTokens: 3 };
+
+beforeAll(() => {
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && HOST_VARIABLE.test(name)) {
+      savedEnv[name] = value;
+      delete process.env[name];
+    }
+  }
+});
+afterAll(() => {
+  Object.assign(process.env, savedEnv);
+  rmSync(root, { recursive: true, force: true });
+});
+
+interface Harness {
+  api: MockOpenAiApi;
+  trap: EgressTrap;
+  manager: SessionManager;
+  store: SqliteSessionStore;
+  /** Set in the CLI's environment, to find its processes in /proc. */
+  marker: string;
+}
+
+const open: Harness[] = [];
+afterEach(async () => {
+  for (const { store, api, trap } of open.splice(0)) {
+    // Whatever happened in the case, nothing may have tried to leave the machine.
+    expect(trap.attempts).toEqual([]);
+    expect(api.connections.filter((address) => !/^(::ffff:)?127\.|^::1$/.test(address))).toEqual([]);
+    await store.close();
+    await api.close();
+    await trap.close();
+  }
+});
+
+/** Codex's home for one case: plugins (git ls-remote github.com) and analytics (chatgpt.com) off. */
+function codexHome(dir: string): string {
+  const home = path.join(dir, "codex-home");
+  mkdirSync(home);
+  writeFileSync(
+    path.join(home, "config.toml"),
+    "[analytics]\nenabled = false\n\n[features]\nplugins = false\n",
+  );
+  return home;
+}
+
+async function harness(replier: MockResponsesReplier, options: CodexAdapterOptions = {}): Promise<Harness> {
+  if (CODEX === undefined) throw new Error("no codex binary");
+  const api = await startMockOpenAiApi(replier);
+  const trap = await startEgressTrap();
+  const dir = mkdtempSync(path.join(root, "case-"));
+  // codex exec refuses to run outside a git repository.
+  const cwd = path.join(dir, "work");
+  mkdirSync(cwd);
+  execFileSync("git", ["init", "-q", cwd]);
+  const marker = randomUUID();
+  const adapter = new CodexAdapter({
+    executablePath: CODEX.executablePath,
+    cwd,
+    baseUrl: api.baseUrl,
+    model: MODEL,
+    killGraceMs: 1000,
+    ...options,
+    env: {
+      ...trap.env(),
+      CODEX_HOME: codexHome(dir),
+      CODEX_API_KEY: "dummy",
+      HOME: dir,
+      ASM_E2E_MARKER: marker,
+      ...options.env,
+    },
+  });
+  const store = await openSqliteStore({ path: path.join(dir, "asm.db") });
+  const created = { api, trap, manager: new SessionManager({ store, adapter }), store, marker };
+  open.push(created);
+  return created;
+}
+
+function events(store: SqliteSessionStore, sessionId: string): Promise<AsmEvent[]> {
+  return store.getEvents(sessionId, { limit: 1000 });
+}
+
+function terminalTypes(all: readonly AsmEvent[]): string[] {
+  return all
+    .map((event) => event.type)
+    .filter((type) => ["run_completed", "run_failed", "run_cancelled", "run_timeout"].includes(type));
+}
+
+/** Pids of live processes whose environment carries `ASM_E2E_MARKER=<marker>`. */
+function markedProcesses(marker: string): number[] {
+  const needle = `ASM_E2E_MARKER=${marker}`;
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, "latin1").split("\0").includes(needle))
+        pids.push(Number(entry));
+    } catch {
+      // exited while we looked, or not ours to read
+    }
+  }
+  return pids.filter(isProcessAlive);
+}
+
+/** Remote addresses (hex, as in /proc/net/tcp) of the TCP connections `pid` holds. */
+function remoteAddresses(pid: number): string[] {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match?.[1]) inodes.add(match[1]);
+    }
+  } catch {
+    return [];
+  }
+  const remotes: string[] = [];
+  for (const table of ["tcp", "tcp6"]) {
+    let lines: string[];
+    try {
+      lines = readFileSync(`/proc/${pid}/net/${table}`, "utf8").trim().split("\n").slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      const fields = line.trim().split(/\s+/);
+      const remote = fields[2] ?? "";
+      if (inodes.has(fields[9] ?? "") && !/^0+:0+$/.test(remote)) remotes.push(remote);
+    }
+  }
+  return remotes;
+}
+
+/** 127.x.x.x (IPv4, or IPv4-mapped in tcp6) and ::1, in /proc/net's hex notation. */
+function isLoopback(hexAddress: string): boolean {
+  const [address = ""] = hexAddress.split(":");
+  if (address.length === 8) return address.endsWith("7F");
+  return (
+    address === "00000000000000000000000001000000" || /^0000000000000000FFFF0000[0-9A-F]{6}7F$/.test(address)
+  );
+}
+
+describe.skipIf(CODEX === undefined || process.platform !== "linux")(
+  "CodexAdapter e2e: real Codex CLI, mock Responses API, SQLite",
+  () => {
+    it("a text answer is stored with the thread id, this run's usage and a price", async () => {
+      const { api, manager, store } = await harness(() => ({
+        type: "text",
+        text: "Hello from the mock model",
+        reasoning: "Thinking about hello",
+      }));
+      const result = await manager.runOnce(
+        { prompt: "Say hello" },
+        { adapterOptions: { systemPrompt: "Always answer in English." } },
+      );
+      expect(result.output.content).toBe("Hello from the mock model");
+      expect(result.providerSessionId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(result.model).toBe(MODEL);
+      expect(result.tokenUsage).toEqual(ONE_CALL);
+      expect(result.costUsd).toBeGreaterThan(0);
+
+      const run = await store.getRun(result.runId);
+      expect(run.status).toBe("completed");
+      expect(run.providerMetadata).toMatchObject({
+        providerSessionId: result.providerSessionId,
+        model: MODEL,
+      });
+      expect(run.metadata).toMatchObject({
+        codex: { threadId: result.providerSessionId, threadUsage: ONE_CALL },
+      });
+      const all = await events(store, result.sessionId);
+      expect(terminalTypes(all)).toEqual(["run_completed"]);
+      expect(all.find((event) => event.type === "run_started")?.data).toMatchObject({
+        providerSessionId: result.providerSessionId,
+        model: MODEL,
+      });
+      const received = all
+        .filter((event) => event.type === "message_received")
+        .map((event) => event.data.content);
+      expect(received).toEqual(["Hello from the mock model"]);
+      const thinking = all.filter((event) => event.type === "message_streamed").map((event) => event.data);
+      expect(thinking).toEqual([
+        expect.objectContaining({ delta: "Thinking about hello", stream: "thinking" }),
+      ]);
+
+      const [call] = api.responseRequests();
+      expect(call?.body).toMatchObject({ model: MODEL, stream: true });
+      const sent = JSON.stringify(call?.body);
+      expect(sent).toContain("Say hello");
+      // The system prompt went in as developer instructions.
+      expect(sent).toContain("Always answer in English.");
+      expect(api.requests.some((request) => request.upgrade)).toBe(true);
+    });
+
+    it("a resumed thread reports its own usage, though Codex's total covers the whole thread", async () => {
+      const { api, manager, store } = await harness(() => ({ type: "text", text: "ok" }));
+      const first = await manager.runOnce({ prompt: "First" });
+      const firstMeta = (await store.getRun(first.runId)).metadata.codex;
+      // What a caller in another process would pass: the earlier run's recorded thread total.
+      const previousThreadUsage =
+        typeof firstMeta === "object" && firstMeta !== null && "threadUsage" in firstMeta
+          ? firstMeta.threadUsage
+          : undefined;
+      expect(previousThreadUsage).toEqual(ONE_CALL);
+      const session = await manager.startSession({ agentId: "codex" });
+      await manager.activateSession(session.id);
+      const pending = await manager.startRun(session.id, { prompt: "Second" });
+      const second = await manager.executeRun(pending.id, {
+        adapterOptions: {
+          resumeThreadId: first.providerSessionId ?? "",
+          previousThreadUsage,
+        },
+      });
+      expect(second.providerSessionId).toBe(first.providerSessionId);
+      // Codex reported 200 in / 20 out for the thread; this run's own part is one call.
+      expect(second.tokenUsage).toEqual(ONE_CALL);
+      const usage = (await events(store, session.id)).filter((event) => event.type === "token_usage_updated");
+      expect(usage.map((event) => event.data)).toEqual([
+        expect.objectContaining({
+          ...ONE_CALL,
+          threadTotal: { inputTokens: 120, outputTokens: 20, cacheReadTokens: 80, reasoningTokens: 6 },
+        }),
+      ]);
+      // The resumed request carried the first turn.
+      expect(JSON.stringify(api.responseRequests().at(-1)?.body)).toContain("First");
+    });
+
+    it("a tool call (exec_command) runs in the sandbox, pairs started/completed, and reaches the model", async () => {
+      const replier: MockResponsesReplier = (body) => {
+        const outputs = functionCallOutputs(body);
+        return outputs.length > 0
+          ? {
+              type: "text",
+              text: `The tool said: ${outputs.join(" ").includes("e2e-tool-ok") ? "e2e-tool-ok" : "?"}`,
+            }
+          : { type: "function_call", name: "exec_command", arguments: { cmd: "echo e2e-tool-ok" } };
+      };
+      const { api, manager, store } = await harness(replier, { permissionMode: "full_auto" });
+      const result = await manager.runOnce({ prompt: "Run echo e2e-tool-ok" });
+      expect(result.output.content).toBe("The tool said: e2e-tool-ok");
+
+      const all = await events(store, result.sessionId);
+      const started = all.filter((event) => event.type === "tool_call_started");
+      const completed = all.filter((event) => event.type === "tool_call_completed");
+      expect(started).toHaveLength(1);
+      expect(completed).toHaveLength(1);
+      expect(started[0]?.data).toMatchObject({ toolName: "Bash", itemType: "command_execution" });
+      expect(JSON.stringify(started[0]?.data.toolInput)).toContain("echo e2e-tool-ok");
+      expect(completed[0]?.data).toMatchObject({
+        toolCallId: started[0]?.data.toolCallId,
+        toolName: "Bash",
+        toolOutput: { exitCode: 0, status: "completed" },
+      });
+      expect(JSON.stringify(completed[0]?.data.toolOutput)).toContain("e2e-tool-ok");
+      expect((started[0]?.sequence ?? 0) < (completed[0]?.sequence ?? 0)).toBe(true);
+      expect(api.responseRequests().length).toBe(2);
+      // Two model calls in one turn: Codex sums them.
+      expect(result.tokenUsage).toEqual({
+        inputTokens: 120,
+        outputTokens: 20,
+        cacheReadTokens: 80,
+        reasoningTokens: 6,
+      });
+    });
+
+    it("a 401 fails the run with provider_authentication_failed; the retries are stored as warnings", async () => {
+      const { api, manager, store } = await harness(() => ({
+        type: "error",
+        status: 401,
+        message: "Incorrect API key provided: dummy.",
+        code: "invalid_api_key",
+      }));
+      const error = await manager.runOnce({ prompt: "Say hello" }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(AsmError);
+      expect(error).toMatchObject({ code: "provider_authentication_failed" });
+      const runId = error instanceof AsmError ? error.details.runId : undefined;
+      const run = await store.getRun(String(runId));
+      expect(run.status).toBe("failed");
+      expect(run.error).toMatchObject({
+        code: "provider_authentication_failed",
+        providerError: { provider: "codex", kind: "authentication", exitCode: 1 },
+      });
+      const all = await events(store, run.sessionId);
+      expect(terminalTypes(all)).toEqual(["run_failed"]);
+      expect(all.find((event) => event.type === "run_failed")?.data).toMatchObject({
+        errorCode: "provider_authentication_failed",
+      });
+      const warnings = all.filter((event) => event.type === "error_occurred");
+      expect(warnings.length).toBeGreaterThan(0);
+      expect(warnings.every((event) => event.data.fatal === false)).toBe(true);
+      expect(api.responseRequests().length).toBeGreaterThanOrEqual(2);
+    });
+
+    it("a cancel stops Codex mid-request: run cancelled once, no process left, only loopback sockets", async () => {
+      const { api, manager, store, marker } = await harness(() => ({ type: "stall" }));
+      const controller = new AbortController();
+      let sessionId: string | undefined;
+      const pending = manager
+        .runOnce(
+          { prompt: "Take your time" },
+          {
+            signal: controller.signal,
+            onEvent: (event) => {
+              sessionId ??= event.sessionId;
+            },
+          },
+        )
+        .catch((caught: unknown) => caught);
+      const deadline = Date.now() + 30_000;
+      while (api.responseRequests().length === 0 && Date.now() < deadline) await sleep(50);
+      expect(api.responseRequests().length).toBeGreaterThan(0);
+      // The guard and Codex carry the marker (the guard hands Codex its environment).
+      const pids = markedProcesses(marker);
+      expect(pids.length).toBeGreaterThanOrEqual(2);
+      const remotes = pids.flatMap(remoteAddresses);
+      expect(remotes.length).toBeGreaterThan(0);
+      expect(remotes.filter((remote) => !isLoopback(remote))).toEqual([]);
+
+      const abortedAt = Date.now();
+      controller.abort();
+      const error = await pending;
+      expect(error).toBeInstanceOf(AsmError);
+      expect(error).toMatchObject({ code: "cancelled" });
+      expect(Date.now() - abortedAt).toBeLessThan(15_000);
+      expect(pids.filter(isProcessAlive)).toEqual([]);
+      expect(markedProcesses(marker)).toEqual([]);
+
+      const all = await events(store, sessionId ?? "");
+      expect(terminalTypes(all)).toEqual(["run_cancelled"]);
+      const runs = await store.listRuns(sessionId ?? "");
+      expect(runs.map((run) => run.status)).toEqual(["cancelled"]);
+    });
+  },
+);
