@@ -1,7 +1,7 @@
 // Runs the benchmarks against the built library (dist/), prints one line per benchmark with its
 // figures and its ratio to a baseline measured in the same run, and writes bench/results/latest.json.
 //
-//   node --expose-gc bench/run.mjs [--quick] [ingest|cursor|coldStart ...]
+//   node --expose-gc bench/run.mjs [--quick] [ingest|cursor|coldStart|postgres ...]
 //
 // Exits non-zero when a benchmark crashes (or its integrity check fails); a missed target is
 // reported, not treated as a failure.
@@ -19,11 +19,13 @@ const sizes = quick
       ingest: { events: 5_000, repetitions: 2 },
       cursor: { smallEvents: 10_000, largeEvents: 100_000, pages: 300 },
       coldStart: { repetitions: 5 },
+      postgres: { events: 8_000, repetitions: 1, writers: 4, followEvents: 100 },
     }
   : {
       ingest: { events: 100_000, repetitions: 5 },
       cursor: { smallEvents: 10_000, largeEvents: 1_000_000, pages: 2_000 },
       coldStart: { repetitions: 15 },
+      postgres: { events: 100_000, repetitions: 3, writers: 4, followEvents: 500 },
     };
 
 // Modules are imported when their benchmark runs, so one that fails to load (say, a store that
@@ -49,6 +51,13 @@ const benchmarks = [
     entry: "coldStartBench",
     ratioOf: "asm --help / node -e 0 wall time",
     target: { atMost: 3 },
+  },
+  {
+    name: "postgres",
+    module: "./postgres.mjs",
+    entry: "postgresBench",
+    ratioOf: "store / raw pg events per second, 4 writer processes on one session",
+    target: { atLeast: 0.5 },
   },
 ];
 
