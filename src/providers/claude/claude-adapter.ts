@@ -255,8 +255,9 @@ class ClaudeRun {
   readonly #spec: ClaudeRunSpec;
   readonly #mapper: ClaudeEventMapper;
   readonly #abort = new AbortController();
-  readonly #problems: LineProblem[] = [];
-  readonly #problemsReported = new Set<number>();
+  /** Skipped lines not yet reported, by their position in the filter's output. */
+  readonly #problems = new Map<number, LineProblem>();
+  #problemCount = 0;
   #process: CliProcess | undefined;
   #command: string | undefined;
   #cancelled = false;
@@ -311,7 +312,7 @@ class ClaudeRun {
     await this.#stopProcess();
     clearTimeout(stopTimer);
     // Problems the SDK did not pass on (it may drop frames it does not know) are still reported.
-    if (!this.#cancelled) for (const index of this.#problems.keys()) this.#reportProblem(index);
+    if (!this.#cancelled) for (const index of [...this.#problems.keys()]) this.#reportProblem(index);
     if (this.#cancelled) throw cancelledError(this.#spec.runId);
     return this.#settle(thrown);
   }
@@ -369,7 +370,8 @@ class ClaudeRun {
     const stdout = cli.child.stdout.pipe(
       createJsonlFilter(
         (problem) => {
-          const index = this.#problems.push(problem) - 1;
+          const index = this.#problemCount++;
+          this.#problems.set(index, problem);
           return JSON.stringify({ type: LINE_PROBLEM_FRAME, index } satisfies LineProblemFrame);
         },
         { maxLineBytes: this.#spec.options.maxLineBytes },
@@ -379,9 +381,9 @@ class ClaudeRun {
   }
 
   #reportProblem(index: number): void {
-    const problem = this.#problems[index];
-    if (problem === undefined || this.#problemsReported.has(index)) return;
-    this.#problemsReported.add(index);
+    const problem = this.#problems.get(index);
+    if (problem === undefined) return;
+    this.#problems.delete(index);
     this.#mapper.emit(parseErrorEvent(PROVIDER, problem));
   }
 
