@@ -517,6 +517,15 @@ describe("CodexAdapter: failures", () => {
     expect(error.providerError?.kind).toBe("cli_not_found");
   });
 
+  it("an executable the guard cannot start (a directory) → provider_error from its spawn error", async () => {
+    const adapter = new CodexAdapter({ executablePath: workDir, cwd: workDir });
+    const { error, sink } = await fails(run(adapter), "provider_error");
+    expect(error.message).toContain("cannot start Codex CLI");
+    expect(error.details).toMatchObject({ executablePath: workDir, errno: "EACCES" });
+    expect(error.providerError?.kind).toBe("process_error");
+    expect(sink.events).toEqual([]);
+  });
+
   it("a missing SDK → dependency_not_available with an install hint", async () => {
     const missing = Object.assign(new Error("Cannot find package '@openai/codex-sdk'"), {
       code: "ERR_MODULE_NOT_FOUND",
@@ -704,7 +713,6 @@ describe("CodexAdapter: command line, stdin and environment", () => {
   it("a messages input becomes one prompt; an output schema yields structuredOutput", async () => {
     const scenario = path.join(workDir, "json-answer.jsonl");
     writeTranscript(scenario, [
-      { $awaitStdin: "eof" },
       { type: "thread.started", thread_id: "{{threadId}}" },
       { type: "item.completed", item: { id: "item_0", type: "agent_message", text: '{"answer":42}' } },
       { type: "turn.completed", usage: { input_tokens: 1, cached_input_tokens: 0, output_tokens: 1 } },

@@ -57,14 +57,31 @@ function errnoOf(error: Error | undefined): string | undefined {
 
 /** Runs Codex to its end; resolves with the exit code or signal the guard should end with. */
 async function guard(config: GuardConfig): Promise<number | NodeJS.Signals> {
-  const cli = new CliProcess({
+  // Stop requests are listened for before Codex starts, so none can be lost in between.
+  let cli: CliProcess | undefined;
+  let stopping = false;
+  const stop = (): void => {
+    stopping = true;
+    cli?.terminate(config.killGraceMs);
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, stop);
+  // The SDK stopped reading (it went away): nobody is left to report to.
+  process.stdout.on("error", stop);
+  process.stdin.on("error", () => {});
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid !== parent) stop();
+  }, PARENT_POLL_MS);
+  watch.unref();
+
+  cli = new CliProcess({
     command: config.executable,
     args: process.argv.slice(2),
     env: codexEnv(process.env, config.pathDirs),
   });
-  process.stdin.on("error", () => {});
   const pid = cli.pid;
   if (pid === undefined) {
+    clearInterval(watch);
     await cli.exited;
     const error = cli.spawnError;
     const errno = errnoOf(error);
@@ -86,20 +103,7 @@ async function guard(config: GuardConfig): Promise<number | NodeJS.Signals> {
   process.stdout.write(
     frameLine({ type: "asm.codex_guard.started", token: config.token, guardPid: process.pid, pid }),
   );
-
-  let stopping = false;
-  const stop = (): void => {
-    stopping = true;
-    cli.terminate(config.killGraceMs);
-  };
-  for (const signal of STOP_SIGNALS) process.on(signal, stop);
-  // The SDK stopped reading (it went away): nobody is left to report to.
-  process.stdout.on("error", stop);
-  const parent = process.ppid;
-  const watch = setInterval(() => {
-    if (process.ppid !== parent) stop();
-  }, PARENT_POLL_MS);
-  watch.unref();
+  if (stopping) cli.terminate(config.killGraceMs);
 
   process.stdin.pipe(cli.child.stdin);
   cli.child.stderr.on("data", (chunk: Buffer) => process.stderr.write(chunk));
