@@ -418,6 +418,50 @@ describe("PostgresSessionStore failures", () => {
   });
 });
 
+describe("PostgresSessionStore concurrent writers", () => {
+  it("two stores appending the same new id at once both get the one stored event", async () => {
+    const schema = newSchema("same_id");
+    const store = await openIn(schema);
+    const peer = await openIn(schema);
+    try {
+      await store.saveSession(session("ses_race"));
+      for (let round = 0; round < 20; round++) {
+        const draft = event("ses_race", `evt_race_${round}`);
+        const [mine, theirs] = await Promise.all([store.appendEvent(draft), peer.appendEvent(draft)]);
+        expect(theirs).toEqual(mine);
+        expect(mine.sequence).toBe(round + 1);
+      }
+      expect(await store.getLatestSequence("ses_race")).toBe(20);
+    } finally {
+      await peer.close();
+      await store.close();
+    }
+  });
+
+  it("batches spanning two sessions in opposite orders never deadlock", async () => {
+    const schema = newSchema("two_sessions");
+    const store = await openIn(schema);
+    const peer = await openIn(schema);
+    try {
+      await store.saveSession(session("ses_a"));
+      await store.saveSession(session("ses_b"));
+      for (let round = 0; round < 20; round++) {
+        await Promise.all([
+          store.appendEvents([event("ses_a", `a_first_${round}`), event("ses_b", `b_second_${round}`)]),
+          peer.appendEvents([event("ses_b", `b_first_${round}`), event("ses_a", `a_second_${round}`)]),
+        ]);
+      }
+      for (const sessionId of ["ses_a", "ses_b"]) {
+        const sequences = (await store.getEvents(sessionId, { limit: 1000 })).map(({ sequence }) => sequence);
+        expect(sequences).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      }
+    } finally {
+      await peer.close();
+      await store.close();
+    }
+  });
+});
+
 describe("PostgresSessionStore values", () => {
   it("round-trips timestamps at millisecond precision in toISOString form", async () => {
     const store = await openIn(newSchema("times"));
