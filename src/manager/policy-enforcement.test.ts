@@ -255,3 +255,21 @@ describe("policy preflight", () => {
     expect((await manager.executeRun(run.id)).output.content).toBe("ok");
   });
 });
+
+describe("provider-side enforcement", () => {
+  it("hands the merged policy's tool rules to the adapter, in canonical names", async () => {
+    const { manager, adapter } = setup(async () => ({ output: { content: "ok" } }));
+    const run = await pendingRun(manager);
+    await manager.executeRun(run.id, {
+      policies: [
+        { name: "org", toolRules: [{ allow: ["read", "grep", "bash"] }] },
+        { name: "team", toolRules: [{ deny: ["bash"] }], onViolation: "warn" },
+      ],
+    });
+    expect(adapter.calls[0]?.toolRules).toEqual({ allowedTools: ["read", "grep"] });
+
+    const plain = await pendingRun(manager);
+    await manager.executeRun(plain.id, { policy: { name: "budget", limits: { maxTotalTokens: 10 } } });
+    expect(adapter.calls[1]).not.toHaveProperty("toolRules");
+  });
+});

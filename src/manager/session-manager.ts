@@ -10,6 +10,7 @@ import { type JsonObject, type Session, type SessionStatus, transitionSession } 
 import { addTokenUsage, EMPTY_TOKEN_USAGE, type TokenUsage } from "../core/token-usage.js";
 import { runCost } from "../cost/cost.js";
 import { DEFAULT_PRICING, type PricingTable } from "../cost/pricing-table.js";
+import { compileToolRules } from "../policy/adapter-compiler.js";
 import { PolicyEnforcer, type PolicyReport } from "../policy/enforcer.js";
 import { type Policy, type PolicyInput, resolvePolicy } from "../policy/policy.js";
 import type { ProviderAdapter } from "../ports/provider-adapter.js";
@@ -348,6 +349,8 @@ export class SessionManager {
     policy: Policy | undefined,
   ): Promise<RunResult> {
     const startedAt = performance.now();
+    const compiled = policy ? compileToolRules(policy) : undefined;
+    const toolRules = compiled && (compiled.allowedTools || compiled.deniedTools) ? compiled : undefined;
     // These callbacks reach `pipeline` (declared below) only once events flow, never during start.
     const enforcer = policy
       ? PolicyEnforcer.start(
@@ -394,7 +397,12 @@ export class SessionManager {
         adapterSettled = Promise.resolve()
           .then(() =>
             this.adapter.execute(
-              { run, session, options: opts.adapterOptions ?? {} },
+              {
+                run,
+                session,
+                options: opts.adapterOptions ?? {},
+                ...(toolRules ? { toolRules } : {}),
+              },
               pipeline,
               execution.controller.signal,
             ),

@@ -1,17 +1,12 @@
+import type { ToolRestrictions } from "../ports/provider-adapter.js";
 import { allowedByEveryList, type Policy, toolLists } from "./policy.js";
 
 /**
- * A policy's tool rules as provider-side options, named as in the agent adapters' common options
- * (`AgentAdapterOptions.allowedTools` / `deniedTools`), so an adapter can spread it into them.
- * Names are the canonical tool names the policy was written with; an adapter maps them to its
- * provider's naming.
+ * A policy's tool rules as the port's `ToolRestrictions` (handed to adapters as
+ * `ExecuteRequest.toolRules`). Names are the canonical tool names the policy was written with;
+ * an adapter maps them to its provider's naming.
  */
-export interface CompiledToolRules {
-  /** The only tools the agent may use. */
-  allowedTools?: string[];
-  /** Tools the agent must not use (set only when there is no allow list). */
-  deniedTools?: string[];
-}
+export type CompiledToolRules = ToolRestrictions;
 
 /**
  * Compiles the tool rules for enforcement by the provider itself, before a tool runs (the

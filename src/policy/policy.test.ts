@@ -127,12 +127,12 @@ describe("preflightPolicy", () => {
     ["a negative limit", { limits: { maxCostUsd: -1 } }, "invalid_policy"],
     ["a negative tool-call limit", { limits: { maxToolCalls: -3 } }, "invalid_policy"],
     [
-      "a tool allowed and denied",
-      { toolRules: [{ allow: ["read", "bash"] }, { deny: ["bash"] }] },
+      "denials covering every allowed tool",
+      { toolRules: [{ allow: ["read", "bash"] }, { deny: ["bash", "read"] }] },
       "contradictory_rules",
     ],
     [
-      "a tool every allow list requires and a deny list forbids",
+      "a deny of the only tool every allow list shares",
       { toolRules: [{ allow: ["read", "bash"] }, { allow: ["bash"] }, { deny: ["bash"] }] },
       "contradictory_rules",
     ],
@@ -182,13 +182,16 @@ describe("preflightPolicy", () => {
     expect(preflightPolicy(workspace)).toEqual(workspace);
   });
 
-  it("checks a stack as merged: rules fine alone can contradict together", () => {
+  it("lets a stack narrow by denial, and rejects a stack that denies everything it allows", () => {
     const org = policy({ name: "org", toolRules: [{ allow: ["read", "bash"] }] });
     const team = policy({ name: "team", toolRules: [{ deny: ["bash"] }] });
+    const lockdown = policy({ name: "lockdown", toolRules: [{ deny: ["read"] }] });
     expect(preflightPolicy(org)).toEqual(org);
     expect(preflightPolicy(team)).toEqual(team);
-    const error = rejection(() => preflightPolicy(mergePolicies([org, team])));
-    expect(error.details).toMatchObject({ policy: "org + team", check: "contradictory_rules" });
+    const narrowed = mergePolicies([org, team]);
+    expect(preflightPolicy(narrowed)).toEqual(narrowed);
+    const error = rejection(() => preflightPolicy(mergePolicies([org, team, lockdown])));
+    expect(error.details).toMatchObject({ policy: "org + team + lockdown", check: "contradictory_rules" });
   });
 });
 

@@ -118,8 +118,8 @@ export function mergePolicies(policies: readonly Policy[]): Policy {
  * - `zero_budget`: `maxTotalTokens`, `maxToolCalls` or `maxDurationMs` of 0 (every run spends
  *   time and tokens; a tool-call budget of 0 is the seed's rule). `maxCostUsd: 0` is allowed: it
  *   admits models priced at zero.
- * - `contradictory_rules`: a tool that every `allow` list requires and a `deny` list forbids
- *   (narrow a stack with another `allow` list instead).
+ * - `contradictory_rules`: `deny` lists that forbid every tool the `allow` lists permit. Denying
+ *   only some of them is how a stack narrows (the org allows bash, a team denies it).
  *
  * Returns the validated policy.
  */
@@ -142,10 +142,11 @@ export function preflightPolicy(policy: Policy): Policy {
   if (required?.size === 0) {
     reject("disjoint_allow_lists", "has allow lists with no tool in common, so no tool could be used");
   }
-  const contradictory = [...(required ?? [])].filter((tool) => denied.has(tool));
-  if (contradictory.length > 0) {
-    reject("contradictory_rules", `both requires and denies ${contradictory.join(", ")}`, {
-      tools: contradictory,
+  // Denying some allowed tools narrows the stack (an org allows bash, a team denies it); only
+  // denying every allowed tool leaves a policy no run could satisfy.
+  if (required && [...required].every((tool) => denied.has(tool))) {
+    reject("contradictory_rules", `denies every tool it allows (${[...required].join(", ")})`, {
+      tools: [...required],
     });
   }
   return checked;

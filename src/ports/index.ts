@@ -10,7 +10,13 @@ export type {
   RetentionPolicy,
   RetentionReport,
 } from "./maintenance.js";
-export type { EventSink, ExecuteRequest, ExecuteResult, ProviderAdapter } from "./provider-adapter.js";
+export type {
+  EventSink,
+  ExecuteRequest,
+  ExecuteResult,
+  ProviderAdapter,
+  ToolRestrictions,
+} from "./provider-adapter.js";
 export type {
   ArtifactRef,
   EventSearch,

@@ -4,12 +4,26 @@ import type { Run, RunOutput } from "../core/run.js";
 import type { JsonObject, Session } from "../core/session.js";
 import type { TokenUsage } from "../core/token-usage.js";
 
+/**
+ * Tool restrictions a run's policy imposes, in canonical tool names. An adapter compiles them
+ * into its provider's native settings so the provider refuses a tool before it runs; the
+ * manager still enforces the policy on the events, as a safety net.
+ */
+export interface ToolRestrictions {
+  /** The only tools the agent may use. */
+  allowedTools?: string[];
+  /** Tools the agent must not use. */
+  deniedTools?: string[];
+}
+
 /** Everything an adapter needs to execute one run. */
 export interface ExecuteRequest {
   run: Run;
   session: Session;
   /** Per-run options for this provider, passed through from `executeRun({ adapterOptions })`. */
   options: JsonObject;
+  /** Present when the run has a policy with tool rules (provider-side enforcement). */
+  toolRules?: ToolRestrictions;
 }
 
 /**
