@@ -28,9 +28,9 @@ const TOOL_NAME = "shell";
 /** How often a group that outlived its leader is re-checked while it is being stopped. */
 const GROUP_POLL_MS = 50;
 /**
- * How long to wait for stdout/stderr to close once no process of the group is left (or SIGKILL was
- * sent). Only a process that escaped the group (setsid) can hold them open longer; then we stop
- * reading rather than hang.
+ * How long stdout/stderr may stay open and silent once no process of the group is left (or
+ * SIGKILL was sent). Only a process that escaped the group (setsid) can hold them open longer;
+ * then we stop reading rather than hang. Output still arriving restarts the wait.
  */
 const PIPE_DRAIN_MS = 2000;
 
@@ -85,6 +85,7 @@ class CommandRun {
   #killTimer: NodeJS.Timeout | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
   #drainTimer: NodeJS.Timeout | undefined;
+  #bytesRead = 0;
 
   constructor(
     spec: CommandSpec,
@@ -164,6 +165,9 @@ class CommandRun {
   readonly #onAbort = (): void => this.#stop("cancelled");
 
   #onData(stream: StreamName, chunk: Buffer): void {
+    this.#bytesRead += chunk.length;
+    // Output is still flowing, so the pipes are not held open by a stray process: keep reading.
+    this.#drainTimer?.refresh();
     if (stream === "stdout") this.#stdout.write(chunk);
     else this.#stderr.write(chunk);
     // One decoder per stream keeps a multibyte character split across chunks for the next delta.
@@ -224,11 +228,21 @@ class CommandRun {
 
   #armDrainTimer(): void {
     this.#drainTimer ??= setTimeout(() => {
-      this.#child?.stdout.destroy();
-      this.#child?.stderr.destroy();
-      this.#child?.unref();
-      this.#closed = true;
-      this.#settle();
+      // Timers run before I/O in the event loop: on a starved machine output may already be
+      // waiting in the pipe. Give reading one turn, and give up only if nothing came.
+      const bytesBefore = this.#bytesRead;
+      setImmediate(() => {
+        if (this.#settled || this.#closed) return;
+        if (this.#bytesRead !== bytesBefore) {
+          this.#drainTimer?.refresh();
+          return;
+        }
+        this.#child?.stdout.destroy();
+        this.#child?.stderr.destroy();
+        this.#child?.unref();
+        this.#closed = true;
+        this.#settle();
+      });
     }, PIPE_DRAIN_MS);
   }
 

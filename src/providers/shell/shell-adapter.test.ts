@@ -430,7 +430,7 @@ describe("ShellAdapter: failures", () => {
     const adapter = new ShellAdapter();
     const sink = newSink();
     const command = nodeCommand(
-      "process.stdout.write('partial'); console.error('first line'); console.error('boom: disk full'); process.exit(3)",
+      "process.stdout.write('partial'); console.error('first line'); console.error('boom: disk full'); process.exitCode = 3",
     );
     const error = await expectAsmError(
       adapter.execute(makeRequest({ command }), sink, neverAborted()),
@@ -464,7 +464,10 @@ describe("ShellAdapter: failures", () => {
   it("keeps only the tail of a long stderr in providerError", async () => {
     const adapter = new ShellAdapter();
     const sink = newSink();
-    const command = nodeCommand("for (let i = 0; i < 300; i++) console.error('line ' + i); process.exit(2)");
+    // process.exitCode, not process.exit(): exiting at once can drop writes still queued on the pipe.
+    const command = nodeCommand(
+      "for (let i = 0; i < 300; i++) console.error('line ' + i); process.exitCode = 2",
+    );
     const error = await expectAsmError(
       adapter.execute(makeRequest({ command }), sink, neverAborted()),
       "command_failed",

@@ -26,7 +26,7 @@ defineAdapterConformance(
         case "tool_call":
           return { adapter, input: { command: [node, "-e", "console.log('tool ran')"] } };
         case "failure":
-          return { adapter, input: { command: [node, "-e", "console.error('boom'); process.exit(3)"] } };
+          return { adapter, input: { command: [node, "-e", "console.error('boom'); process.exitCode = 3"] } };
         case "stall":
           return {
             adapter,
