@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,6 +23,7 @@ import {
   writeTranscript,
 } from "../../testing/scripted-cli/index.js";
 import { PROVIDERS } from "../shared/provider-failures.js";
+import { launcherDir } from "./guard-launcher.js";
 import { parseGuardFrame } from "./guard-protocol.js";
 import {
   CODEX_CAPABILITIES,
@@ -802,6 +803,21 @@ describe("CodexAdapter: options", () => {
     if (found === undefined) return; // installed with --omit=optional
     expect(found.executablePath).toMatch(/vendor\/[^/]+\/(bin\/codex|codex\/codex)$/);
     expect(found.pathDirs.every((dir) => path.isAbsolute(dir))).toBe(true);
+  });
+
+  it("keeps the guard launcher in a directory only this user can write", () => {
+    const script = `#!/bin/sh\n# ${Math.random()}\n`;
+    const first = launcherDir(script);
+    expect(first.temporary).toBe(false);
+    expect(statSync(first.dir).mode & 0o077).toBe(0);
+    expect(launcherDir(script)).toEqual(first);
+    // A directory of that name others can write (made first by someone else) is not used.
+    chmodSync(first.dir, 0o777);
+    const fallback = launcherDir(script);
+    expect(fallback.temporary).toBe(true);
+    expect(fallback.dir).not.toBe(first.dir);
+    rmSync(first.dir, { recursive: true, force: true });
+    rmSync(fallback.dir, { recursive: true, force: true });
   });
 
   it("takes guard frames only with the run's token", () => {
