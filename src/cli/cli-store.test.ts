@@ -31,7 +31,7 @@ function asm(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 
 async function runSession(db: string, words: string[]): Promise<string> {
-  const result = await asm(["run", "--db", db, "--json", "--", ...words]);
+  const result = await asm(["run", "--provider", "shell", "--db", db, "--json", "--", ...words]);
   expect(result.code).toBe(0);
   const first = JSON.parse(result.stdout.split("\n")[0] ?? "") as AsmEvent;
   return first.sessionId;
@@ -49,7 +49,7 @@ describe("asm on SQLite: search, export/import, maintenance", () => {
     const db = join(dir, "search.db");
     const ids = [];
     for (const word of ["one", "two", "three"]) ids.push(await runSession(db, ["echo", word]));
-    await asm(["run", "--db", db, "--", "false"]);
+    await asm(["run", "--provider", "shell", "--db", db, "--", "false"]);
 
     const first = await asm([
       "sessions",

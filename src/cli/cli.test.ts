@@ -128,7 +128,7 @@ describe("asm run", () => {
   });
 
   it("renders compact human output when not asked for JSON", async () => {
-    const result = await asm(["run", "--db", db, "--", "printf", "a\\nb"]);
+    const result = await asm(["run", "--provider", "shell", "--db", db, "--", "printf", "a\\nb"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("a\nb\n");
     expect(result.stdout).toMatch(/✓ run completed · exit_code_0/);
@@ -136,18 +136,38 @@ describe("asm run", () => {
   });
 
   it("runs a shell string only with the explicit --shell opt-in", async () => {
-    const refused = await asm(["run", "--db", db, "--", "echo hi | tr a-z A-Z"]);
+    const refused = await asm(["run", "--provider", "shell", "--db", db, "--", "echo hi | tr a-z A-Z"]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain("[command_not_found]");
     expect(refused.stderr).toMatch(/hint: /);
 
-    const allowed = await asm(["run", "--db", db, "--json", "--shell", "echo hi | tr a-z A-Z"]);
+    const allowed = await asm([
+      "run",
+      "--provider",
+      "shell",
+      "--db",
+      db,
+      "--json",
+      "--shell",
+      "echo hi | tr a-z A-Z",
+    ]);
     expect(allowed.code).toBe(0);
     expect(allowed.stdout).toContain('"delta":"HI\\n"');
   });
 
   it("exits 1 with the exit code recorded when the command fails", async () => {
-    const result = await asm(["run", "--db", db, "--json", "--", "sh", "-c", "echo oops >&2; exit 3"]);
+    const result = await asm([
+      "run",
+      "--provider",
+      "shell",
+      "--db",
+      db,
+      "--json",
+      "--",
+      "sh",
+      "-c",
+      "echo oops >&2; exit 3",
+    ]);
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stderr.trim())).toMatchObject({
       error: { code: "command_failed", details: { exitCode: 3 } },
@@ -166,13 +186,59 @@ describe("asm run", () => {
     expect(result.code).toBe(2);
     const lines = result.stderr.trim().split("\n");
     expect(lines[0]).toBe('asm: error unknown provider "gpt-9" [provider_not_found]');
-    expect(lines[1]).toMatch(/hint: choose one of: shell/);
+    expect(lines[1]).toMatch(/hint: choose one of: claude, codex, amp, shell$/);
     expect(existsSync(fresh)).toBe(false);
+  });
+
+  it("fails fast without provider credentials, saying how to log in", async () => {
+    const home = mkdtempSync(join(tmpdir(), "asm-home-"));
+    const noCredentials = {
+      HOME: home,
+      CLAUDE_CONFIG_DIR: join(home, ".claude"),
+      CODEX_HOME: join(home, ".codex"),
+      ANTHROPIC_API_KEY: "",
+      ANTHROPIC_AUTH_TOKEN: "",
+      CLAUDE_CODE_OAUTH_TOKEN: "",
+      CLAUDE_CODE_USE_BEDROCK: "",
+      CLAUDE_CODE_USE_VERTEX: "",
+      CODEX_API_KEY: "",
+      OPENAI_API_KEY: "",
+      AMP_API_KEY: "",
+    };
+    const fresh = join(dir, "no-credentials.db");
+    try {
+      for (const [provider, variable] of [
+        ["claude", "ANTHROPIC_API_KEY"],
+        ["codex", "CODEX_API_KEY"],
+        ["amp", "AMP_API_KEY"],
+      ] as const) {
+        // claude is the default provider, so it is also reached with no --provider at all.
+        const args =
+          provider === "claude"
+            ? ["run", "--db", fresh, "hello"]
+            : ["run", "-p", provider, "--db", fresh, "hi"];
+        const result = await asm(args, noCredentials);
+        expect(result.code).toBe(1);
+        const lines = result.stderr.trim().split("\n");
+        expect(lines).toHaveLength(2);
+        expect(lines[0]).toMatch(/^asm: error no .+ credentials found \[provider_authentication_failed\]$/);
+        expect(lines[1]).toContain(variable);
+      }
+      expect(existsSync(fresh)).toBe(false);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it("rejects an unknown permission mode as a usage error (exit 2)", async () => {
+    const result = await asm(["run", "--provider", "shell", "--permission-mode", "yolo", "--", "true"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("Allowed choices are default, accept_edits, plan, full_auto");
   });
 
   it("uses ASM_DB when --db is not given", async () => {
     const envDb = join(dir, "from-env.db");
-    const result = await asm(["run", "--json", "--", "true"], { ASM_DB: envDb });
+    const result = await asm(["run", "--provider", "shell", "--json", "--", "true"], { ASM_DB: envDb });
     expect(result.code).toBe(0);
     expect(existsSync(envDb)).toBe(true);
     const listed = await asm(["sessions", "list", "--json"], { ASM_DB: envDb });
@@ -180,7 +246,18 @@ describe("asm run", () => {
   });
 
   it("cancels the run on Ctrl-C: exit 130, run cancelled, no child left behind", async () => {
-    const child = start(["run", "--db", db, "--json", "--", "sh", "-c", "echo ready; exec sleep 30"]);
+    const child = start([
+      "run",
+      "--provider",
+      "shell",
+      "--db",
+      db,
+      "--json",
+      "--",
+      "sh",
+      "-c",
+      "echo ready; exec sleep 30",
+    ]);
     const lines = new Lines(child);
     const outcome = collect(child);
     const started = JSON.parse(await lines.waitFor((line) => line.includes('"run_started"'))) as AsmEvent;
@@ -205,7 +282,7 @@ describe("asm run", () => {
 
 describe("asm sessions and asm events", () => {
   it("lists, shows and pages through a session's log from a cursor", async () => {
-    const run = await asm(["run", "--db", db, "--json", "--", "echo", "paged"]);
+    const run = await asm(["run", "--provider", "shell", "--db", db, "--json", "--", "echo", "paged"]);
     const sessionId = jsonLines(run.stdout)[0]?.sessionId ?? "";
 
     const list = await asm(["sessions", "list", "--db", db, "--json", "--limit", "1"]);
@@ -226,7 +303,7 @@ describe("asm sessions and asm events", () => {
   });
 
   it("reports a cursor past the end as invalid_cursor with a hint", async () => {
-    const run = await asm(["run", "--db", db, "--json", "--", "true"]);
+    const run = await asm(["run", "--provider", "shell", "--db", db, "--json", "--", "true"]);
     const sessionId = jsonLines(run.stdout)[0]?.sessionId ?? "";
     const result = await asm(["events", sessionId, "--db", db, "--after", "999"]);
     expect(result.code).not.toBe(0);
@@ -241,7 +318,18 @@ describe("asm sessions and asm events", () => {
   });
 
   it("follows a session live while another process writes to it", async () => {
-    const writer = start(["run", "--db", db, "--json", "--", "sh", "-c", "echo first; sleep 1; echo second"]);
+    const writer = start([
+      "run",
+      "--provider",
+      "shell",
+      "--db",
+      db,
+      "--json",
+      "--",
+      "sh",
+      "-c",
+      "echo first; sleep 1; echo second",
+    ]);
     const writerLines = new Lines(writer);
     const writerDone = collect(writer);
     const first = JSON.parse(await writerLines.waitFor(() => true)) as AsmEvent;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Keep this file's imports minimal: `asm --help` must start fast, so every command loads its
 // implementation (store, providers, zod) only when it runs.
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { PERMISSION_MODES } from "../core/permission-mode.js";
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -21,6 +22,8 @@ const program = new Command("asm")
   .description("Run AI coding agents behind one durable log of sessions, runs and events.")
   .version("0.1.0")
   .showSuggestionAfterError()
+  // Usage errors (unknown option, bad choice) are invalid requests: exit 2, like ours.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
   .configureOutput({ outputError: (text, write) => write(text.startsWith("error") ? `asm: ${text}` : text) });
 
 const dbOption = "--db <path>";
@@ -30,16 +33,22 @@ program
   .command("run")
   .description("run one prompt (or, for the shell provider, one command) in a new session")
   .argument("<words...>", "the prompt; for --provider shell, the command and its arguments")
-  .option("-p, --provider <name>", "provider to run", "shell")
+  .option("-p, --provider <name>", "claude, codex, amp or shell", "claude")
+  .option("-m, --model <model>", "model for the provider (default: the provider's own)")
+  .addOption(
+    new Option("--permission-mode <mode>", "what the agent may do without asking").choices(PERMISSION_MODES),
+  )
   .option(dbOption, dbHelp)
   .option("--json", "print one JSON event per line")
-  .option("--cwd <dir>", "working directory for the provider")
+  .option("--cwd <dir>", "working directory for the provider (default: the current one)")
   .option("--timeout <ms>", "end the run with status timeout after this long", integer("--timeout", 1))
   .option("--shell", "shell provider: run the words as one /bin/sh command line (opt-in)")
   .addHelpText(
     "after",
     `
 Examples:
+  $ asm run "explain what this repository does"
+  $ asm run --provider codex --permission-mode plan "review the last commit"
   $ asm run --provider shell -- echo "hello world"
   $ asm run --provider shell --shell 'ls | wc -l'`,
   )

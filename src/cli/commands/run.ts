@@ -1,3 +1,4 @@
+import type { PermissionMode } from "../../core/permission-mode.js";
 import { SessionManager } from "../../manager/session-manager.js";
 import { openStore } from "../open-store.js";
 import { EXIT, printJson, reportError, styleFor } from "../output.js";
@@ -6,6 +7,8 @@ import { EventRenderer } from "../render.js";
 
 export interface RunCommandOptions {
   provider: string;
+  model?: string;
+  permissionMode?: PermissionMode;
   db?: string;
   json?: boolean;
   cwd?: string;
@@ -24,6 +27,8 @@ export async function runCommand(words: string[], options: RunCommandOptions): P
   try {
     const adapter = await createProvider(options.provider, {
       ...(options.cwd ? { cwd: options.cwd } : {}),
+      ...(options.model ? { model: options.model } : {}),
+      ...(options.permissionMode ? { permissionMode: options.permissionMode } : {}),
       ...(options.shell ? { shell: true } : {}),
     });
     store = await openStore(options.db);
