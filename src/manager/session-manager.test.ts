@@ -153,6 +153,14 @@ describe("cost", () => {
     expect((await reported.manager.runOnce("x")).costUsd).toBe(0.25);
   });
 
+  it("keeps the cost a failed provider reported", async () => {
+    const { store, manager } = setup(async () => {
+      throw new AsmError("provider_error", "max turns", { details: { costUsd: 0.0421 } });
+    });
+    const error = await expectAsmError(manager.runOnce("x"), "provider_error");
+    expect((await store.getRun(String(error.details.runId))).costUsd).toBe(0.0421);
+  });
+
   it("prices the tokens a failed run spent", async () => {
     const { store, manager } = setup(async (_request, sink) => {
       sink.emit({ type: "run_started", data: { model: "gpt-5" } });

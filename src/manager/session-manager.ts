@@ -38,7 +38,8 @@ export interface SessionManagerOptions {
   redaction?: boolean | RedactionOptions;
   /**
    * After a cancel or timeout, how long to wait for the provider to stop so its last events are
-   * logged before the run's terminal event. Default 5000 ms.
+   * logged before the run's terminal event. Default 10000 ms (Claude Code alone may take ~4 s
+   * to stop: stdin closed, then SIGTERM after a grace).
    */
   cancelGraceMs?: number;
   /**
@@ -126,7 +127,7 @@ export class SessionManager {
     this.adapter = options.adapter;
     const { redaction } = options;
     this.redactor = redaction ? new Redactor(redaction === true ? {} : redaction) : undefined;
-    this.cancelGraceMs = options.cancelGraceMs ?? 5_000;
+    this.cancelGraceMs = options.cancelGraceMs ?? 10_000;
     this.pricing = options.pricing ?? DEFAULT_PRICING;
   }
 
@@ -442,7 +443,12 @@ export class SessionManager {
     const tokenUsage = result?.tokenUsage ?? usageFromEvents(pipeline.events);
     const model = result?.model ?? modelFromEvents(pipeline.events);
     // Failed and cancelled runs spent tokens too, so every outcome is priced.
-    const cost = runCost({ usage: tokenUsage, model, reportedCostUsd: result?.costUsd, table: this.pricing });
+    const cost = runCost({
+      usage: tokenUsage,
+      model,
+      reportedCostUsd: result?.costUsd ?? failedRunCost(outcome),
+      table: this.pricing,
+    });
     const costUsd = cost.costUsd;
 
     // The policy has its last word before the terminal event: a violation seen on the provider's
@@ -632,6 +638,13 @@ function outcomeError(outcome: Exclude<RunOutcome, { status: "completed" }>, run
         details: { ...ids, timeoutMs: outcome.timeoutMs },
       });
   }
+}
+
+/** A failed provider may still say what the run cost (`details.costUsd`, as the Claude adapter does). */
+function failedRunCost(outcome: RunOutcome): number | undefined {
+  if (outcome.status !== "failed") return undefined;
+  const { costUsd } = outcome.error.details;
+  return typeof costUsd === "number" && Number.isFinite(costUsd) && costUsd >= 0 ? costUsd : undefined;
 }
 
 /** The model a provider announced in `run_started`, for providers that name it only there. */
