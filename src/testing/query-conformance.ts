@@ -4,11 +4,11 @@ import { hostname } from "node:os";
 import { promisify } from "node:util";
 import type { ErrorCode } from "../core/errors.js";
 import type { AsmEvent, EventDraft, EventType } from "../core/events.js";
-import type { Run } from "../core/run.js";
 import type { Session } from "../core/session.js";
 import type { DurableSessionStore } from "../ports/durable-store.js";
 import type { Page, QueryApi, SessionExport } from "../ports/query-api.js";
-import type { SessionStore } from "../ports/session-store.js";
+import { rejectsWith } from "./assertions.js";
+import { iso, makeRun, makeSession, saved, uniqueId, untypedDraft } from "./fixtures.js";
 import type { TestFramework } from "./session-store-conformance.js";
 
 /** How the suite gets stores to test. */
@@ -994,56 +994,8 @@ async function exitedProcessId(): Promise<number> {
   return pid;
 }
 
-const T0 = Date.parse("2025-01-01T00:00:00.000Z");
-
-/** An instant `offsetMs` after the suite's epoch, in `toISOString` form. */
-function iso(offsetMs: number): string {
-  return new Date(T0 + offsetMs).toISOString();
-}
-
 function daysAgo(days: number): string {
   return new Date(Date.now() - days * 24 * 3_600_000).toISOString();
-}
-
-// Ids sort in creation order, which the tie-break cases rely on; the prefix keeps two stores'
-// (or two test files') ids apart in an import case.
-const idTag = Math.floor(Math.random() * 36 ** 4)
-  .toString(36)
-  .padStart(4, "0");
-let lastId = 0;
-function uniqueId(prefix: string): string {
-  lastId += 1;
-  return `${prefix}_${idTag}${lastId.toString().padStart(6, "0")}`;
-}
-
-function makeSession(fields: Partial<Session> = {}): Session {
-  return {
-    id: uniqueId("ses"),
-    agentId: "agent-1",
-    status: "active",
-    metadata: {},
-    context: {},
-    tags: [],
-    createdAt: iso(0),
-    updatedAt: iso(0),
-    ...fields,
-  };
-}
-
-function makeRun(sessionId: string, fields: Partial<Run> = {}): Run {
-  return {
-    id: uniqueId("run"),
-    sessionId,
-    status: "pending",
-    input: { prompt: "hello" },
-    metadata: {},
-    turnCount: 0,
-    tokenUsage: { inputTokens: 0, outputTokens: 0 },
-    costUsd: null,
-    providerMetadata: {},
-    createdAt: iso(0),
-    ...fields,
-  };
 }
 
 interface DraftFields {
@@ -1067,19 +1019,9 @@ function draft(sessionId: string, fields: DraftFields = {}): EventDraft {
   });
 }
 
-/** For drafts the type system cannot describe: data of a loose shape. */
-function untypedDraft(fields: Record<string, unknown>): EventDraft {
-  return fields as unknown as EventDraft;
-}
-
 /** For inputs that are wrong on purpose. */
 function untyped<T>(value: unknown): T {
   return value as T;
-}
-
-async function saved(store: SessionStore, session: Session): Promise<Session> {
-  await store.saveSession(session);
-  return session;
 }
 
 function ids(items: Page<{ id: string }> | readonly { id: string }[]): string[] {
@@ -1093,34 +1035,4 @@ function sequences(events: readonly AsmEvent[]): number[] {
 function required<T>(value: T | undefined): T {
   assert.ok(value !== undefined, "expected a value");
   return value;
-}
-
-function errorCode(error: unknown): unknown {
-  return typeof error === "object" && error !== null && "code" in error ? error.code : error;
-}
-
-/**
- * Asserts that `promise` rejects with an AsmError of `code` whose details include `details`.
- * Checked by shape, not `instanceof`, so a store built on another copy of the library passes.
- */
-async function rejectsWith(
-  promise: Promise<unknown>,
-  code: ErrorCode,
-  details: Record<string, unknown> = {},
-  context = "",
-): Promise<void> {
-  let outcome: unknown;
-  try {
-    outcome = await promise;
-  } catch (error) {
-    assert.ok(error instanceof Error, `expected an Error, got ${String(error)}`);
-    assert.equal(error.name, "AsmError", `expected an AsmError, got ${error.name}: ${error.message}`);
-    assert.equal(errorCode(error), code, `${context} ${error.message}`);
-    const actual = "details" in error && typeof error.details === "object" ? error.details : {};
-    for (const [key, value] of Object.entries(details)) {
-      assert.deepEqual((actual as Record<string, unknown>)[key], value, `details.${key} of ${code}`);
-    }
-    return;
-  }
-  assert.fail(`expected ${code} ${context}, got ${JSON.stringify(outcome)?.slice(0, 200)}`);
 }

@@ -5,6 +5,8 @@ import type { AsmEvent, EventDraft, EventType } from "../core/events.js";
 import type { Run } from "../core/run.js";
 import type { Session } from "../core/session.js";
 import type { SessionStore } from "../ports/session-store.js";
+import { errorCode, rejectsWith } from "./assertions.js";
+import { iso, makeRun, makeSession, saved, uniqueId, untypedDraft } from "./fixtures.js";
 
 /** How the suite gets stores to test. */
 export interface SessionStoreHarness {
@@ -834,49 +836,6 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
   });
 }
 
-const T0 = Date.parse("2025-01-01T00:00:00.000Z");
-
-/** An instant `offsetMs` after the suite's epoch, in `toISOString` form. */
-function iso(offsetMs: number): string {
-  return new Date(T0 + offsetMs).toISOString();
-}
-
-let lastId = 0;
-function uniqueId(prefix: string): string {
-  lastId += 1;
-  return `${prefix}_${lastId.toString().padStart(6, "0")}`;
-}
-
-function makeSession(fields: Partial<Session> = {}): Session {
-  return {
-    id: uniqueId("ses"),
-    agentId: "agent-1",
-    status: "active",
-    metadata: {},
-    context: {},
-    tags: [],
-    createdAt: iso(0),
-    updatedAt: iso(0),
-    ...fields,
-  };
-}
-
-function makeRun(sessionId: string, fields: Partial<Run> = {}): Run {
-  return {
-    id: uniqueId("run"),
-    sessionId,
-    status: "pending",
-    input: { prompt: "hello" },
-    metadata: {},
-    turnCount: 0,
-    tokenUsage: { inputTokens: 0, outputTokens: 0 },
-    costUsd: null,
-    providerMetadata: {},
-    createdAt: iso(0),
-    ...fields,
-  };
-}
-
 interface DraftFields {
   id?: string;
   type?: EventType;
@@ -896,46 +855,6 @@ function draft(sessionId: string, fields: DraftFields = {}): EventDraft {
     data: { delta: fields.text ?? "text" },
     metadata: {},
   });
-}
-
-/** For drafts the type system cannot describe: wrong on purpose, or data of a loose shape. */
-function untypedDraft(fields: Record<string, unknown>): EventDraft {
-  return fields as unknown as EventDraft;
-}
-
-async function saved(store: SessionStore, session: Session): Promise<Session> {
-  await store.saveSession(session);
-  return session;
-}
-
-function errorCode(error: unknown): unknown {
-  return typeof error === "object" && error !== null && "code" in error ? error.code : error;
-}
-
-/**
- * Asserts that `promise` rejects with an AsmError of `code` whose details include `details`.
- * Checked by shape, not `instanceof`, so a store built on another copy of the library passes.
- */
-async function rejectsWith(
-  promise: Promise<unknown>,
-  code: ErrorCode,
-  details: Record<string, unknown> = {},
-  context = "",
-): Promise<void> {
-  let outcome: unknown;
-  try {
-    outcome = await promise;
-  } catch (error) {
-    assert.ok(error instanceof Error, `expected an Error, got ${String(error)}`);
-    assert.equal(error.name, "AsmError", `expected an AsmError, got ${error.name}: ${error.message}`);
-    assert.equal(errorCode(error), code, `${context} ${error.message}`);
-    const actual = "details" in error && typeof error.details === "object" ? error.details : {};
-    for (const [key, value] of Object.entries(details)) {
-      assert.deepEqual((actual as Record<string, unknown>)[key], value, `details.${key} of ${code}`);
-    }
-    return;
-  }
-  assert.fail(`expected ${code} ${context}, got ${JSON.stringify(outcome)}`);
 }
 
 async function timed<T>(promise: Promise<T>): Promise<{ value: T; ms: number }> {

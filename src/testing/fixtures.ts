@@ -1,0 +1,63 @@
+import type { EventDraft } from "../core/events.js";
+import type { Run } from "../core/run.js";
+import type { Session } from "../core/session.js";
+import type { SessionStore } from "../ports/session-store.js";
+
+const T0 = Date.parse("2025-01-01T00:00:00.000Z");
+
+/** An instant `offsetMs` after the suites' epoch, in `toISOString` form. */
+export function iso(offsetMs: number): string {
+  return new Date(T0 + offsetMs).toISOString();
+}
+
+// Ids sort in creation order, which tie-break cases rely on; the tag keeps two processes' (or
+// two test files') ids apart, e.g. when one store's export is imported into another.
+const idTag = Math.floor(Math.random() * 36 ** 4)
+  .toString(36)
+  .padStart(4, "0");
+let lastId = 0;
+
+export function uniqueId(prefix: string): string {
+  lastId += 1;
+  return `${prefix}_${idTag}${lastId.toString().padStart(6, "0")}`;
+}
+
+export function makeSession(fields: Partial<Session> = {}): Session {
+  return {
+    id: uniqueId("ses"),
+    agentId: "agent-1",
+    status: "active",
+    metadata: {},
+    context: {},
+    tags: [],
+    createdAt: iso(0),
+    updatedAt: iso(0),
+    ...fields,
+  };
+}
+
+export function makeRun(sessionId: string, fields: Partial<Run> = {}): Run {
+  return {
+    id: uniqueId("run"),
+    sessionId,
+    status: "pending",
+    input: { prompt: "hello" },
+    metadata: {},
+    turnCount: 0,
+    tokenUsage: { inputTokens: 0, outputTokens: 0 },
+    costUsd: null,
+    providerMetadata: {},
+    createdAt: iso(0),
+    ...fields,
+  };
+}
+
+export async function saved(store: SessionStore, session: Session): Promise<Session> {
+  await store.saveSession(session);
+  return session;
+}
+
+/** For drafts the type system cannot describe: wrong on purpose, or data of a loose shape. */
+export function untypedDraft(fields: Record<string, unknown>): EventDraft {
+  return fields as unknown as EventDraft;
+}
