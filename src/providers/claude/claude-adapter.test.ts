@@ -4,11 +4,18 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { AsmError, type ErrorCode } from "../../core/errors.js";
-import { type AdapterEvent, isTerminalRunEventType, validateEventData } from "../../core/events.js";
+import {
+  type AdapterEvent,
+  type AsmEvent,
+  isTerminalRunEventType,
+  validateEventData,
+} from "../../core/events.js";
 import type { PermissionMode } from "../../core/permission-mode.js";
 import type { RunInput } from "../../core/run.js";
 import type { JsonObject } from "../../core/session.js";
-import type { ExecuteResult } from "../../ports/provider-adapter.js";
+import { SessionManager } from "../../manager/session-manager.js";
+import type { ExecuteResult, ToolRestrictions } from "../../ports/provider-adapter.js";
+import { MemorySessionStore } from "../../stores/memory/index.js";
 import {
   defineAdapterConformance,
   isProcessAlive,
@@ -486,6 +493,71 @@ describe("ClaudeAdapter: what it sends", () => {
     expect(argv).toEqual(expect.arrayContaining(["--model=run-model", "--permission-mode=plan"]));
     expect(stdin[1]).toMatchObject({
       message: { content: [{ type: "text", text: "user: first\n\nassistant: ok\n\nuser: second" }] },
+    });
+  });
+});
+
+describe("ClaudeAdapter: a run's tool rules as Claude Code's tool flags", () => {
+  /** Runs `text.jsonl` with `toolRules` and returns the argv the CLI was started with. */
+  async function argvWith(toolRules: ToolRestrictions | undefined, options: ClaudeAdapterOptions = {}) {
+    const { adapter, record } = scripted("text.jsonl", options);
+    const request = { ...makeExecuteRequest({ prompt: "Say hello" }), ...(toolRules ? { toolRules } : {}) };
+    await adapter.execute(request, new RecordingSink(), new AbortController().signal);
+    return record().argv;
+  }
+  const toolFlags = (argv: readonly string[]) =>
+    argv.filter((arg) => /^--(tools|allowedTools|disallowedTools)=/.test(arg));
+
+  it("allowed tools become the only built-in tools (--tools), MCP tools are removed, approvals narrowed", async () => {
+    const argv = await argvWith(
+      { allowedTools: ["Read", "Grep", "Bash"] },
+      { allowedTools: ["Read", "Bash(ls:*)", "WebFetch"], deniedTools: ["Write"] },
+    );
+    expect(toolFlags(argv)).toEqual([
+      "--allowedTools=Read,Bash(ls:*)",
+      "--disallowedTools=Write,mcp__*",
+      "--tools=Read,Grep,Bash",
+    ]);
+  });
+
+  it("an allow list naming an MCP tool keeps MCP servers; providerOptions' lists are narrowed too", async () => {
+    const argv = await argvWith(
+      { allowedTools: ["Read", "Grep", "mcp__docs__search"] },
+      { providerOptions: { tools: ["Read", "Edit"], allowedTools: ["Edit"] } },
+    );
+    expect(toolFlags(argv)).toEqual(["--tools=Read"]);
+  });
+
+  it("denied tools join the adapter's and providerOptions' (--disallowedTools)", async () => {
+    const argv = await argvWith(
+      { deniedTools: ["Bash", "WebFetch"] },
+      { deniedTools: ["WebFetch"], providerOptions: { disallowedTools: ["NotebookEdit"] } },
+    );
+    expect(toolFlags(argv)).toEqual(["--disallowedTools=NotebookEdit,WebFetch,Bash"]);
+  });
+
+  it("without tool rules the adapter's lists go through unchanged and no --tools is passed", async () => {
+    const argv = await argvWith(undefined, { allowedTools: ["Read"], deniedTools: ["Bash"] });
+    expect(toolFlags(argv)).toEqual(["--allowedTools=Read", "--disallowedTools=Bash"]);
+  });
+
+  it("through SessionManager: a denied tool reaches the CLI, and a call to it anyway is a policy_violation", async () => {
+    const { adapter, record } = scripted("tool-use.jsonl");
+    const manager = new SessionManager({ store: new MemorySessionStore(), adapter });
+    const events: AsmEvent[] = [];
+    const failure = await manager
+      .runOnce("List the files", {
+        policy: { name: "no-shell", toolRules: [{ deny: ["Bash"] }] },
+        onEvent: (event) => events.push(event),
+      })
+      .catch((error: unknown) => error);
+    expect(toolFlags(record().argv)).toEqual(["--disallowedTools=Bash"]);
+    // The transcript's Claude calls Bash regardless: the manager's enforcement is the safety net.
+    expect(failure).toMatchObject({ code: "policy_violation" });
+    expect(events.find((event) => event.type === "policy_violation")?.data).toMatchObject({
+      policy: "no-shell",
+      kind: "tool_denied",
+      details: { toolName: "Bash" },
     });
   });
 });

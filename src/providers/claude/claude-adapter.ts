@@ -10,6 +10,7 @@ import type {
   ExecuteRequest,
   ExecuteResult,
   ProviderAdapter,
+  ToolRestrictions,
 } from "../../ports/provider-adapter.js";
 import { ActiveRuns } from "../active-runs.js";
 import { promptFromInput } from "../shared/agent-options.js";
@@ -34,6 +35,7 @@ import {
   resolveClaudeOptions,
 } from "./options.js";
 import { type ClaudeSdkModule, loadClaudeSdk } from "./sdk-loader.js";
+import { claudeToolOptions } from "./tool-rules.js";
 
 const PROVIDER = PROVIDERS.claude;
 
@@ -155,6 +157,8 @@ class FilteredCliProcess implements SpawnedProcess {
  *
  * Per-run options (`executeRun({ adapterOptions })`): see `ClaudeRunOptions` — `resumeSessionId`
  * continues a Claude session, `previousCumulativeCostUsd` lets a resumed run report its own cost.
+ * A run's policy (`request.toolRules`) becomes Claude Code's `--tools`/`--disallowedTools`: see
+ * `claudeToolOptions`.
  */
 export class ClaudeAdapter implements ProviderAdapter {
   readonly name = PROVIDER.name;
@@ -192,6 +196,7 @@ export class ClaudeAdapter implements ProviderAdapter {
         sink,
         signal: tracked.signal,
         runId: request.run.id,
+        toolRules: request.toolRules,
       });
       const result = await run.execute();
       this.#rememberCost(result);
@@ -248,6 +253,8 @@ interface ClaudeRunSpec {
   sink: EventSink;
   signal: AbortSignal;
   runId: string;
+  /** The run's policy, compiled into Claude Code's tool options (see `claudeToolOptions`). */
+  toolRules: ToolRestrictions | undefined;
 }
 
 /** One execution: the SDK query, the CLI process it spawned, and how it ended. */
@@ -342,8 +349,12 @@ class ClaudeRun {
       ...(mode.allowDangerouslySkipPermissions || passThrough.permissionMode === "bypassPermissions"
         ? { allowDangerouslySkipPermissions: true }
         : {}),
-      ...(options.allowedTools.length > 0 ? { allowedTools: [...options.allowedTools] } : {}),
-      ...(options.deniedTools.length > 0 ? { disallowedTools: [...options.deniedTools] } : {}),
+      ...claudeToolOptions({
+        allowedTools: options.allowedTools,
+        deniedTools: options.deniedTools,
+        passThrough,
+        toolRules: this.#spec.toolRules,
+      }),
       includePartialMessages: options.includePartialMessages,
       ...(runOptions.resumeSessionId ? { resume: runOptions.resumeSessionId } : {}),
       ...(runOptions.forkSession ? { forkSession: true } : {}),

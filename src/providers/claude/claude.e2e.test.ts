@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AsmError } from "../../core/errors.js";
 import type { AsmEvent } from "../../core/events.js";
 import { SessionManager } from "../../manager/session-manager.js";
+import type { PolicyInput } from "../../policy/policy.js";
 import { openSqliteStore, type SqliteSessionStore } from "../../stores/sqlite/index.js";
 import { isProcessAlive } from "../../testing/adapter-conformance.js";
 import {
@@ -227,6 +228,34 @@ describe.skipIf(CLAUDE === undefined)(
       expect(JSON.stringify(completed[0]?.data.toolOutput)).toContain("e2e-tool-ok");
       expect((started[0]?.sequence ?? 0) < (completed[0]?.sequence ?? 0)).toBe(true);
       expect(api.messageRequests().length).toBeGreaterThanOrEqual(2);
+    });
+
+    it("a policy's tool rules reach Claude Code: the model is offered only the allowed tools, never a denied one", async () => {
+      const { api, manager } = await harness(textReply);
+      const offered = async (policy: PolicyInput): Promise<{ init: unknown; api: string[] }> => {
+        const result = await manager.runOnce({ prompt: "Say hello" }, { policy });
+        const started = result.events.find((event) => event.type === "run_started");
+        const body = api.messageRequests().at(-1)?.body;
+        const tools = typeof body === "object" && body !== null && "tools" in body ? body.tools : [];
+        const names = Array.isArray(tools)
+          ? tools.flatMap((tool: unknown) =>
+              typeof tool === "object" && tool !== null && "name" in tool ? [String(tool.name)] : [],
+            )
+          : [];
+        return { init: started?.data.tools, api: names };
+      };
+
+      const allowed = await offered({ toolRules: [{ allow: ["Read", "Grep"] }] });
+      expect(allowed.init).toEqual(expect.arrayContaining(["Read", "Grep"]));
+      expect(allowed.init).toHaveLength(2);
+      expect(allowed.api).toEqual(expect.arrayContaining(["Read", "Grep"]));
+      expect(allowed.api).not.toContain("Bash");
+      expect(allowed.api).not.toContain("Write");
+
+      const denied = await offered({ toolRules: [{ deny: ["Bash"] }] });
+      expect(denied.init).toEqual(expect.arrayContaining(["Read", "Edit"]));
+      expect(denied.init).not.toContain("Bash");
+      expect(denied.api).not.toContain("Bash");
     });
 
     it("a 401 fails the run with provider_authentication_failed, stored with its provider error", async () => {

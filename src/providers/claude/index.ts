@@ -6,3 +6,4 @@ export {
   type ClaudeRunOptions,
   claudePermissionMode,
 } from "./options.js";
+export { CLAUDE_TOOL_NAMES, type ClaudeToolOptions, claudeToolOptions } from "./tool-rules.js";

@@ -28,7 +28,8 @@ import { DEFAULT_MAX_LINE_BYTES } from "../shared/jsonl-reader.js";
  *   Codex's full-auto, and `full_auto` must never silently turn every check off: it approves
  *   edits, and commands run only when `allowedTools` allows them. For Claude's classifier-approved
  *   autonomy pass `providerOptions: { permissionMode: "auto" }`.
- * - `allowedTools` → `allowedTools` (auto-approved), `deniedTools` → `disallowedTools`.
+ * - `allowedTools` → `allowedTools` (auto-approved), `deniedTools` → `disallowedTools` (joining
+ *   `providerOptions.disallowedTools`). A run's policy narrows both: see `claudeToolOptions`.
  * - `providerOptions` are spread into the SDK's `Options` (e.g. `effort`, `thinking`,
  *   `settingSources`, `mcpServers`, `hooks`, `canUseTool`, `permissionMode`); the typed options
  *   above win, except `providerOptions.permissionMode`, which replaces the mapped mode. The
