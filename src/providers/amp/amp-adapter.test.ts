@@ -6,10 +6,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AsmError, type ErrorCode } from "../../core/errors.js";
-import type { AdapterEvent } from "../../core/events.js";
+import type { AdapterEvent, AsmEvent } from "../../core/events.js";
 import type { RunInput } from "../../core/run.js";
 import type { JsonObject } from "../../core/session.js";
-import type { ExecuteResult } from "../../ports/provider-adapter.js";
+import { SessionManager } from "../../manager/session-manager.js";
+import type { ExecuteResult, ToolRestrictions } from "../../ports/provider-adapter.js";
+import { MemorySessionStore } from "../../stores/memory/index.js";
 import {
   defineAdapterConformance,
   isProcessAlive,
@@ -25,7 +27,7 @@ import {
   type TranscriptLine,
   writeTranscript,
 } from "../../testing/scripted-cli/index.js";
-import { AmpAdapter, type AmpAdapterOptions, ampSettings } from "./index.js";
+import { AMP_BUILTIN_TOOLS, AmpAdapter, type AmpAdapterOptions, ampSettings } from "./index.js";
 
 const THREAD = SCRIPTED_AMP_THREAD_ID;
 const KEY = "amp-test-key-0123";
@@ -728,6 +730,74 @@ describe("AmpAdapter", () => {
       }
     });
   });
+
+  describe("a run's tool rules in the settings file", () => {
+    /** The settings the scripted CLI was started with, for a run with `toolRules`. */
+    async function settingsWith(toolRules: ToolRestrictions | undefined, options: AmpAdapterOptions = {}) {
+      const { adapter, recordPath } = scriptedAdapter(dir, "success", options);
+      const request = { ...makeExecuteRequest({ prompt: PROMPT }), ...(toolRules ? { toolRules } : {}) };
+      await adapter.execute(request, new RecordingSink(), new AbortController().signal);
+      return record(recordPath).settings;
+    }
+
+    it("canonical names become Amp's: denied tools disabled, together with the adapter's", async () => {
+      const settings = await settingsWith(
+        { deniedTools: ["Bash", "WebSearch", "Edit"] },
+        { deniedTools: ["mermaid"] },
+      );
+      expect(settings).toEqual({
+        "amp.permissions": [],
+        "amp.dangerouslyAllowAll": false,
+        "amp.tools.disable": ["mermaid", "Bash", "web_search", "edit_file", "undo_edit"],
+      });
+    });
+
+    it("an allow list disables every other built-in tool and rejects MCP tools first", async () => {
+      const settings = await settingsWith(
+        { allowedTools: ["Read", "Grep", "Write"] },
+        { allowedTools: ["Read", "Bash"] },
+      );
+      expect(settings).toMatchObject({
+        "amp.permissions": [
+          { tool: "mcp__*", action: "reject", message: expect.stringContaining("policy") },
+          // The adapter's approval of Bash is dropped: the policy does not allow Bash.
+          { tool: "Read", action: "allow" },
+        ],
+      });
+      expect(settings).toMatchObject({
+        "amp.tools.disable": AMP_BUILTIN_TOOLS.filter(
+          (tool) => !["Read", "Grep", "create_file"].includes(tool),
+        ),
+      });
+    });
+
+    it("without tool rules the settings are what the options alone make", async () => {
+      expect(await settingsWith(undefined)).toEqual({
+        "amp.permissions": [],
+        "amp.dangerouslyAllowAll": false,
+      });
+    });
+
+    it("through SessionManager: Bash denied reaches Amp, and a call to it anyway is a policy_violation", async () => {
+      const { adapter, recordPath } = scriptedAdapter(dir, "tool-call");
+      const manager = new SessionManager({ store: new MemorySessionStore(), adapter });
+      const events: AsmEvent[] = [];
+      const failure = await manager
+        .runOnce(PROMPT, {
+          policy: { name: "no-shell", toolRules: [{ deny: ["Bash"] }] },
+          onEvent: (event) => events.push(event),
+        })
+        .catch((error: unknown) => error);
+      expect(record(recordPath).settings).toMatchObject({ "amp.tools.disable": ["Bash"] });
+      // The transcript's Amp calls Bash regardless: the manager's enforcement is the safety net.
+      expect(failure).toMatchObject({ code: "policy_violation" });
+      expect(events.find((event) => event.type === "policy_violation")?.data).toMatchObject({
+        policy: "no-shell",
+        kind: "tool_denied",
+        details: { toolName: "Bash" },
+      });
+    });
+  });
 });
 
 describe("ampSettings: the five permission modes", () => {
@@ -804,5 +874,32 @@ describe("ampSettings: the five permission modes", () => {
         base: { "amp.permissions": { tool: "*" } },
       }),
     ).toThrowError(expect.objectContaining({ code: "validation_error" }));
+  });
+});
+
+describe("ampSettings: a run's policy over the mode", () => {
+  const only = (allowed: string[], permissionMode: Parameters<typeof ampSettings>[0]["permissionMode"]) =>
+    ampSettings({ permissionMode, allowedTools: [], deniedTools: [], toolRules: { allowed, denied: [] } });
+
+  it("full_auto: the allowed tools, then everything else rejected (new tools included)", () => {
+    expect(only(["Read", "Bash"], "full_auto")["amp.permissions"]).toEqual([
+      { tool: "mcp__*", action: "reject", message: expect.any(String) },
+      { tool: "Read", action: "allow" },
+      { tool: "Bash", action: "allow" },
+      { tool: "*", action: "reject", message: expect.any(String) },
+    ]);
+  });
+
+  it("an allow list naming an MCP tool leaves MCP tools to the mode; plan stays fail-closed", () => {
+    const rules = only(["Read", "mcp__docs__search"], "plan")["amp.permissions"];
+    expect(rules).not.toContainEqual(expect.objectContaining({ tool: "mcp__*" }));
+    expect(Array.isArray(rules) ? rules.at(-1) : undefined).toMatchObject({ tool: "*", action: "reject" });
+  });
+
+  it("dangerously_skip_permissions ignores rules, so the allow list holds through disabled tools", () => {
+    const value = only(["Read"], "dangerously_skip_permissions");
+    expect(value["amp.dangerouslyAllowAll"]).toBe(true);
+    expect(value["amp.tools.disable"]).toContain("Bash");
+    expect(value["amp.tools.disable"]).not.toContain("Read");
   });
 });

@@ -22,6 +22,7 @@ import {
   providerFailure,
   spawnFailure,
 } from "../shared/provider-failures.js";
+import { nativeToolRules } from "../shared/tool-rules.js";
 import { AmpEventMapper, type AmpOutcome } from "./event-mapper.js";
 import {
   type AmpAdapterOptions,
@@ -31,6 +32,7 @@ import {
   resolveAmpOptions,
 } from "./options.js";
 import { ampSettings, loadBaseSettings, type SettingsFile, writeSettingsFile } from "./settings.js";
+import { AMP_TOOL_NAMES } from "./tool-names.js";
 
 const PROVIDER = PROVIDERS.amp;
 
@@ -67,7 +69,8 @@ const PIPE_DRAIN_MS = 2000;
  *
  * Each run gets its own settings file (see `ampSettings`), so the user's
  * `~/.config/amp/settings.json` is not read: its permissions would change what `permissionMode`
- * means. Pass `providerOptions.settingsFile` to start from a settings file.
+ * means. Pass `providerOptions.settingsFile` to start from a settings file. A run's policy
+ * (`request.toolRules`) is written into that file too, in Amp's tool names (`AMP_TOOL_NAMES`).
  *
  * Events: see `AmpEventMapper`. The run resolves on a `result` frame with `subtype: "success"`
  * and a zero exit code: `output.content` is the result text, `providerSessionId` the thread id,
@@ -116,6 +119,7 @@ export class AmpAdapter implements ProviderAdapter {
           permissionMode: runOptions.permissionMode ?? this.#options.permissionMode,
           allowedTools: this.#options.allowedTools,
           deniedTools: this.#options.deniedTools,
+          toolRules: nativeToolRules(request.toolRules, AMP_TOOL_NAMES),
           base,
           ...systemPrompt(runOptions.systemPrompt ?? this.#options.systemPrompt),
         }),

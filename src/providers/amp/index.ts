@@ -6,9 +6,11 @@ export {
   type AmpRunOptions,
 } from "./options.js";
 export {
+  AMP_BUILTIN_TOOLS,
   AMP_EDIT_TOOLS,
   AMP_READ_ONLY_TOOLS,
   type AmpPermissionRule,
   type AmpSettingsInput,
   ampSettings,
 } from "./settings.js";
+export { AMP_TOOL_NAMES } from "./tool-names.js";

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { AsmError } from "../../core/errors.js";
 import type { PermissionMode } from "../../core/permission-mode.js";
+import { isMcpToolName, type NativeToolRules, unique } from "../shared/tool-rules.js";
 import type { AmpProviderOptions } from "./options.js";
 
 /** One entry of Amp's `amp.permissions` list (the fields this adapter writes). */
@@ -39,8 +40,26 @@ export const AMP_READ_ONLY_TOOLS: readonly string[] = Object.freeze([
   "todo_write",
 ]);
 
+/**
+ * Amp's built-in tools as this adapter knows them: what a policy's allow list switches off
+ * (`amp.tools.disable`) when it does not name them. A built-in tool missing here (a newer one)
+ * is not switched off, except in `full_auto`; the manager's enforcement still stops a run that
+ * uses it.
+ */
+export const AMP_BUILTIN_TOOLS: readonly string[] = Object.freeze([
+  "Bash",
+  "Task",
+  ...AMP_READ_ONLY_TOOLS,
+  ...AMP_EDIT_TOOLS,
+  "format_file",
+  "get_diagnostics",
+  "mermaid",
+]);
+
 const PLAN_REFUSAL =
   "This run is in plan mode: only tools that read or plan may be used. Describe the change instead of making it.";
+const POLICY_REFUSAL = "This run's policy does not allow this tool. Carry on without it.";
+const POLICY_MCP_REFUSAL: AmpPermissionRule = { tool: "mcp__*", action: "reject", message: POLICY_REFUSAL };
 
 export interface AmpSettingsInput {
   permissionMode: PermissionMode;
@@ -50,6 +69,8 @@ export interface AmpSettingsInput {
   systemPrompt?: string;
   /** Settings to start from (`providerOptions.settingsFile` with `providerOptions.settings` over it). */
   base?: Readonly<Record<string, unknown>>;
+  /** The run's policy, in Amp's tool names (see `AMP_TOOL_NAMES`). Default: none. */
+  toolRules?: NativeToolRules;
 }
 
 const PERMISSIONS = "amp.permissions";
@@ -76,14 +97,15 @@ function isRejectRule(rule: unknown): boolean {
  * matches a tool call, then its built-in rules, and in execute mode refuses what would need a
  * question. The list is built in this order:
  *
- * 1. `allowedTools` → `{ tool, action: "allow" }`: the caller's explicit allowances come first;
+ * 1. `allowedTools` → `{ tool, action: "allow" }`: the caller's explicit allowances come first
+ *    (after the run's policy's refusal of MCP tools, see below);
  * 2. the mode's own allowances (`accept_edits`: `AMP_EDIT_TOOLS`; `plan`: `AMP_READ_ONLY_TOOLS`);
  * 3. the base settings' rules, as a block, since reordering first-match rules changes what they
  *    mean — except in `plan`, which keeps only their `reject` rules (moved before its
  *    allowances: that can only make it stricter) and drops the rest, because an allow rule there
  *    could let a tool that changes things through;
  * 4. the mode's catch-all: `plan` rejects every other tool (with a message, so the agent carries
- *    on); `full_auto` allows every other tool.
+ *    on); `full_auto` allows every other tool (only the allowed ones under a policy's allow list).
  *
  * The five modes, honestly:
  * - `default`: no rules of its own; Amp's built-in rules decide.
@@ -96,8 +118,19 @@ function isRejectRule(rule: unknown): boolean {
  *
  * `deniedTools` extend `amp.tools.disable` (the model is not offered them) rather than adding
  * reject rules, because that list holds in every mode, `dangerously_skip_permissions` included.
- * `systemPrompt` becomes `amp.systemPrompt`. Throws `validation_error` when the base settings'
- * `amp.permissions` or `amp.tools.disable` is not a list.
+ * `systemPrompt` becomes `amp.systemPrompt`.
+ *
+ * A run's policy (`toolRules`, in Amp's names) holds whatever the mode:
+ * - its denied tools extend `amp.tools.disable`, as `deniedTools` do;
+ * - with an allow list, every tool of `AMP_BUILTIN_TOOLS` it does not name extends
+ *   `amp.tools.disable` too; unless it names an MCP tool, `mcp__*` is rejected by the first
+ *   rule; `allowedTools` keeps only the tools it allows; and `full_auto`'s catch-all allows the
+ *   allowed tools and rejects everything else. Only `full_auto` gets a catch-all rejection: in the
+ *   other modes it would also have to approve each allowed tool (the rule list cannot hand a tool
+ *   back to Amp's built-in rules), approving commands Amp would have refused.
+ *
+ * Throws `validation_error` when the base settings' `amp.permissions` or `amp.tools.disable` is
+ * not a list.
  */
 export function ampSettings(input: AmpSettingsInput): Record<string, unknown> {
   const base = input.base ?? {};
@@ -108,7 +141,11 @@ export function ampSettings(input: AmpSettingsInput): Record<string, unknown> {
     throw invalidBase(DISABLED_TOOLS, "a list of tool names");
   }
   const allow = (tool: string): AmpPermissionRule => ({ tool, action: "allow" });
-  const rules: unknown[] = input.allowedTools.map(allow);
+  const only = input.toolRules?.allowed === undefined ? undefined : new Set(input.toolRules.allowed);
+  // First, as Amp applies the first rule that matches: no later allowance may override it.
+  const rules: unknown[] = only && ![...only].some(isMcpToolName) ? [POLICY_MCP_REFUSAL] : [];
+  // An approval never widens what the policy allows.
+  rules.push(...input.allowedTools.filter((tool) => only?.has(tool) ?? true).map(allow));
   switch (input.permissionMode) {
     case "default":
     case "dangerously_skip_permissions":
@@ -125,10 +162,16 @@ export function ampSettings(input: AmpSettingsInput): Record<string, unknown> {
       } satisfies AmpPermissionRule);
       break;
     case "full_auto":
-      rules.push(...baseRules, { tool: "*", action: "allow" } satisfies AmpPermissionRule);
+      rules.push(
+        ...baseRules,
+        ...(only
+          ? [...[...only].map(allow), { tool: "*", action: "reject", message: POLICY_REFUSAL }]
+          : [{ tool: "*", action: "allow" }]),
+      );
       break;
   }
-  const disabled = [...new Set<string>([...baseDisabled, ...input.deniedTools])];
+  const notAllowed = only ? AMP_BUILTIN_TOOLS.filter((tool) => !only.has(tool)) : [];
+  const disabled = unique(baseDisabled, input.deniedTools, input.toolRules?.denied ?? [], notAllowed);
   return {
     ...base,
     [PERMISSIONS]: rules,

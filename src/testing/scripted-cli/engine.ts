@@ -40,6 +40,11 @@ export interface ScriptedCliProfile {
   atEnd: "exit" | "await_stdin_eof";
   /** Values of `{{name}}` placeholders (prompt and cwd are added by the engine). */
   variables(argv: readonly string[]): Record<string, string>;
+  /**
+   * The settings file the CLI was given (Amp's `--settings-file`), recorded as `settings`: the
+   * adapter may remove it as soon as the run ends. Default: none.
+   */
+  settingsFile?(argv: readonly string[]): string | undefined;
 }
 
 /** `--name=value` or `--name value`; undefined when absent. */
@@ -167,6 +172,7 @@ export async function runScriptedCli(profile: ScriptedCliProfile): Promise<never
     stdinClosed: false,
     childPids: [],
     stalled: false,
+    ...recordedSettings(profile.settingsFile?.(argv)),
   };
   const saveRecord = (): void => {
     if (!recordPath) return;
@@ -303,6 +309,16 @@ export async function runScriptedCli(profile: ScriptedCliProfile): Promise<never
     if (!closed) process.stderr.write("scripted-cli: stdin was never closed; exiting\n");
   }
   return exit(0);
+}
+
+/** `{ settings }` parsed from `file`, `{ settings: { unreadable } }` when it cannot be, `{}` without a file. */
+function recordedSettings(file: string | undefined): Pick<ScriptedCliRecord, "settings"> {
+  if (file === undefined) return {};
+  try {
+    return { settings: JSON.parse(readFileSync(file, "utf8")) };
+  } catch (error) {
+    return { settings: { unreadable: error instanceof Error ? error.message : String(error) } };
+  }
 }
 
 function typeOf(frame: unknown): unknown {

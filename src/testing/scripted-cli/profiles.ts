@@ -55,4 +55,5 @@ export const ampProfile: ScriptedCliProfile = {
   readsStdinFirst: (argv) => !argv.includes("--stream-json-input"),
   atEnd: "exit",
   variables: (argv) => ({ threadId: wordAfter(argv, "threads", "continue") ?? SCRIPTED_AMP_THREAD_ID }),
+  settingsFile: (argv) => flagValue(argv, "--settings-file"),
 };

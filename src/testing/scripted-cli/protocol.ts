@@ -108,6 +108,8 @@ export interface ScriptedCliRecord {
   stalled: boolean;
   /** How it ended, when it ended on its own (not when killed). */
   exitCode?: number;
+  /** The settings file it was given (Amp: `--settings-file`) as it read at start, parsed. */
+  settings?: unknown;
 }
 
 /** Secret-looking environment variable names, redacted in records. */
