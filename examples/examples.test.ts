@@ -1,0 +1,55 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+// Every example runs as a user would run it (default mode: the scripted CLIs), so none can rot.
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const run = promisify(execFile);
+
+/** Each example and lines its output must contain: what it exists to show. */
+const EXAMPLES: Record<string, RegExp[]> = {
+  "provider-routing.ts": [/^routed to claude$/m, /"failoverFrom":"primary"/],
+  "policy-enforcement.ts": [
+    /run failed: policy_violation: .*tool Bash is denied/,
+    /run completed: .*\nviolations reported: 1/,
+  ],
+  "routing-v2.ts": [/^carol -> \{"routedProvider":"claude","attempt":1/m, /^breaker primary: open/m],
+  "policy-v2.ts": [
+    /allow Bash \+ deny Bash: rejected \(contradictory_rules\)/,
+    /started with --disallowedTools=Bash/,
+    /maxCostUsd exceeded/,
+  ],
+  "approval-gates.ts": [/approval requested: Bash/, /run cancelled: waiting for approval/, /^ {2}resumed: /m],
+  "advanced-patterns.ts": [
+    /run 2 on (\w+) \(sticky\)/,
+    /answer: The code is X-42\./,
+    /artifact runs\/run_\w+/,
+  ],
+};
+
+describe("examples (scripted CLIs)", () => {
+  for (const [file, expected] of Object.entries(EXAMPLES)) {
+    it(file, { timeout: 120_000 }, async () => {
+      const { stdout } = await run(process.execPath, ["--import", "tsx", `examples/${file}`], {
+        cwd: ROOT,
+        timeout: 110_000,
+      });
+      for (const line of expected) expect(stdout).toMatch(line);
+    });
+  }
+
+  it("an unknown --provider fails with one line and a hint, before anything runs", async () => {
+    const failure = await run(
+      process.execPath,
+      ["--import", "tsx", "examples/policy-v2.ts", "--provider", "gpt"],
+      {
+        cwd: ROOT,
+      },
+    ).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 2, stdout: "" });
+    expect(failure).toMatchObject({
+      stderr: expect.stringMatching(/unknown provider "gpt" \[validation_error\]\n {2}hint:/),
+    });
+  });
+});

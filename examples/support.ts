@@ -1,0 +1,349 @@
+// What every example shares: which providers to run (scripted by default, a real CLI with
+// `--provider`), the agents themselves, and how a failure is reported. Not an example itself.
+//
+// The examples import the package's sources (`../src/...`) so they always run against the code
+// next to them; in an application, import the same names from `agent-session-manager` and its
+// subpaths (`agent-session-manager/claude`, `/codex`, `/amp`, `/sqlite`, `/testing`, …).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { assertCredentials } from "../src/cli/credentials.js";
+import { reportError } from "../src/cli/output.js";
+import { AsmError } from "../src/core/errors.js";
+import type { AsmEvent } from "../src/core/events.js";
+import type { ProviderAdapter } from "../src/ports/provider-adapter.js";
+import { AmpAdapter } from "../src/providers/amp/index.js";
+import { ClaudeAdapter } from "../src/providers/claude/index.js";
+import { CodexAdapter } from "../src/providers/codex/index.js";
+import {
+  readScriptedCliRecord,
+  type ScriptedCliRecord,
+  scriptedCliEnv,
+  scriptedCliPath,
+  type TranscriptLine,
+  writeTranscript,
+} from "../src/testing/scripted-cli/index.js";
+
+export const AGENT_PROVIDERS = ["claude", "codex", "amp"] as const;
+export type AgentProvider = (typeof AGENT_PROVIDERS)[number];
+
+/**
+ * `--provider claude|codex|amp` from the command line: the real CLI to run (its credentials
+ * required). Undefined without the flag: the examples then run the scripted CLIs.
+ */
+export function liveProvider(argv: readonly string[] = process.argv.slice(2)): AgentProvider | undefined {
+  const at = argv.findIndex((arg) => arg === "--provider" || arg.startsWith("--provider="));
+  if (at === -1) return undefined;
+  const arg = argv[at] ?? "";
+  const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[at + 1];
+  const known: readonly string[] = AGENT_PROVIDERS;
+  if (value === undefined || !known.includes(value)) {
+    throw new AsmError("validation_error", `unknown provider "${value ?? ""}"`, {
+      hint: `run with --provider ${AGENT_PROVIDERS.join("|")}, or without it for the scripted CLIs`,
+    });
+  }
+  return value as AgentProvider;
+}
+
+/** A fresh directory for this process (agents work in it), removed when the process exits. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), `asm-example-${prefix}-`));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** What a scripted agent does in one run (ignored by a real one, which does what it likes). */
+export interface Script {
+  /** Its final answer. */
+  answer: string;
+  /** A shell command it runs first: a `Bash` tool call, in every provider's events. */
+  command?: string;
+  /** What the command prints. Default: nothing. */
+  commandOutput?: string;
+  /** After the command, wait this long before answering (time for a cancel). Default 0. */
+  thinkMs?: number;
+  /** Tokens it reports. Default 1200 in, 80 out. */
+  usage?: { input: number; output: number };
+  /** Cost Claude reports for the run (Codex and Amp report none). Default $0.002. */
+  costUsd?: number;
+}
+
+/** An agent of one provider, real or scripted. */
+export interface ExampleAgent {
+  provider: AgentProvider;
+  adapter: ProviderAdapter;
+  /** True for the real CLI (`--provider`). */
+  live: boolean;
+  /** What the scripted CLI does on its next runs; nothing for a real one. */
+  play(script: Script): void;
+  /**
+   * How the scripted CLI was last started (argv, environment, settings file): the evidence of
+   * what the adapter compiled a policy into. Undefined for a real one.
+   */
+  lastInvocation(): ScriptedCliRecord | undefined;
+}
+
+/**
+ * An agent of `provider` on its real adapter: with `live`, the real CLI (failing at once, with
+ * the CLI's one-line message, when it has no credentials); otherwise the scripted CLI playing
+ * `script`, so nothing leaves the machine.
+ */
+export function createAgent(
+  provider: AgentProvider,
+  options: { live: boolean; script: Script },
+): ExampleAgent {
+  const cwd = tempDir(provider);
+  if (options.live) {
+    assertCredentials(provider);
+    return {
+      provider,
+      adapter: agentAdapter(provider, { cwd }),
+      live: true,
+      play: () => {},
+      lastInvocation: () => undefined,
+    };
+  }
+  const scenario = path.join(cwd, ".scripted", "scenario.jsonl");
+  const record = path.join(cwd, ".scripted", "record.json");
+  const play = (script: Script): void => {
+    // The scripted CLI reads its transcript when it starts, so a rewrite takes effect on the next run.
+    writeTranscript(scenario, transcript(provider, script));
+  };
+  play(options.script);
+  const adapter = agentAdapter(provider, {
+    cwd,
+    executablePath: scriptedCliPath(provider),
+    // Amp refuses to start without a key; the scripted CLI never uses it.
+    env: {
+      ...scriptedCliEnv({ scenario, record }),
+      ...(provider === "amp" ? { AMP_API_KEY: "scripted" } : {}),
+    },
+    // The scripted CLI does not stop when its stdin closes: a short grace keeps cancels quick.
+    killGraceMs: 200,
+  });
+  return { provider, adapter, live: false, play, lastInvocation: () => readScriptedCliRecord(record) };
+}
+
+/**
+ * The agents an example runs: the one `--provider` names (real), or all three scripted, each
+ * playing `script`.
+ */
+export function createAgents(script: Script): ExampleAgent[] {
+  const live = liveProvider();
+  if (live) return [createAgent(live, { live: true, script })];
+  return AGENT_PROVIDERS.map((provider) => createAgent(provider, { live: false, script }));
+}
+
+/** The one agent of a single-provider example: `--provider`'s (real), else a scripted Claude. */
+export function createMainAgent(script: Script): ExampleAgent {
+  const live = liveProvider();
+  return createAgent(live ?? "claude", { live: live !== undefined, script });
+}
+
+/**
+ * A provider that is down: a Claude adapter whose CLI is not installed. Every run fails with
+ * `provider_unavailable`, which is retryable, so a router fails over from it.
+ */
+export function unreachableAgent(): ProviderAdapter {
+  return new ClaudeAdapter({ executablePath: path.join(tempDir("down"), "claude-not-installed") });
+}
+
+interface AdapterSettings {
+  cwd: string;
+  executablePath?: string;
+  env?: Record<string, string>;
+  killGraceMs?: number;
+}
+
+function agentAdapter(provider: AgentProvider, settings: AdapterSettings): ProviderAdapter {
+  switch (provider) {
+    case "claude":
+      return new ClaudeAdapter(settings);
+    case "codex":
+      // The agents work in a scratch directory, which is not a git repository.
+      return new CodexAdapter({ ...settings, providerOptions: { skipGitRepoCheck: true } });
+    case "amp":
+      return new AmpAdapter(settings);
+  }
+}
+
+/** The scripted CLI's transcript of `script`, in `provider`'s own output format. */
+function transcript(provider: AgentProvider, script: Script): TranscriptLine[] {
+  const usage = script.usage ?? { input: 1200, output: 80 };
+  const wait: TranscriptLine[] = script.thinkMs ? [{ $delay: script.thinkMs }] : [];
+  switch (provider) {
+    case "claude": {
+      const frame = { parent_tool_use_id: null, session_id: "{{sessionId}}" };
+      const apiUsage = { input_tokens: usage.input, output_tokens: usage.output };
+      const message = (id: string, content: unknown[]) => ({
+        type: "assistant",
+        message: {
+          id,
+          type: "message",
+          role: "assistant",
+          model: "claude-sonnet-4-5",
+          content,
+          usage: apiUsage,
+        },
+        ...frame,
+      });
+      return [
+        { $awaitStdin: "user" },
+        {
+          type: "system",
+          subtype: "init",
+          cwd: "{{cwd}}",
+          tools: ["Bash", "Read", "Write"],
+          model: "claude-sonnet-4-5",
+          ...frame,
+        },
+        ...(script.command === undefined
+          ? []
+          : [
+              message("msg_1", [
+                { type: "tool_use", id: "toolu_1", name: "Bash", input: { command: script.command } },
+              ]),
+              ...wait,
+              {
+                type: "user",
+                message: {
+                  role: "user",
+                  content: [
+                    { type: "tool_result", tool_use_id: "toolu_1", content: script.commandOutput ?? "" },
+                  ],
+                },
+                ...frame,
+              },
+            ]),
+        message("msg_2", [{ type: "text", text: script.answer }]),
+        {
+          type: "result",
+          subtype: "success",
+          is_error: false,
+          result: script.answer,
+          num_turns: script.command === undefined ? 1 : 2,
+          duration_ms: 900,
+          duration_api_ms: 700,
+          stop_reason: "end_turn",
+          total_cost_usd: script.costUsd ?? 0.002,
+          usage: apiUsage,
+          permission_denials: [],
+          ...frame,
+        },
+      ];
+    }
+    case "codex": {
+      const command = {
+        id: "item_0",
+        type: "command_execution",
+        command: `/bin/bash -lc '${script.command ?? ""}'`,
+      };
+      return [
+        { type: "thread.started", thread_id: "{{threadId}}" },
+        { type: "turn.started" },
+        ...(script.command === undefined
+          ? []
+          : [
+              {
+                type: "item.started",
+                item: { ...command, aggregated_output: "", exit_code: null, status: "in_progress" },
+              },
+              ...wait,
+              {
+                type: "item.completed",
+                item: {
+                  ...command,
+                  aggregated_output: script.commandOutput ?? "",
+                  exit_code: 0,
+                  status: "completed",
+                },
+              },
+            ]),
+        { type: "item.completed", item: { id: "item_1", type: "agent_message", text: script.answer } },
+        {
+          type: "turn.completed",
+          usage: { input_tokens: usage.input, cached_input_tokens: 0, output_tokens: usage.output },
+        },
+      ];
+    }
+    case "amp": {
+      const frame = { parent_tool_use_id: null, session_id: "{{threadId}}" };
+      const message = (id: string, content: unknown[]) => ({
+        type: "assistant",
+        message: {
+          id,
+          type: "message",
+          role: "assistant",
+          content,
+          usage: { input_tokens: usage.input, output_tokens: usage.output },
+        },
+        ...frame,
+      });
+      return [
+        { $awaitStdin: "eof" },
+        {
+          type: "system",
+          subtype: "init",
+          cwd: "{{cwd}}",
+          tools: ["Bash", "Read", "edit_file"],
+          mcp_servers: [],
+          ...frame,
+        },
+        ...(script.command === undefined
+          ? []
+          : [
+              message("msg_1", [
+                { type: "tool_use", id: "toolu_1", name: "Bash", input: { cmd: script.command } },
+              ]),
+              ...wait,
+              {
+                type: "user",
+                message: {
+                  role: "user",
+                  content: [
+                    { type: "tool_result", tool_use_id: "toolu_1", content: script.commandOutput ?? "" },
+                  ],
+                },
+                ...frame,
+              },
+            ]),
+        message("msg_2", [{ type: "text", text: script.answer }]),
+        {
+          type: "result",
+          subtype: "success",
+          is_error: false,
+          result: script.answer,
+          num_turns: 1,
+          duration_ms: 900,
+          ...frame,
+        },
+      ];
+    }
+  }
+}
+
+/** One line per event, for printing a run's log. */
+export function describeEvent(event: AsmEvent): string {
+  const data = event.data;
+  const detail =
+    "toolName" in data && typeof data.toolName === "string"
+      ? ` ${data.toolName}`
+      : "policy" in data && typeof data.policy === "string"
+        ? ` ${data.policy} (${String(data.kind)}, ${String(data.action)})`
+        : "";
+  return `  #${event.sequence} ${event.type}${detail}`;
+}
+
+/**
+ * Runs an example's `main`: a failure is printed as the `asm` CLI prints it (one line and a
+ * hint, e.g. the missing credentials of `--provider`) and the process exits non-zero.
+ */
+export function runExample(main: () => Promise<void>): void {
+  // A mistyped --provider is reported before the example does anything.
+  Promise.resolve()
+    .then(() => liveProvider())
+    .then(main)
+    .catch((error: unknown) => {
+      process.exitCode = reportError(error, false);
+    });
+}
