@@ -53,6 +53,17 @@ export function hasToolResult(body: MessagesRequestBody): boolean {
   );
 }
 
+/** The names of the tools a recorded request offered the model; empty for a body without tools. */
+export function offeredToolNames(body: unknown): string[] {
+  const tools = typeof body === "object" && body !== null && "tools" in body ? body.tools : undefined;
+  if (!Array.isArray(tools)) return [];
+  return tools.flatMap((tool: unknown) =>
+    typeof tool === "object" && tool !== null && "name" in tool && typeof tool.name === "string"
+      ? [tool.name]
+      : [],
+  );
+}
+
 /** The text of every tool result in the request, joined: what the tool printed. */
 export function toolResultText(body: MessagesRequestBody): string {
   const parts: string[] = [];

@@ -102,6 +102,20 @@ export function functionCallOutputs(body: ResponsesRequestBody): string[] {
   return outputs;
 }
 
+/**
+ * The tools a recorded request offered the model: each function tool's `name`, else the tool's
+ * `type` (`web_search`). Empty for a body that is not a Responses request.
+ */
+export function offeredTools(body: unknown): string[] {
+  const tools = isRecord(body) ? body.tools : undefined;
+  if (!Array.isArray(tools)) return [];
+  return tools.flatMap((tool: unknown) => {
+    if (!isRecord(tool)) return [];
+    const name = typeof tool.name === "string" ? tool.name : tool.type;
+    return typeof name === "string" ? [name] : [];
+  });
+}
+
 function responseUsage(usage: MockUsage = DEFAULT_MOCK_USAGE): Record<string, unknown> {
   return {
     input_tokens: usage.inputTokens,

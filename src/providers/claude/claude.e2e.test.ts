@@ -15,6 +15,7 @@ import {
   hasToolResult,
   type MockAnthropicApi,
   type MockReplier,
+  offeredToolNames,
   startMockAnthropicApi,
   toolResultText,
 } from "../../testing/mock-anthropic-api.js";
@@ -235,14 +236,7 @@ describe.skipIf(CLAUDE === undefined)(
       const offered = async (policy: PolicyInput): Promise<{ init: unknown; api: string[] }> => {
         const result = await manager.runOnce({ prompt: "Say hello" }, { policy });
         const started = result.events.find((event) => event.type === "run_started");
-        const body = api.messageRequests().at(-1)?.body;
-        const tools = typeof body === "object" && body !== null && "tools" in body ? body.tools : [];
-        const names = Array.isArray(tools)
-          ? tools.flatMap((tool: unknown) =>
-              typeof tool === "object" && tool !== null && "name" in tool ? [String(tool.name)] : [],
-            )
-          : [];
-        return { init: started?.data.tools, api: names };
+        return { init: started?.data.tools, api: offeredToolNames(api.messageRequests().at(-1)?.body) };
       };
 
       const allowed = await offered({ toolRules: [{ allow: ["Read", "Grep"] }] });

@@ -4,10 +4,17 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { AsmError, type ErrorCode } from "../../core/errors.js";
-import { type AdapterEvent, isTerminalRunEventType, validateEventData } from "../../core/events.js";
+import {
+  type AdapterEvent,
+  type AsmEvent,
+  isTerminalRunEventType,
+  validateEventData,
+} from "../../core/events.js";
 import type { RunInput } from "../../core/run.js";
 import type { JsonObject } from "../../core/session.js";
-import type { ExecuteResult } from "../../ports/provider-adapter.js";
+import { SessionManager } from "../../manager/session-manager.js";
+import type { ExecuteResult, ToolRestrictions } from "../../ports/provider-adapter.js";
+import { MemorySessionStore } from "../../stores/memory/index.js";
 import {
   defineAdapterConformance,
   isProcessAlive,
@@ -743,6 +750,84 @@ describe("CodexAdapter: command line, stdin and environment", () => {
     const seen = readScriptedCliRecord(recordPath);
     expect(seen?.stdin).toEqual(["user: q\n\nassistant: a\n\nuser: q2"]);
     expect(seen?.argv).toContain("--output-schema");
+  });
+});
+
+describe("CodexAdapter: a run's tool rules as Codex's switches", () => {
+  /** Runs `transcript` with `toolRules` and returns the argv Codex was started with. */
+  async function argvWith(
+    toolRules: ToolRestrictions | undefined,
+    options: CodexAdapterOptions = {},
+    transcript = "text.jsonl",
+  ): Promise<string[]> {
+    const { adapter, record } = scripted(transcript, options);
+    const request = { ...makeExecuteRequest({ prompt: "Say hello" }), ...(toolRules ? { toolRules } : {}) };
+    await adapter.execute(request, new RecordingSink(), new AbortController().signal);
+    return record().argv;
+  }
+  /** The settings a policy may change, as `flag value` pairs. */
+  const switches = (argv: readonly string[]): string[] =>
+    argv.flatMap((arg, at) =>
+      /^(features\.shell_tool|web_search|approval_policy)=/.test(arg) || argv[at - 1] === "--sandbox"
+        ? [`${argv[at - 1]} ${arg}`]
+        : [],
+    );
+
+  it("a denied Bash removes the shell tool; the sandbox stays the mode's", async () => {
+    const argv = await argvWith({ deniedTools: ["Bash"] }, { permissionMode: "full_auto" });
+    expect(switches(argv)).toEqual([
+      "--config features.shell_tool=false",
+      "--sandbox workspace-write",
+      '--config approval_policy="never"',
+    ]);
+  });
+
+  it("an allow list switches off what it does not name, after the caller's raw overrides", async () => {
+    const argv = await argvWith(
+      { allowedTools: ["Read", "Edit"] },
+      { permissionMode: "full_auto", providerOptions: { configOverrides: ["features.shell_tool=true"] } },
+    );
+    expect(switches(argv)).toEqual([
+      "--config features.shell_tool=true",
+      "--config features.shell_tool=false",
+      "--sandbox workspace-write",
+      '--config web_search="disabled"',
+      '--config approval_policy="never"',
+    ]);
+  });
+
+  it("a denied file change (Edit or Write) means a read-only sandbox, whatever the mode said", async () => {
+    const argv = await argvWith(
+      { deniedTools: ["Write"] },
+      { permissionMode: "dangerously_skip_permissions", providerOptions: { approvalPolicy: "on-request" } },
+    );
+    expect(switches(argv)).toEqual(["--sandbox read-only", '--config approval_policy="never"']);
+  });
+
+  it("without tool rules, or with rules on tools it cannot switch off, the invocation is unchanged", async () => {
+    const plain = ["exec", "--experimental-json", "--cd", workDir];
+    expect(await argvWith(undefined)).toEqual(plain);
+    expect(await argvWith({ deniedTools: ["TodoWrite", "mcp__docs__search"] })).toEqual(plain);
+  });
+
+  it("through SessionManager: Bash denied reaches Codex, and a command anyway is a policy_violation", async () => {
+    const { adapter, record } = scripted("tool-use.jsonl");
+    const manager = new SessionManager({ store: new MemorySessionStore(), adapter });
+    const events: AsmEvent[] = [];
+    const failure = await manager
+      .runOnce("Run echo", {
+        policy: { name: "no-shell", toolRules: [{ deny: ["Bash"] }] },
+        onEvent: (event) => events.push(event),
+      })
+      .catch((error: unknown) => error);
+    expect(record().argv).toEqual(expect.arrayContaining(["--config", "features.shell_tool=false"]));
+    // The transcript's Codex runs a command regardless: the manager's enforcement is the safety net.
+    expect(failure).toMatchObject({ code: "policy_violation" });
+    expect(events.find((event) => event.type === "policy_violation")?.data).toMatchObject({
+      policy: "no-shell",
+      kind: "tool_denied",
+      details: { toolName: "Bash" },
+    });
   });
 });
 

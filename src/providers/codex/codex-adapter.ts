@@ -38,6 +38,7 @@ import {
   resolveCodexOptions,
 } from "./options.js";
 import { type CodexSdkModule, loadCodexSdk } from "./sdk-loader.js";
+import { type CodexToolSwitches, codexToolSwitches, NO_SHELL_OVERRIDE } from "./tool-rules.js";
 
 const PROVIDER = PROVIDERS.codex;
 
@@ -67,7 +68,8 @@ export const CODEX_CAPABILITIES: readonly Capability[] = Object.freeze([
     name: "tool_permissions",
     type: "tool",
     enabled: false,
-    description: 'no per-tool allow or deny list in codex exec; only deniedTools: ["WebSearch"]',
+    description:
+      'no per-tool allow or deny list in codex exec: deniedTools takes only "WebSearch"; a policy can also switch off the shell tool and file changes',
   }),
 ] satisfies Capability[]);
 
@@ -144,6 +146,10 @@ function processEnv(): Record<string, string> {
  * else from this adapter instance's memory of the threads it ran. When neither knows it, the run
  * reports the thread's whole total and says so (`metadata.codex.usageIncludesEarlierRuns`): it
  * over-counts rather than hides usage.
+ *
+ * A run's policy (`request.toolRules`) switches off what Codex can switch off natively (the
+ * shell tool, file changes, web search; see `codexToolSwitches`); the manager's enforcement on
+ * events covers the rest.
  */
 export class CodexAdapter implements ProviderAdapter {
   readonly name = PROVIDER.name;
@@ -186,6 +192,7 @@ export class CodexAdapter implements ProviderAdapter {
         sink,
         signal: tracked.signal,
         runId: request.run.id,
+        switches: codexToolSwitches(request.toolRules),
       });
       const result = await run.execute();
       this.#remember(run);
@@ -247,6 +254,8 @@ interface CodexRunSpec {
   sink: EventSink;
   signal: AbortSignal;
   runId: string;
+  /** What the run's policy switches off (see `codexToolSwitches`); undefined without tool rules. */
+  switches: CodexToolSwitches | undefined;
 }
 
 /** One execution: the SDK turn, the guard and the Codex process group behind it, and how it ended. */
@@ -356,6 +365,11 @@ class CodexRun {
       killGraceMs: options.killGraceMs,
     };
     const systemPrompt = runOptions.systemPrompt ?? options.systemPrompt;
+    // Raw overrides come after `config` on the command line, and the policy's last: they win.
+    const configOverrides = [
+      ...(options.codex.configOverrides ?? []),
+      ...(this.#spec.switches?.noShell ? [NO_SHELL_OVERRIDE] : []),
+    ];
     // Codex rejects blank developer instructions; a blank prompt means "none".
     const config =
       systemPrompt !== undefined && systemPrompt.trim() !== ""
@@ -368,7 +382,7 @@ class CodexRun {
       ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
       ...(options.codex.apiKey ? { apiKey: options.codex.apiKey } : {}),
       ...(config ? { config } : {}),
-      ...(options.codex.configOverrides ? { configOverrides: [...options.codex.configOverrides] } : {}),
+      ...(configOverrides.length > 0 ? { configOverrides } : {}),
     };
   }
 
@@ -384,10 +398,13 @@ class CodexRun {
     } = options.codex;
     const mode = codexPermissionSettings(runOptions.permissionMode ?? options.permissionMode);
     const model = runOptions.model ?? options.model;
-    const sandbox = sandboxMode ?? mode.sandboxMode;
-    const approval = approvalPolicy ?? mode.approvalPolicy;
+    const switches = this.#spec.switches;
+    // A policy that forbids file changes wins over the mode and providerOptions: it is stricter.
+    const sandbox = switches?.noFileChanges ? "read-only" : (sandboxMode ?? mode.sandboxMode);
+    const approval = switches?.noFileChanges ? "never" : (approvalPolicy ?? mode.approvalPolicy);
     return {
       ...thread,
+      ...(switches?.noWebSearch ? { webSearchMode: "disabled" as const } : {}),
       ...(thread.additionalDirectories ? { additionalDirectories: [...thread.additionalDirectories] } : {}),
       ...(model ? { model } : {}),
       workingDirectory: options.cwd,

@@ -16,6 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AsmError } from "../../core/errors.js";
 import type { AsmEvent } from "../../core/events.js";
 import { SessionManager } from "../../manager/session-manager.js";
+import type { PolicyInput } from "../../policy/policy.js";
 import { openSqliteStore, type SqliteSessionStore } from "../../stores/sqlite/index.js";
 import { isProcessAlive } from "../../testing/adapter-conformance.js";
 import {
@@ -23,6 +24,7 @@ import {
   functionCallOutputs,
   type MockOpenAiApi,
   type MockResponsesReplier,
+  offeredTools,
   startEgressTrap,
   startMockOpenAiApi,
 } from "../../testing/mock-openai-api.js";
@@ -238,6 +240,22 @@ describe.skipIf(CODEX === undefined || process.platform !== "linux")(
       // The system prompt went in as developer instructions.
       expect(sent).toContain("Always answer in English.");
       expect(api.requests.some((request) => request.upgrade)).toBe(true);
+    });
+
+    it("a policy's tool rules reach Codex: the model is offered no shell tool or web search it forbids", async () => {
+      const { api, manager } = await harness(() => ({ type: "text", text: "ok" }));
+      const offered = async (policy: PolicyInput): Promise<string[]> => {
+        await manager.runOnce({ prompt: "Say hello" }, { policy });
+        return offeredTools(api.responseRequests().at(-1)?.body);
+      };
+      const plain = await offered({});
+      expect(plain).toEqual(expect.arrayContaining(["exec_command", "web_search"]));
+      const noShell = await offered({ toolRules: [{ deny: ["Bash"] }] });
+      expect(noShell).not.toContain("exec_command");
+      expect(noShell).toContain("web_search");
+      const readOnly = await offered({ toolRules: [{ allow: ["Read", "Grep"] }] });
+      expect(readOnly).not.toContain("exec_command");
+      expect(readOnly).not.toContain("web_search");
     });
 
     it("a resumed thread reports its own usage, though Codex's total covers the whole thread", async () => {

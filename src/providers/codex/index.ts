@@ -15,3 +15,4 @@ export {
   codexPermissionSettings,
 } from "./options.js";
 export { CODEX_TOOL_NAMES, mcpToolName } from "./tool-names.js";
+export { type CodexToolSwitches, codexToolSwitches } from "./tool-rules.js";

@@ -86,7 +86,8 @@ export type CodexProviderOptions = {
  * - `allowedTools` / `deniedTools`: `codex exec` has no per-tool allow or deny list. The only
  *   tool that can be switched off is web search: `deniedTools: ["WebSearch"]` sets
  *   `webSearchMode: "disabled"`. Any other entry throws `capability_not_supported`. (Policies
- *   still see every tool call, under the names in `CODEX_TOOL_NAMES`.)
+ *   still see every tool call, under the names in `CODEX_TOOL_NAMES`, and a run's policy can
+ *   switch off the shell tool and file changes too: see `codexToolSwitches`.)
  * - `env` is merged over `process.env` (the SDK's own `env` would replace it).
  * - `providerOptions`: see `CodexProviderOptions`; unknown keys are rejected. The typed options
  *   above win, except `providerOptions.sandboxMode`/`approvalPolicy`, which replace the ones
