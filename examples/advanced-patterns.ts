@@ -15,7 +15,7 @@ import { SessionManager } from "../src/manager/index.js";
 import type { PolicyInput } from "../src/policy/index.js";
 import { ProviderRouter } from "../src/routing/index.js";
 import { openSqliteStore } from "../src/stores/sqlite/index.js";
-import { createAgents, createMainAgent, runExample, tempDir } from "./support.js";
+import { createAgents, createMainAgent, nativeToolRestrictions, runExample, tempDir } from "./support.js";
 
 runExample(async () => {
   const dir = tempDir("advanced");
@@ -40,9 +40,8 @@ async function weightedRoutingWithPolicyStacks(store: Store): Promise<void> {
     maxAttempts: 3,
     circuitBreaker: { failureThreshold: 5, cooldownMs: 30_000 },
   });
-  for (const agent of createAgents({ answer: "Summary: three modules, no shell needed." })) {
-    router.register(agent.provider, agent.adapter);
-  }
+  const agents = createAgents({ answer: "Summary: three modules, no shell needed." });
+  for (const agent of agents) router.register(agent.provider, agent.adapter);
   const org: PolicyInput = {
     name: "org",
     limits: { maxTotalTokens: 100_000, maxCostUsd: 0.5 },
@@ -67,6 +66,9 @@ async function weightedRoutingWithPolicyStacks(store: Store): Promise<void> {
   // strictest action (cancel), and the chosen provider was started with Bash denied.
   const { provider } = await store.getRun(result.runId);
   console.log(`  routed to ${provider}: ${result.output.content}`);
+  const routed = agents.find((agent) => agent.provider === provider);
+  const native = routed && nativeToolRestrictions(routed);
+  if (native) console.log(`  ${provider} was started with ${native}`);
   console.log(
     `  policy ${result.policy?.policy} (${result.policy?.action}): ${result.policy?.violations.length} violations`,
   );

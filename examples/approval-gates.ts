@@ -50,10 +50,9 @@ runExample(async () => {
     console.log(`  bob, too late: ${second.decision.status} stands (decidedNow ${second.decidedNow})`);
   }
   const target = { sessionId: result.sessionId };
-  const denied = await gate.request(target, { toolName: "Bash", policyName: "gate" });
-  console.log(
-    `  denied: ${(await gate.deny(result.sessionId, denied.approvalId, { reason: "not today" })).decision.reason}`,
-  );
+  const refused = await gate.request(target, { toolName: "Bash", policyName: "gate" });
+  const denial = await gate.deny(result.sessionId, refused.approvalId, { reason: "not today" });
+  console.log(`  denied: ${denial.decision.reason}`);
   await gate.request(target, { toolName: "Bash", policyName: "gate", ttlMs: 60_000 });
   // A gate whose clock is two minutes ahead sees that request past its TTL.
   const later = new ApprovalGate(store, { now: () => Date.now() + 120_000 });

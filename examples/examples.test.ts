@@ -17,7 +17,9 @@ const EXAMPLES: Record<string, RegExp[]> = {
   "routing-v2.ts": [/^carol -> \{"routedProvider":"claude","attempt":1/m, /^breaker primary: open/m],
   "policy-v2.ts": [
     /allow Bash \+ deny Bash: rejected \(contradictory_rules\)/,
-    /started with --disallowedTools=Bash/,
+    /scripted claude CLI was started with --disallowedTools=Bash$/m,
+    /scripted codex CLI was started with features\.shell_tool=false$/m,
+    /scripted amp CLI was started with a settings file with amp\.tools\.disable \["Bash"\]$/m,
     /maxCostUsd exceeded/,
   ],
   "approval-gates.ts": [/approval requested: Bash/, /run cancelled: waiting for approval/, /^ {2}resumed: /m],

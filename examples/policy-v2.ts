@@ -24,7 +24,7 @@ import {
   preflightPolicy,
 } from "../src/policy/index.js";
 import { MemorySessionStore } from "../src/stores/memory/index.js";
-import { createMainAgent, runExample } from "./support.js";
+import { createAgents, createMainAgent, nativeToolRestrictions, runExample } from "./support.js";
 
 const org: PolicyInput = {
   name: "org",
@@ -68,16 +68,17 @@ runExample(async () => {
 
   console.log("== 3. provider-side enforcement, reactive safety net");
   console.log(`  the adapter receives toolRules ${JSON.stringify(compileToolRules(merged))}`);
-  const agent = createMainAgent({ command: "rm -rf build", thinkMs: 1000, answer: "Cleaned up." });
-  const manager = new SessionManager({ store: new MemorySessionStore(), adapter: agent.adapter });
-  await attempt(manager, "Clean up the build directory.", [org, team]);
-  const argv = agent.lastInvocation()?.argv.filter((arg) => arg.startsWith("--disallowedTools"));
-  if (argv) console.log(`  the scripted ${agent.provider} CLI was started with ${argv.join(" ")}`);
+  for (const agent of createAgents({ command: "rm -rf build", thinkMs: 1000, answer: "Cleaned up." })) {
+    const manager = new SessionManager({ store: new MemorySessionStore(), adapter: agent.adapter });
+    console.log(`  ${agent.provider} (its script runs a shell command anyway):`);
+    await attempt(manager, "Clean up the build directory.", [org, team]);
+    const native = nativeToolRestrictions(agent);
+    if (native) console.log(`  the scripted ${agent.provider} CLI was started with ${native}`);
+  }
 
   console.log("== 4. a cost limit");
-  agent.play({ answer: "A long, expensive essay.", costUsd: 0.05 });
-  await attempt(manager, "Write an essay about policies.", [
-    org,
-    { name: "frugal", limits: { maxCostUsd: 0.01 } },
-  ]);
+  const agent = createMainAgent({ answer: "A long, expensive essay.", costUsd: 0.05 });
+  const manager = new SessionManager({ store: new MemorySessionStore(), adapter: agent.adapter });
+  const frugal: PolicyInput = { name: "frugal", limits: { maxCostUsd: 0.01 } };
+  await attempt(manager, "Write an essay about policies.", [org, frugal]);
 });

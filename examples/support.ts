@@ -72,8 +72,6 @@ export interface Script {
 export interface ExampleAgent {
   provider: AgentProvider;
   adapter: ProviderAdapter;
-  /** True for the real CLI (`--provider`). */
-  live: boolean;
   /** What the scripted CLI does on its next runs; nothing for a real one. */
   play(script: Script): void;
   /**
@@ -98,7 +96,6 @@ export function createAgent(
     return {
       provider,
       adapter: agentAdapter(provider, { cwd }),
-      live: true,
       play: () => {},
       lastInvocation: () => undefined,
     };
@@ -121,7 +118,7 @@ export function createAgent(
     // The scripted CLI does not stop when its stdin closes: a short grace keeps cancels quick.
     killGraceMs: 200,
   });
-  return { provider, adapter, live: false, play, lastInvocation: () => readScriptedCliRecord(record) };
+  return { provider, adapter, play, lastInvocation: () => readScriptedCliRecord(record) };
 }
 
 /**
@@ -318,6 +315,32 @@ function transcript(provider: AgentProvider, script: Script): TranscriptLine[] {
           ...frame,
         },
       ];
+    }
+  }
+}
+
+/**
+ * What a scripted agent's CLI was last started with to refuse tools, as its provider spells it:
+ * the evidence of provider-side enforcement. Undefined for a real agent.
+ */
+export function nativeToolRestrictions(agent: ExampleAgent): string | undefined {
+  const record = agent.lastInvocation();
+  if (record === undefined) return undefined;
+  const { argv } = record;
+  switch (agent.provider) {
+    case "claude":
+      return argv.filter((arg) => /^--(tools|disallowedTools)=/.test(arg)).join(" ");
+    case "codex":
+      return argv
+        .filter((arg, at) => /^(features\.shell_tool|web_search)=/.test(arg) || argv[at - 1] === "--sandbox")
+        .join(" ");
+    case "amp": {
+      const { settings } = record;
+      const disabled =
+        typeof settings === "object" && settings !== null && "amp.tools.disable" in settings
+          ? settings["amp.tools.disable"]
+          : [];
+      return `a settings file with amp.tools.disable ${JSON.stringify(disabled)}`;
     }
   }
 }
