@@ -209,12 +209,19 @@ describe("AmpAdapter", () => {
       const outcome = await run(adapter);
       const result = expectResult(outcome);
       const ls = { toolCallId: "toolu_ls", toolName: "Bash", toolInput: { cmd: "ls" } };
+      // Events name tools canonically (Claude Code's names) and keep Amp's own name beside it.
       const edit = {
         toolCallId: "toolu_edit",
-        toolName: "edit_file",
+        toolName: "Edit",
+        nativeToolName: "edit_file",
         toolInput: { path: "README.md", old_str: "Hello", new_str: "Hi" },
       };
-      const task = { toolCallId: "toolu_task", toolName: "Task", toolInput: { prompt: "check the README" } };
+      const task = {
+        toolCallId: "toolu_task",
+        toolName: "Agent",
+        nativeToolName: "Task",
+        toolInput: { prompt: "check the README" },
+      };
       expect(eventList(outcome.sink.events)).toEqual([
         [
           "run_started",
@@ -795,6 +802,23 @@ describe("AmpAdapter", () => {
         policy: "no-shell",
         kind: "tool_denied",
         details: { toolName: "Bash" },
+      });
+    });
+
+    it("through SessionManager: a canonical Edit rule catches Amp's edit_file on the events too", async () => {
+      const { adapter, recordPath } = scriptedAdapter(dir, "tool-use");
+      const manager = new SessionManager({ store: new MemorySessionStore(), adapter });
+      const events: AsmEvent[] = [];
+      const failure = await manager
+        .runOnce(PROMPT, {
+          policy: { name: "read-only", toolRules: [{ deny: ["Edit"] }] },
+          onEvent: (event) => events.push(event),
+        })
+        .catch((error: unknown) => error);
+      expect(record(recordPath).settings).toMatchObject({ "amp.tools.disable": ["edit_file", "undo_edit"] });
+      expect(failure).toMatchObject({ code: "policy_violation" });
+      expect(events.find((event) => event.type === "policy_violation")?.data).toMatchObject({
+        details: { toolName: "Edit" },
       });
     });
   });

@@ -5,6 +5,7 @@ import type { EventSink } from "../../ports/provider-adapter.js";
 import { contentText, toolInputObject } from "../shared/content.js";
 import type { LineProblem } from "../shared/jsonl-reader.js";
 import { PROVIDERS, parseErrorEvent } from "../shared/provider-failures.js";
+import { toCanonicalToolName } from "../shared/tool-rules.js";
 import { isZeroUsage, maxUsage, tokenUsage, UsageTracker, usageDifference } from "../shared/usage-tracker.js";
 import {
   type AmpAssistantFrame,
@@ -19,6 +20,7 @@ import {
   toolResultBlockSchema,
   toolUseBlockSchema,
 } from "./protocol.js";
+import { AMP_TOOL_NAMES } from "./tool-names.js";
 
 const PROVIDER = PROVIDERS.amp;
 
@@ -41,6 +43,8 @@ export interface AmpOutcome {
 interface ToolCall {
   name: string;
   input: Record<string, unknown>;
+  /** Amp's own name, when it differs from the canonical `name`. */
+  nativeName?: string;
 }
 
 /**
@@ -261,10 +265,12 @@ export class AmpEventMapper {
     parent: Record<string, unknown>,
   ): void {
     if (this.#tools.has(id)) return;
-    this.#tools.set(id, { name, input });
+    const canonical = toCanonicalToolName(name, AMP_TOOL_NAMES);
+    const toolName = canonical === name ? { toolName: name } : { toolName: canonical, nativeToolName: name };
+    this.#tools.set(id, { name: canonical, input, ...(canonical === name ? {} : { nativeName: name }) });
     this.#emit({
       type: "tool_call_started",
-      data: { toolCallId: id, toolName: name, toolInput: input, ...parent },
+      data: { toolCallId: id, ...toolName, toolInput: input, ...parent },
     });
   }
 
@@ -283,6 +289,7 @@ export class AmpEventMapper {
         toolCallId: result.tool_use_id,
         // A result for a call this run never saw start (resumed mid-call): named as unknown.
         toolName: call?.name ?? "unknown",
+        ...(call?.nativeName ? { nativeToolName: call.nativeName } : {}),
         toolInput: call?.input ?? {},
         toolOutput: result.content ?? "",
         ...parent,
@@ -315,7 +322,7 @@ export class AmpEventMapper {
         errorMessage: `${PROVIDER.displayName} was not allowed to use ${denial.tool_name}`,
         fatal: false,
         details: {
-          toolName: denial.tool_name,
+          toolName: toCanonicalToolName(denial.tool_name, AMP_TOOL_NAMES),
           ...(denial.tool_use_id ? { toolCallId: denial.tool_use_id } : {}),
           ...(denial.tool_input !== undefined ? { toolInput: denial.tool_input } : {}),
         },

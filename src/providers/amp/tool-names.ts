@@ -14,10 +14,9 @@ import type { ToolNameTable } from "../shared/tool-rules.js";
  * | `TodoWrite` | `todo_write`, `todo_read`  |
  * | `Agent`     | `Task`                     |
  *
- * `Bash`, `Read`, `Grep`, `Task` and `mcp__<server>__<tool>` are the same in both; any other
- * name is taken as Amp's own, so a policy may name Amp's tools directly. Note that Amp's events
- * carry Amp's names (`edit_file`), which is what the manager's own enforcement matches: a rule
- * meant to hold there too should name the tool as Amp does.
+ * `Bash`, `Read`, `Grep` and `mcp__<server>__<tool>` are the same in both; any other name is
+ * taken as Amp's own. Events carry the canonical name (`Edit`, with `nativeToolName: "edit_file"`),
+ * so a policy written once holds for every provider, on the provider side and on the events.
  */
 export const AMP_TOOL_NAMES: ToolNameTable = new Map([
   ["Edit", ["edit_file", "undo_edit"]],

@@ -16,6 +16,15 @@ export interface NativeToolRules {
   denied: readonly string[];
 }
 
+/**
+ * A provider's tool name in canonical naming, for its events (so policies and readers see one
+ * vocabulary across providers). A name the table does not list is its own canonical name.
+ */
+export function toCanonicalToolName(name: string, table: ToolNameTable): string {
+  for (const [canonical, natives] of table) if (natives.includes(name)) return canonical;
+  return name;
+}
+
 /** `names` in the provider's naming, each once, in order. */
 export function toNativeToolNames(names: readonly string[], table: ToolNameTable): string[] {
   return unique(names.flatMap((name) => table.get(name) ?? [name]));
