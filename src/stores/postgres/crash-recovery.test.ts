@@ -1,50 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type CrashStoreSpec,
-  crashWhileStreaming,
-  expectRecoveredCrash,
-  recoverFromProcesses,
-} from "../sql/test-support/crash-scenario.js";
+import { type CrashStoreSpec, defineCrashRecoveryTests } from "../sql/test-support/crash-scenario.js";
 import { openPostgresStore } from "./index.js";
-import { dropSchemas, requirePostgres, TEST_DATABASE_URL, uniqueSchema } from "./test-support/database.js";
+import { TEST_DATABASE_URL } from "./test-support/database.js";
+import { useTestSchemas } from "./test-support/harness.js";
 
-const schemas = new Set<string>();
-function newSpec(): CrashStoreSpec & { kind: "postgres" } {
-  const schema = uniqueSchema("crash");
-  schemas.add(schema);
-  return { kind: "postgres", connectionString: TEST_DATABASE_URL, schema };
-}
+const { newSchema } = useTestSchemas();
 
-beforeAll(requirePostgres);
-afterAll(() => dropSchemas(schemas));
-
-describe("PostgresSessionStore after its process is killed mid-run", () => {
-  it("reopens with every acknowledged event, the run failed for its dead owner, one run_failed", async () => {
-    const spec = newSpec();
-    const crash = await crashWhileStreaming(spec);
-    const store = await openPostgresStore({ connectionString: spec.connectionString, schema: spec.schema });
-    try {
-      await expectRecoveredCrash(store, crash);
-    } finally {
-      await store.close();
-    }
-  });
-
-  it("fails the run exactly once when two processes recover it at the same moment", async () => {
-    const spec = newSpec();
-    const crash = await crashWhileStreaming(spec);
-    const reports = await recoverFromProcesses(spec, 2);
-    const runId = crash.acknowledged.find((event) => event.runId !== undefined)?.runId;
-    expect(reports.flatMap(({ recoveredRunIds }) => recoveredRunIds)).toEqual([runId]);
-    const store = await openPostgresStore({
-      connectionString: spec.connectionString,
-      schema: spec.schema,
-      recover: false,
-    });
-    try {
-      await expectRecoveredCrash(store, crash);
-    } finally {
-      await store.close();
-    }
-  });
-});
+defineCrashRecoveryTests(
+  "PostgresSessionStore",
+  (): CrashStoreSpec & { kind: "postgres" } => ({
+    kind: "postgres",
+    connectionString: TEST_DATABASE_URL,
+    schema: newSchema("crash"),
+  }),
+  ({ connectionString, schema }, options) => openPostgresStore({ connectionString, schema, ...options }),
+);

@@ -1,120 +1,47 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createRequire } from "node:module";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AsmError, type ErrorCode } from "../../core/errors.js";
-import type { AsmEvent, EventDraft } from "../../core/events.js";
-import type { Session } from "../../core/session.js";
+import { describe, expect, it } from "vitest";
+import { AsmError } from "../../core/errors.js";
+import type { AsmEvent } from "../../core/events.js";
 import { streamSessionEvents } from "../../manager/stream-events.js";
-import type { SessionStore } from "../../ports/session-store.js";
 import { defineSessionStoreConformance } from "../../testing/index.js";
-import { openPostgresStore, type PostgresStoreOptions } from "./index.js";
+import { event, expectCode, session } from "../test-support/fixtures.js";
+import { runWorker, workerArgs } from "../test-support/workers.js";
+import { openPostgresStore } from "./index.js";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import { missingDriver } from "./pg-driver.js";
 import { openPostgresStoreWithMigrations } from "./postgres-store.js";
-import {
-  adminQuery,
-  dropSchemas,
-  requirePostgres,
-  TEST_DATABASE_URL,
-  uniqueSchema,
-  urlWithApplicationName,
-} from "./test-support/database.js";
+import { adminQuery, TEST_DATABASE_URL, urlWithApplicationName } from "./test-support/database.js";
+import { useTestSchemas } from "./test-support/harness.js";
 
-const schemas = new Set<string>();
-function newSchema(label: string): string {
-  const schema = uniqueSchema(label);
-  schemas.add(schema);
-  return schema;
-}
+const { newSchema, openIn, storeSchema, closeAndDrop } = useTestSchemas();
 
-beforeAll(requirePostgres);
-afterAll(() => dropSchemas(schemas));
-
-const schemaOf = new WeakMap<SessionStore, string>();
-async function openIn(schema: string, options: Partial<PostgresStoreOptions> = {}): Promise<SessionStore> {
-  const store = await openPostgresStore({ connectionString: TEST_DATABASE_URL, schema, ...options });
-  schemaOf.set(store, schema);
-  return store;
-}
-function storeSchema(store: SessionStore): string {
-  const schema = schemaOf.get(store);
-  if (schema === undefined) throw new Error("store not opened by this harness");
-  return schema;
-}
-
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-const workerScript = fileURLToPath(new URL("./test-support/worker.ts", import.meta.url));
-const run = promisify(execFile);
+const workerScript = new URL("./test-support/worker.ts", import.meta.url);
 let workers = 0;
-
-/** Runs the worker (see test-support/worker.ts) to completion. */
-async function runWorker(args: readonly string[]): Promise<void> {
-  await run(process.execPath, ["--import", tsxLoader, workerScript, ...args], { timeout: 60_000 });
-}
 
 defineSessionStoreConformance(
   {
     name: "PostgresSessionStore",
     // Every store gets a fresh schema: the suite expects each `open` to start empty.
     open: () => openIn(newSchema("c")),
-    close: async (store) => {
-      await store.close();
-      const schema = storeSchema(store);
-      await dropSchemas([schema]);
-      schemas.delete(schema);
-    },
+    close: closeAndDrop,
     openPeer: (store) => openIn(storeSchema(store)),
     appendFromOtherProcess: async ({ store, sessionId, count, idPrefix }) => {
       workers += 1;
       const prefix = idPrefix ?? `worker${workers}`;
-      await runWorker(["append", TEST_DATABASE_URL, storeSchema(store), sessionId, String(count), prefix]);
+      await runWorker(workerScript, [
+        "append",
+        TEST_DATABASE_URL,
+        storeSchema(store),
+        sessionId,
+        String(count),
+        prefix,
+      ]);
     },
   },
   { describe, it },
 );
-
-const NOW = "2025-01-01T00:00:00.000Z";
-const session = (id: string, fields: Partial<Session> = {}): Session => ({
-  id,
-  agentId: "agent",
-  status: "active",
-  metadata: {},
-  context: {},
-  tags: [],
-  createdAt: NOW,
-  updatedAt: NOW,
-  ...fields,
-});
-const event = (sessionId: string, id: string, fields: Partial<EventDraft> = {}): EventDraft =>
-  ({
-    id,
-    type: "message_streamed",
-    sessionId,
-    timestamp: NOW,
-    data: { delta: id },
-    metadata: {},
-    ...fields,
-  }) as EventDraft;
-
-async function rejection(promise: Promise<unknown>): Promise<AsmError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AsmError) return error;
-    throw new Error(`expected an AsmError, got ${String(error)}`);
-  }
-  throw new Error("expected a rejection");
-}
-
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<AsmError> {
-  const error = await rejection(promise);
-  expect(error.code, error.message).toBe(code);
-  return error;
-}
 
 async function appliedVersions(schema: string): Promise<number[]> {
   const rows = await adminQuery<{ version: number }>(
@@ -294,7 +221,7 @@ interface StartedWorker {
 
 /** Starts test-support/worker.ts; with `handshake`, it waits for `go()` before working. */
 function startWorker(args: readonly string[], { handshake = false } = {}): StartedWorker {
-  const child: ChildProcess = spawn(process.execPath, ["--import", tsxLoader, workerScript, ...args], {
+  const child: ChildProcess = spawn(process.execPath, workerArgs(workerScript, args), {
     env: { ...process.env, ASM_WORKER_HANDSHAKE: handshake ? "1" : "0" },
     stdio: ["pipe", "pipe", "pipe"],
   });
@@ -579,7 +506,7 @@ describe("PostgresSessionStore across processes", () => {
       expect(await lastStatement()).toBe(before);
 
       const started = performance.now();
-      await runWorker(["append", TEST_DATABASE_URL, schema, "ses_follow", "1", "remote"]);
+      await runWorker(workerScript, ["append", TEST_DATABASE_URL, schema, "ses_follow", "1", "remote"]);
       const page = await poll;
       expect(page.map(({ id, sequence }) => [id, sequence])).toEqual([["remote-0", 1]]);
       expect(performance.now() - started).toBeLessThan(20_000);
@@ -611,7 +538,7 @@ describe("PostgresSessionStore across processes", () => {
         async () => (await listenerPids(applicationName)).length === 1,
         "the LISTEN connection",
       );
-      const appending = runWorker([
+      const appending = runWorker(workerScript, [
         "append",
         TEST_DATABASE_URL,
         schema,

@@ -1,46 +1,18 @@
-import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { promisify } from "node:util";
 import Database from "better-sqlite3";
-import { afterAll, describe, expect, it } from "vitest";
-import { AsmError, type ErrorCode } from "../../core/errors.js";
-import type { EventDraft } from "../../core/events.js";
-import type { Session } from "../../core/session.js";
-import type { SessionStore } from "../../ports/session-store.js";
+import { describe, expect, it } from "vitest";
 import { defineSessionStoreConformance } from "../../testing/index.js";
-import { openSqliteStore, type SqliteStoreOptions } from "./index.js";
+import { event, expectCode, NOW, session } from "../test-support/fixtures.js";
+import { runWorker } from "../test-support/workers.js";
+import { openSqliteStore } from "./index.js";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import { openSqliteStoreWithMigrations } from "./sqlite-store.js";
+import { useTestDatabases } from "./test-support/harness.js";
 
-const root = mkdtempSync(join(tmpdir(), "asm-sqlite-store-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const { root, newDatabasePath, openAt, storePath } = useTestDatabases("asm-sqlite-store-", { nested: true });
 
-let databases = 0;
-function newDatabasePath(): string {
-  databases += 1;
-  // A fresh directory each time, so the store's "create the parent directory" path runs too.
-  return join(root, `db-${databases}`, "asm.db");
-}
-
-const pathOf = new WeakMap<SessionStore, string>();
-async function openAt(options: SqliteStoreOptions): Promise<SessionStore> {
-  const store = await openSqliteStore(options);
-  pathOf.set(store, options.path);
-  return store;
-}
-function storePath(store: SessionStore): string {
-  const path = pathOf.get(store);
-  if (path === undefined) throw new Error("store not opened by this harness");
-  return path;
-}
-
-const run = promisify(execFile);
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-const appendWorker = fileURLToPath(new URL("./test-support/append-worker.ts", import.meta.url));
+const appendWorker = new URL("./test-support/append-worker.ts", import.meta.url);
 let workers = 0;
 
 defineSessionStoreConformance(
@@ -51,53 +23,11 @@ defineSessionStoreConformance(
     appendFromOtherProcess: async ({ store, sessionId, count, idPrefix }) => {
       workers += 1;
       const prefix = idPrefix ?? `worker${workers}`;
-      await run(
-        process.execPath,
-        ["--import", tsxLoader, appendWorker, storePath(store), sessionId, String(count), prefix],
-        {
-          timeout: 60_000,
-        },
-      );
+      await runWorker(appendWorker, [storePath(store), sessionId, String(count), prefix]);
     },
   },
   { describe, it },
 );
-
-const NOW = "2025-01-01T00:00:00.000Z";
-const session = (id: string): Session => ({
-  id,
-  agentId: "agent",
-  status: "active",
-  metadata: {},
-  context: {},
-  tags: [],
-  createdAt: NOW,
-  updatedAt: NOW,
-});
-const event = (sessionId: string, id: string): EventDraft => ({
-  id,
-  type: "message_streamed",
-  sessionId,
-  timestamp: NOW,
-  data: { delta: id },
-  metadata: {},
-});
-
-async function rejection(promise: Promise<unknown>): Promise<AsmError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AsmError) return error;
-    throw new Error(`expected an AsmError, got ${String(error)}`);
-  }
-  throw new Error("expected a rejection");
-}
-
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<AsmError> {
-  const error = await rejection(promise);
-  expect(error.code, error.message).toBe(code);
-  return error;
-}
 
 function userVersion(path: string): number {
   const db = new Database(path, { readonly: true });

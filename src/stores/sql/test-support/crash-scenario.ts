@@ -5,14 +5,13 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createRequire } from "node:module";
 import { hostname } from "node:os";
 import { createInterface } from "node:readline";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { expect } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isTerminalRunEventType } from "../../../core/events.js";
 import type { RecoveryReport } from "../../../ports/maintenance.js";
 import type { DurableSessionStore } from "../../../testing/index.js";
+import { workerArgs } from "../../test-support/workers.js";
 
 /** Where the worker finds the store: passed to it as JSON. */
 export type CrashStoreSpec =
@@ -28,13 +27,12 @@ export interface AcknowledgedEvent {
   runId?: string;
 }
 
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-const workerScript = fileURLToPath(new URL("./crash-worker.ts", import.meta.url));
+const workerScript = new URL("./crash-worker.ts", import.meta.url);
 /** Generous: a worker loads tsx and the store first, which takes seconds on a slow machine. */
 const WORKER_TIMEOUT_MS = 60_000;
 
 function startWorker(command: "stream" | "recover", spec: CrashStoreSpec): ChildProcess {
-  return spawn(process.execPath, ["--import", tsxLoader, workerScript, command, JSON.stringify(spec)], {
+  return spawn(process.execPath, workerArgs(workerScript, [command, JSON.stringify(spec)]), {
     stdio: ["pipe", "pipe", "pipe"],
   });
 }
@@ -174,4 +172,38 @@ export async function expectRecoveredCrash(
   expect(terminal.map(({ type }) => type)).toEqual(["run_failed"]);
   expect(ofRun.at(-1)?.type).toBe("run_failed");
   expect(await store.maintenance.healthCheck()).toMatchObject({ ok: true, issues: [] });
+}
+
+/** The crash tests, for the store `open` opens at a fresh `newSpec()`. */
+export function defineCrashRecoveryTests<Spec extends CrashStoreSpec>(
+  name: string,
+  newSpec: () => Spec,
+  open: (spec: Spec, options?: { recover: false }) => Promise<DurableSessionStore>,
+): void {
+  describe(`${name} after its process is killed mid-run`, () => {
+    it("reopens with every acknowledged event, the run failed for its dead owner, one run_failed", async () => {
+      const spec = newSpec();
+      const crash = await crashWhileStreaming(spec);
+      const store = await open(spec);
+      try {
+        await expectRecoveredCrash(store, crash);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("fails the run exactly once when two processes recover it at the same moment", async () => {
+      const spec = newSpec();
+      const crash = await crashWhileStreaming(spec);
+      const reports = await recoverFromProcesses(spec, 2);
+      const runId = crash.acknowledged.find((event) => event.runId !== undefined)?.runId;
+      expect(reports.flatMap(({ recoveredRunIds }) => recoveredRunIds)).toEqual([runId]);
+      const store = await open(spec, { recover: false });
+      try {
+        await expectRecoveredCrash(store, crash);
+      } finally {
+        await store.close();
+      }
+    });
+  });
 }

@@ -1,0 +1,67 @@
+/** Records and assertions the store tests share: one session, event and orphaned run shape for every backend. */
+import { hostname } from "node:os";
+import { expect } from "vitest";
+import { AsmError, type ErrorCode } from "../../core/errors.js";
+import type { EventDraft } from "../../core/events.js";
+import type { Run } from "../../core/run.js";
+import type { Session } from "../../core/session.js";
+
+export const NOW = "2025-01-01T00:00:00.000Z";
+
+export const session = (id: string, fields: Partial<Session> = {}): Session => ({
+  id,
+  agentId: "agent",
+  status: "active",
+  metadata: {},
+  context: {},
+  tags: [],
+  createdAt: NOW,
+  updatedAt: NOW,
+  ...fields,
+});
+
+export const event = (sessionId: string, id: string, fields: Partial<EventDraft> = {}): EventDraft =>
+  ({
+    id,
+    type: "message_streamed",
+    sessionId,
+    timestamp: NOW,
+    data: { delta: id },
+    metadata: {},
+    ...fields,
+  }) as EventDraft;
+
+/** A pid no process can have (above the kernel's pid_max), on this host: its owner is dead. */
+export const DEAD_PID = 2 ** 30;
+
+/** A run still marked running, owned by a dead process on this host. */
+export const runningRun = (id: string, sessionId: string): Run => ({
+  id,
+  sessionId,
+  status: "running",
+  input: { prompt: "hi" },
+  metadata: {},
+  turnCount: 0,
+  tokenUsage: { inputTokens: 0, outputTokens: 0 },
+  costUsd: null,
+  providerMetadata: {},
+  owner: { hostname: hostname(), pid: DEAD_PID },
+  createdAt: NOW,
+  startedAt: NOW,
+});
+
+export async function rejection(promise: Promise<unknown>): Promise<AsmError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof AsmError) return error;
+    throw new Error(`expected an AsmError, got ${String(error)}`);
+  }
+  throw new Error("expected a rejection");
+}
+
+export async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<AsmError> {
+  const error = await rejection(promise);
+  expect(error.code, error.message).toBe(code);
+  return error;
+}
