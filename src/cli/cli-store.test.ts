@@ -1,37 +1,19 @@
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AsmEvent } from "../core/events.js";
 import type { Session } from "../core/session.js";
 import type { HealthReport, RetentionReport } from "../ports/maintenance.js";
 import type { Page, SessionExport } from "../ports/query-api.js";
+import { asm, requireBuiltCli, shellRunArgs } from "./test-support/cli.js";
 
-// The built binary, as in cli.test.ts (`npm test` builds first).
-const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
 const PG_URL = process.env.ASM_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
-function asm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((done) => child.on("close", (code) => done({ code, stdout, stderr })));
-}
-
 async function runSession(db: string, words: string[]): Promise<string> {
-  const result = await asm(["run", "--provider", "shell", "--db", db, "--json", "--", ...words]);
+  const result = await asm(shellRunArgs(db, words));
   expect(result.code).toBe(0);
   const first = JSON.parse(result.stdout.split("\n")[0] ?? "") as AsmEvent;
   return first.sessionId;
@@ -39,7 +21,7 @@ async function runSession(db: string, words: string[]): Promise<string> {
 
 let dir: string;
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  requireBuiltCli();
   dir = mkdtempSync(join(tmpdir(), "asm-cli-store-"));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

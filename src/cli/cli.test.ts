@@ -1,96 +1,15 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AsmEvent } from "../core/events.js";
-
-// The tests drive the built binary, the artifact users get (`npm test` builds first).
-const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function asm(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
-  return collect(start(args, env));
-}
-
-function start(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, NO_COLOR: "1", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-}
-
-function collect(child: ChildProcess): Promise<Outcome> {
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolvePromise) =>
-    child.on("close", (code) => resolvePromise({ code, stdout, stderr })),
-  );
-}
-
-function jsonLines(text: string): AsmEvent[] {
-  return text
-    .split("\n")
-    .filter((line) => line.trim().length > 0)
-    .map((line) => JSON.parse(line) as AsmEvent);
-}
-
-/**
- * Every stdout line a child prints, kept from its start, so a wait never misses a line that
- * arrived in the same chunk as an earlier one.
- */
-class Lines {
-  private readonly lines: string[] = [];
-  private partial = "";
-  private waiters: (() => void)[] = [];
-  private ended = false;
-
-  constructor(child: ChildProcess) {
-    child.stdout?.on("data", (chunk: Buffer) => {
-      const parts = (this.partial + chunk.toString()).split("\n");
-      this.partial = parts.pop() ?? "";
-      this.lines.push(...parts);
-      this.wake();
-    });
-    child.on("close", () => {
-      this.ended = true;
-      this.wake();
-    });
-  }
-
-  /** Resolves with the first line (ever printed) that matches; bounded by the test timeout. */
-  async waitFor(predicate: (line: string) => boolean): Promise<string> {
-    for (;;) {
-      const match = this.lines.find(predicate);
-      if (match !== undefined) return match;
-      if (this.ended) throw new Error("process ended before the expected line");
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
-  }
-}
+import { asm, collect, jsonLines, Lines, requireBuiltCli, shellRunArgs, start } from "./test-support/cli.js";
 
 let dir: string;
 let db: string;
 
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  requireBuiltCli();
   dir = mkdtempSync(join(tmpdir(), "asm-cli-"));
   db = join(dir, "asm.db");
 });
@@ -101,17 +20,7 @@ afterAll(() => {
 
 describe("asm run", () => {
   it("runs a shell command as argv and prints one JSON event per line", async () => {
-    const result = await asm([
-      "run",
-      "--provider",
-      "shell",
-      "--db",
-      db,
-      "--json",
-      "--",
-      "echo",
-      "hello world",
-    ]);
+    const result = await asm(shellRunArgs(db, ["echo", "hello world"]));
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const events = jsonLines(result.stdout);
@@ -156,18 +65,7 @@ describe("asm run", () => {
   });
 
   it("exits 1 with the exit code recorded when the command fails", async () => {
-    const result = await asm([
-      "run",
-      "--provider",
-      "shell",
-      "--db",
-      db,
-      "--json",
-      "--",
-      "sh",
-      "-c",
-      "echo oops >&2; exit 3",
-    ]);
+    const result = await asm(shellRunArgs(db, ["sh", "-c", "echo oops >&2; exit 3"]));
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stderr.trim())).toMatchObject({
       error: { code: "command_failed", details: { exitCode: 3 } },
@@ -246,18 +144,7 @@ describe("asm run", () => {
   });
 
   it("cancels the run on Ctrl-C: exit 130, run cancelled, no child left behind", async () => {
-    const child = start([
-      "run",
-      "--provider",
-      "shell",
-      "--db",
-      db,
-      "--json",
-      "--",
-      "sh",
-      "-c",
-      "echo ready; exec sleep 30",
-    ]);
+    const child = start(shellRunArgs(db, ["sh", "-c", "echo ready; exec sleep 30"]));
     const lines = new Lines(child);
     const outcome = collect(child);
     const started = JSON.parse(await lines.waitFor((line) => line.includes('"run_started"'))) as AsmEvent;
@@ -282,7 +169,7 @@ describe("asm run", () => {
 
 describe("asm sessions and asm events", () => {
   it("lists, shows and pages through a session's log from a cursor", async () => {
-    const run = await asm(["run", "--provider", "shell", "--db", db, "--json", "--", "echo", "paged"]);
+    const run = await asm(shellRunArgs(db, ["echo", "paged"]));
     const sessionId = jsonLines(run.stdout)[0]?.sessionId ?? "";
 
     const list = await asm(["sessions", "list", "--db", db, "--json", "--limit", "1"]);
@@ -303,7 +190,7 @@ describe("asm sessions and asm events", () => {
   });
 
   it("reports a cursor past the end as invalid_cursor with a hint", async () => {
-    const run = await asm(["run", "--provider", "shell", "--db", db, "--json", "--", "true"]);
+    const run = await asm(shellRunArgs(db, ["true"]));
     const sessionId = jsonLines(run.stdout)[0]?.sessionId ?? "";
     const result = await asm(["events", sessionId, "--db", db, "--after", "999"]);
     expect(result.code).not.toBe(0);
@@ -318,18 +205,7 @@ describe("asm sessions and asm events", () => {
   });
 
   it("follows a session live while another process writes to it", async () => {
-    const writer = start([
-      "run",
-      "--provider",
-      "shell",
-      "--db",
-      db,
-      "--json",
-      "--",
-      "sh",
-      "-c",
-      "echo first; sleep 1; echo second",
-    ]);
+    const writer = start(shellRunArgs(db, ["sh", "-c", "echo first; sleep 1; echo second"]));
     const writerLines = new Lines(writer);
     const writerDone = collect(writer);
     const first = JSON.parse(await writerLines.waitFor(() => true)) as AsmEvent;
