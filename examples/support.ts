@@ -172,18 +172,7 @@ function transcript(provider: AgentProvider, script: Script): TranscriptLine[] {
     case "claude": {
       const frame = { parent_tool_use_id: null, session_id: "{{sessionId}}" };
       const apiUsage = { input_tokens: usage.input, output_tokens: usage.output };
-      const message = (id: string, content: unknown[]) => ({
-        type: "assistant",
-        message: {
-          id,
-          type: "message",
-          role: "assistant",
-          model: "claude-sonnet-4-5",
-          content,
-          usage: apiUsage,
-        },
-        ...frame,
-      });
+      const { message, bashCall } = streamJson(frame, apiUsage, "claude-sonnet-4-5");
       return [
         { $awaitStdin: "user" },
         {
@@ -196,22 +185,7 @@ function transcript(provider: AgentProvider, script: Script): TranscriptLine[] {
         },
         ...(script.command === undefined
           ? []
-          : [
-              message("msg_1", [
-                { type: "tool_use", id: "toolu_1", name: "Bash", input: { command: script.command } },
-              ]),
-              ...wait,
-              {
-                type: "user",
-                message: {
-                  role: "user",
-                  content: [
-                    { type: "tool_result", tool_use_id: "toolu_1", content: script.commandOutput ?? "" },
-                  ],
-                },
-                ...frame,
-              },
-            ]),
+          : bashCall({ command: script.command }, script.commandOutput ?? "", wait)),
         message("msg_2", [{ type: "text", text: script.answer }]),
         {
           type: "result",
@@ -265,16 +239,9 @@ function transcript(provider: AgentProvider, script: Script): TranscriptLine[] {
     }
     case "amp": {
       const frame = { parent_tool_use_id: null, session_id: "{{threadId}}" };
-      const message = (id: string, content: unknown[]) => ({
-        type: "assistant",
-        message: {
-          id,
-          type: "message",
-          role: "assistant",
-          content,
-          usage: { input_tokens: usage.input, output_tokens: usage.output },
-        },
-        ...frame,
+      const { message, bashCall } = streamJson(frame, {
+        input_tokens: usage.input,
+        output_tokens: usage.output,
       });
       return [
         { $awaitStdin: "eof" },
@@ -288,22 +255,7 @@ function transcript(provider: AgentProvider, script: Script): TranscriptLine[] {
         },
         ...(script.command === undefined
           ? []
-          : [
-              message("msg_1", [
-                { type: "tool_use", id: "toolu_1", name: "Bash", input: { cmd: script.command } },
-              ]),
-              ...wait,
-              {
-                type: "user",
-                message: {
-                  role: "user",
-                  content: [
-                    { type: "tool_result", tool_use_id: "toolu_1", content: script.commandOutput ?? "" },
-                  ],
-                },
-                ...frame,
-              },
-            ]),
+          : bashCall({ cmd: script.command }, script.commandOutput ?? "", wait)),
         message("msg_2", [{ type: "text", text: script.answer }]),
         {
           type: "result",
@@ -317,6 +269,43 @@ function transcript(provider: AgentProvider, script: Script): TranscriptLine[] {
       ];
     }
   }
+}
+
+/**
+ * Lines of Claude Code's stream-json, which Amp prints too: an assistant `message`, and a
+ * `bashCall` (the Bash tool_use with `input`, `wait`, then its tool_result `output`).
+ */
+function streamJson(
+  frame: { parent_tool_use_id: null; session_id: string },
+  usage: { input_tokens: number; output_tokens: number },
+  model?: string,
+) {
+  const message = (id: string, content: unknown[]) => ({
+    type: "assistant",
+    message: {
+      id,
+      type: "message",
+      role: "assistant",
+      ...(model === undefined ? {} : { model }),
+      content,
+      usage,
+    },
+    ...frame,
+  });
+  const bashCall = (
+    input: Record<string, string>,
+    output: string,
+    wait: TranscriptLine[],
+  ): TranscriptLine[] => [
+    message("msg_1", [{ type: "tool_use", id: "toolu_1", name: "Bash", input }]),
+    ...wait,
+    {
+      type: "user",
+      message: { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: output }] },
+      ...frame,
+    },
+  ];
+  return { message, bashCall };
 }
 
 /**
