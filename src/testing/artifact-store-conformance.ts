@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import type { ArtifactInfo, ArtifactStore } from "../ports/artifact-store.js";
 import { rejectsWith } from "./assertions.js";
 import type { TestFramework } from "./session-store-conformance.js";
+import { storeCase } from "./store-case.js";
 
 /** How the suite gets artifact stores to test. */
 export interface ArtifactStoreHarness {
@@ -76,16 +77,7 @@ export function defineArtifactStoreConformance(
     const closable = store as ArtifactStore & { close?: unknown };
     if (typeof closable.close === "function") await closable.close();
   };
-  const test = (name: string, body: (store: ArtifactStore) => Promise<void>): void => {
-    it(name, async () => {
-      const store = await harness.open();
-      try {
-        await body(store);
-      } finally {
-        await dispose(store);
-      }
-    });
-  };
+  const test = storeCase<ArtifactStore>(it, () => harness.open(), dispose);
 
   describe(`${harness.name}: ArtifactStore conformance`, () => {
     describe("put and get", () => {

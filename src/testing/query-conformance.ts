@@ -10,6 +10,7 @@ import type { Page, QueryApi, SessionExport } from "../ports/query-api.js";
 import { rejectsWith } from "./assertions.js";
 import { iso, makeRun, makeSession, saved, uniqueId, untypedDraft } from "./fixtures.js";
 import type { TestFramework } from "./session-store-conformance.js";
+import { storeCase } from "./store-case.js";
 
 /** How the suite gets stores to test. */
 export interface QueryConformanceHarness {
@@ -53,16 +54,7 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
   const { describe, it } = framework;
   const dispose = (store: DurableSessionStore): Promise<void> =>
     harness.close ? harness.close(store) : store.close();
-  const test = (name: string, body: (store: DurableSessionStore) => Promise<void>): void => {
-    it(name, async () => {
-      const store = await harness.open();
-      try {
-        await body(store);
-      } finally {
-        await dispose(store);
-      }
-    });
-  };
+  const test = storeCase<DurableSessionStore>(it, () => harness.open(), dispose);
   const { openPeer, execRaw } = harness;
 
   describe(`${harness.name}: QueryApi and Maintenance conformance`, () => {

@@ -7,6 +7,7 @@ import type { Session } from "../core/session.js";
 import type { SessionStore } from "../ports/session-store.js";
 import { errorCode, rejectsWith } from "./assertions.js";
 import { iso, makeRun, makeSession, saved, uniqueId, untypedDraft } from "./fixtures.js";
+import { storeCase } from "./store-case.js";
 
 /** How the suite gets stores to test. */
 export interface SessionStoreHarness {
@@ -60,16 +61,7 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
   const { describe, it } = framework;
   const dispose = (store: SessionStore): Promise<void> =>
     harness.close ? harness.close(store) : store.close();
-  const test = (name: string, body: (store: SessionStore) => Promise<void>): void => {
-    it(name, async () => {
-      const store = await harness.open();
-      try {
-        await body(store);
-      } finally {
-        await dispose(store);
-      }
-    });
-  };
+  const test = storeCase<SessionStore>(it, () => harness.open(), dispose);
   const { openPeer, appendFromOtherProcess } = harness;
   const testWithPeer = (
     name: string,
