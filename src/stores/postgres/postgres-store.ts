@@ -30,7 +30,7 @@ import {
   validateRun,
   validateSession,
 } from "../shared/records.js";
-import { postgresBackend, postgresFlavor, SqlMaintenance, SqlQueryApi } from "../sql/index.js";
+import { postgresBackend, postgresFlavor, recoverOnOpen, SqlMaintenance, SqlQueryApi } from "../sql/index.js";
 import { rowToEvent, rowToRun, rowToSession, runToRow, sessionToRow } from "../sql/rows.js";
 import type { SelectedEvent, SelectedRun, SelectedSession } from "../sql/schema.js";
 import { ChannelListener } from "./listener.js";
@@ -140,16 +140,7 @@ export async function openPostgresStoreWithMigrations(
     await pool.end().catch(() => {});
     throw toStorageError(error, target);
   }
-  const store = new PostgresSessionStore(pg, pool, settings, target);
-  if (options.recover ?? true) {
-    try {
-      await store.maintenance.recoverOrphanedRuns();
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
-  }
-  return store;
+  return recoverOnOpen(new PostgresSessionStore(pg, pool, settings, target), options.recover ?? true);
 }
 
 function checkOptions(options: PostgresStoreOptions): ConnectionSettings {

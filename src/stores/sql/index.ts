@@ -5,7 +5,7 @@ export { type BackendHooks, postgresBackend, type SqlBackend, sqliteBackend } fr
 export { decodeCursor, encodeCursor } from "./cursor.js";
 export { type PrunePlan, postgresFlavor, type SqlFlavor, sqliteFlavor } from "./flavor.js";
 export { DEFAULT_EXEMPT_TAGS, DEFAULT_STUCK_AFTER_MS } from "./inputs.js";
-export { orphanedRunFailure, SqlMaintenance } from "./maintenance.js";
+export { orphanedRunFailure, recoverOnOpen, SqlMaintenance } from "./maintenance.js";
 export { isOwnerProcessAlive } from "./owner-probe.js";
 export { ARTIFACT_KEY_FIELDS, SqlQueryApi } from "./query-api.js";
 export type { AsmDatabase } from "./schema.js";

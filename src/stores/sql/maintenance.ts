@@ -24,6 +24,25 @@ import { RUN_COLUMNS } from "./schema.js";
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
+ * The last step of opening a SQL store: with `recover`, fails the runs of dead owners
+ * (`recoverOrphanedRuns`), closing the store if that fails; resolves with the store.
+ */
+export async function recoverOnOpen<Store extends { maintenance: Maintenance; close(): Promise<void> }>(
+  store: Store,
+  recover: boolean,
+): Promise<Store> {
+  if (recover) {
+    try {
+      await store.maintenance.recoverOrphanedRuns();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+  return store;
+}
+
+/**
  * The `Maintenance` of the SQL stores, one implementation for SQLite and PostgreSQL.
  *
  * How pruned events are told from lost ones: every sequence from 1 to `sessions.last_sequence`

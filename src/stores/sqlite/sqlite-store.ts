@@ -31,7 +31,7 @@ import {
   validateRun,
   validateSession,
 } from "../shared/records.js";
-import { SqlMaintenance, SqlQueryApi, sqliteBackend } from "../sql/index.js";
+import { recoverOnOpen, SqlMaintenance, SqlQueryApi, sqliteBackend } from "../sql/index.js";
 import { MIGRATIONS, type Migration, migrate } from "./migrations.js";
 import {
   type EventRow,
@@ -126,15 +126,7 @@ export async function openSqliteStoreWithMigrations(
     db?.close();
     throw toStorageError(error, context);
   }
-  if (recover) {
-    try {
-      await store.maintenance.recoverOrphanedRuns();
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
-  }
-  return store;
+  return recoverOnOpen(store, recover);
 }
 
 const SESSION_COLUMNS =
