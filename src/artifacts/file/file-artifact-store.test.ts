@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -9,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AsmError } from "../../core/errors.js";
 import { defineArtifactStoreConformance } from "../../testing/index.js";
+import { rejection, sha256 } from "../test-support/assertions.js";
 import { FileArtifactStore } from "./index.js";
 
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
@@ -39,20 +39,6 @@ defineArtifactStoreConformance(
   },
   { describe, it },
 );
-
-function sha256(bytes: Uint8Array | string): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AsmError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AsmError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
 
 /** Every file under `dir`, as paths relative to it. */
 async function filesUnder(dir: string): Promise<string[]> {

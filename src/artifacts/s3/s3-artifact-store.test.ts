@@ -8,8 +8,8 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AsmError } from "../../core/errors.js";
 import { defineArtifactStoreConformance } from "../../testing/index.js";
+import { rejection, sha256 } from "../test-support/assertions.js";
 import { S3ArtifactStore, type S3ArtifactStoreOptions } from "./index.js";
 import { startS3Server, type TestS3Server } from "./test-support/s3-server.js";
 
@@ -52,20 +52,6 @@ function recordingClient(config: S3ClientConfig = server.clientConfig): {
     { step: "initialize", name: "recordCommands" },
   );
   return { client, commands };
-}
-
-function sha256(bytes: Uint8Array | string): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AsmError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AsmError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
 }
 
 /** A loopback port with nothing listening on it. */
