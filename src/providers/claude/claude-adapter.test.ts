@@ -1,126 +1,44 @@
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
-import { AsmError, type ErrorCode } from "../../core/errors.js";
-import {
-  type AdapterEvent,
-  type AsmEvent,
-  isTerminalRunEventType,
-  validateEventData,
-} from "../../core/events.js";
+import { describe, expect, it } from "vitest";
+import { AsmError } from "../../core/errors.js";
+import type { AsmEvent } from "../../core/events.js";
 import type { PermissionMode } from "../../core/permission-mode.js";
-import type { RunInput } from "../../core/run.js";
-import type { JsonObject } from "../../core/session.js";
 import { SessionManager } from "../../manager/session-manager.js";
-import type { ExecuteResult, ToolRestrictions } from "../../ports/provider-adapter.js";
+import type { ToolRestrictions } from "../../ports/provider-adapter.js";
 import { MemorySessionStore } from "../../stores/memory/index.js";
-import {
-  defineAdapterConformance,
-  isProcessAlive,
-  makeExecuteRequest,
-  RecordingSink,
-} from "../../testing/adapter-conformance.js";
+import { defineAdapterConformance, isProcessAlive } from "../../testing/adapter-conformance.js";
 import {
   readScriptedCliRecord,
   SCRIPTED_CLAUDE_SESSION_ID,
-  type ScriptedCliRecord,
   scriptedCliEnv,
   scriptedCliPath,
 } from "../../testing/scripted-cli/index.js";
 import { PROVIDERS } from "../shared/provider-failures.js";
+import {
+  argvWithToolRules,
+  CONFORMANCE_TRANSCRIPTS,
+  fails,
+  run,
+  scriptedAdapterFactory,
+  strip,
+  succeeds,
+  tempWorkDir,
+} from "../test-support/scripted-adapter.js";
 import { ClaudeAdapter, type ClaudeAdapterOptions } from "./index.js";
 import { importClaudeSdk } from "./sdk-loader.js";
 
 const TRANSCRIPTS = fileURLToPath(new URL("./transcripts/", import.meta.url));
-const workDir = mkdtempSync(path.join(tmpdir(), "asm-claude-test-"));
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
-let counter = 0;
-
-interface Scripted {
-  adapter: ClaudeAdapter;
-  recordPath: string;
-  record(): ScriptedCliRecord;
-}
+const workDir = tempWorkDir("asm-claude-test-");
 
 /** A ClaudeAdapter on the real SDK, with the scripted Claude CLI playing `transcript`. */
-function scripted(transcript: string, options: ClaudeAdapterOptions = {}, dir = workDir): Scripted {
-  counter += 1;
-  const recordPath = path.join(dir, `record-${counter}.json`);
-  const adapter = new ClaudeAdapter({
-    executablePath: scriptedCliPath("claude"),
-    cwd: dir,
-    killGraceMs: 300,
-    ...options,
-    env: {
-      ...options.env,
-      ...scriptedCliEnv({ scenario: path.join(TRANSCRIPTS, transcript), record: recordPath }),
-    },
-  });
-  return {
-    adapter,
-    recordPath,
-    record: () => {
-      const record = readScriptedCliRecord(recordPath);
-      if (!record) throw new Error("the scripted CLI wrote no record");
-      return record;
-    },
-  };
-}
-
-type Outcome =
-  | { ok: true; result: ExecuteResult; sink: RecordingSink }
-  | { ok: false; error: unknown; sink: RecordingSink };
-
-async function run(
-  adapter: ClaudeAdapter,
-  input: RunInput = { prompt: "Say hello" },
-  options: JsonObject = {},
-  signal = new AbortController().signal,
-): Promise<Outcome> {
-  const sink = new RecordingSink();
-  try {
-    const result = await adapter.execute(makeExecuteRequest(input, options), sink, signal);
-    checkEvents(sink.events);
-    return { ok: true, result, sink };
-  } catch (error) {
-    checkEvents(sink.events);
-    return { ok: false, error, sink };
-  }
-}
-
-function checkEvents(events: readonly AdapterEvent[]): void {
-  for (const event of events) {
-    expect(isTerminalRunEventType(event.type), event.type).toBe(false);
-    expect(validateEventData(event.type, event.data), `${event.type} ${JSON.stringify(event.data)}`).toEqual(
-      [],
-    );
-  }
-  if (events.length > 0) expect(events[0]?.type).toBe("run_started");
-}
-
-async function succeeds(outcome: Promise<Outcome>): Promise<{ result: ExecuteResult; sink: RecordingSink }> {
-  const settled = await outcome;
-  if (!settled.ok) throw new Error(`expected success, got ${String(settled.error)}`);
-  return settled;
-}
-
-async function fails(
-  outcome: Promise<Outcome>,
-  code: ErrorCode,
-): Promise<{ error: AsmError; sink: RecordingSink }> {
-  const settled = await outcome;
-  if (settled.ok) throw new Error(`expected ${code}, the run succeeded`);
-  const { error } = settled;
-  if (!(error instanceof AsmError)) throw new Error(`expected an AsmError, got ${String(error)}`);
-  expect(error.code, error.message).toBe(code);
-  return { error, sink: settled.sink };
-}
-
-function strip(events: readonly AdapterEvent[]): { type: string; data: unknown }[] {
-  return events.map(({ type, data }) => ({ type, data }));
-}
+const scripted = scriptedAdapterFactory({
+  cli: "claude",
+  transcripts: TRANSCRIPTS,
+  workDir,
+  create: (options: ClaudeAdapterOptions) => new ClaudeAdapter(options),
+});
 
 // ---------------------------------------------------------------------------------------------
 // The shared adapter contract, on transcripts of Claude Code's real protocol.
@@ -131,16 +49,7 @@ defineAdapterConformance(
     name: "ClaudeAdapter (scripted CLI)",
     providerSessionIds: true,
     async adapterFor(scenario, { tmpDir }) {
-      const transcript = {
-        text: "text.jsonl",
-        tool_call: "tool-use.jsonl",
-        failure: "failure.jsonl",
-        stall: "stall.jsonl",
-        malformed_line: "malformed.jsonl",
-        auth_failure: "auth-failure.jsonl",
-        rate_limited: "rate-limited.jsonl",
-      }[scenario];
-      const { adapter, recordPath } = scripted(transcript, {}, tmpDir);
+      const { adapter, recordPath } = scripted(CONFORMANCE_TRANSCRIPTS[scenario], {}, tmpDir);
       return {
         adapter,
         input: { prompt: "Say hello" },
@@ -499,12 +408,8 @@ describe("ClaudeAdapter: what it sends", () => {
 
 describe("ClaudeAdapter: a run's tool rules as Claude Code's tool flags", () => {
   /** Runs `text.jsonl` with `toolRules` and returns the argv the CLI was started with. */
-  async function argvWith(toolRules: ToolRestrictions | undefined, options: ClaudeAdapterOptions = {}) {
-    const { adapter, record } = scripted("text.jsonl", options);
-    const request = { ...makeExecuteRequest({ prompt: "Say hello" }), ...(toolRules ? { toolRules } : {}) };
-    await adapter.execute(request, new RecordingSink(), new AbortController().signal);
-    return record().argv;
-  }
+  const argvWith = (toolRules: ToolRestrictions | undefined, options: ClaudeAdapterOptions = {}) =>
+    argvWithToolRules(scripted("text.jsonl", options), toolRules);
   const toolFlags = (argv: readonly string[]) =>
     argv.filter((arg) => /^--(tools|allowedTools|disallowedTools)=/.test(arg));
 

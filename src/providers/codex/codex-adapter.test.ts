@@ -1,35 +1,30 @@
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, copyFileSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
-import { AsmError, type ErrorCode } from "../../core/errors.js";
-import {
-  type AdapterEvent,
-  type AsmEvent,
-  isTerminalRunEventType,
-  validateEventData,
-} from "../../core/events.js";
-import type { RunInput } from "../../core/run.js";
-import type { JsonObject } from "../../core/session.js";
+import { describe, expect, it } from "vitest";
+import type { AsmEvent } from "../../core/events.js";
 import { SessionManager } from "../../manager/session-manager.js";
-import type { ExecuteResult, ToolRestrictions } from "../../ports/provider-adapter.js";
+import type { ToolRestrictions } from "../../ports/provider-adapter.js";
 import { MemorySessionStore } from "../../stores/memory/index.js";
-import {
-  defineAdapterConformance,
-  isProcessAlive,
-  makeExecuteRequest,
-  RecordingSink,
-} from "../../testing/adapter-conformance.js";
+import { defineAdapterConformance, isProcessAlive } from "../../testing/adapter-conformance.js";
 import {
   readScriptedCliRecord,
   SCRIPTED_CODEX_THREAD_ID,
-  type ScriptedCliRecord,
   scriptedCliEnv,
   scriptedCliPath,
   writeTranscript,
 } from "../../testing/scripted-cli/index.js";
 import { PROVIDERS } from "../shared/provider-failures.js";
+import {
+  argvWithToolRules,
+  CONFORMANCE_TRANSCRIPTS,
+  fails,
+  run,
+  scriptedAdapterFactory,
+  strip,
+  succeeds,
+  tempWorkDir,
+} from "../test-support/scripted-adapter.js";
 import { launcherDir } from "./guard-launcher.js";
 import { parseGuardFrame } from "./guard-protocol.js";
 import {
@@ -42,98 +37,15 @@ import {
 import { importCodexSdk } from "./sdk-loader.js";
 
 const TRANSCRIPTS = fileURLToPath(new URL("./transcripts/", import.meta.url));
-const workDir = mkdtempSync(path.join(tmpdir(), "asm-codex-test-"));
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
-let counter = 0;
-
-interface Scripted {
-  adapter: CodexAdapter;
-  recordPath: string;
-  record(): ScriptedCliRecord;
-}
+const workDir = tempWorkDir("asm-codex-test-");
 
 /** A CodexAdapter on the real SDK, with the scripted Codex CLI playing `transcript`. */
-function scripted(transcript: string, options: CodexAdapterOptions = {}, dir = workDir): Scripted {
-  counter += 1;
-  const recordPath = path.join(dir, `record-${counter}.json`);
-  const adapter = new CodexAdapter({
-    executablePath: scriptedCliPath("codex"),
-    cwd: dir,
-    killGraceMs: 300,
-    ...options,
-    env: {
-      ...options.env,
-      ...scriptedCliEnv({ scenario: path.join(TRANSCRIPTS, transcript), record: recordPath }),
-    },
-  });
-  return {
-    adapter,
-    recordPath,
-    record: () => {
-      const record = readScriptedCliRecord(recordPath);
-      if (!record) throw new Error("the scripted CLI wrote no record");
-      return record;
-    },
-  };
-}
-
-type Outcome =
-  | { ok: true; result: ExecuteResult; sink: RecordingSink }
-  | { ok: false; error: unknown; sink: RecordingSink };
-
-async function run(
-  adapter: CodexAdapter,
-  input: RunInput = { prompt: "Say hello" },
-  options: JsonObject = {},
-  signal = new AbortController().signal,
-): Promise<Outcome> {
-  const sink = new RecordingSink();
-  try {
-    const result = await adapter.execute(makeExecuteRequest(input, options), sink, signal);
-    checkEvents(sink.events);
-    return { ok: true, result, sink };
-  } catch (error) {
-    checkEvents(sink.events);
-    return { ok: false, error, sink };
-  }
-}
-
-function checkEvents(events: readonly AdapterEvent[]): void {
-  for (const event of events) {
-    expect(isTerminalRunEventType(event.type), event.type).toBe(false);
-    expect(validateEventData(event.type, event.data), `${event.type} ${JSON.stringify(event.data)}`).toEqual(
-      [],
-    );
-  }
-  if (events.length > 0) expect(events[0]?.type).toBe("run_started");
-}
-
-async function succeeds(outcome: Promise<Outcome>): Promise<{ result: ExecuteResult; sink: RecordingSink }> {
-  const settled = await outcome;
-  if (!settled.ok) {
-    const { error } = settled;
-    throw new Error(
-      `expected success, got ${error instanceof AsmError ? `${error.code}: ${error.message}` : String(error)}`,
-    );
-  }
-  return settled;
-}
-
-async function fails(
-  outcome: Promise<Outcome>,
-  code: ErrorCode,
-): Promise<{ error: AsmError; sink: RecordingSink }> {
-  const settled = await outcome;
-  if (settled.ok) throw new Error(`expected ${code}, the run succeeded`);
-  const { error } = settled;
-  if (!(error instanceof AsmError)) throw new Error(`expected an AsmError, got ${String(error)}`);
-  expect(error.code, error.message).toBe(code);
-  return { error, sink: settled.sink };
-}
-
-function strip(events: readonly AdapterEvent[]): { type: string; data: unknown }[] {
-  return events.map(({ type, data }) => ({ type, data }));
-}
+const scripted = scriptedAdapterFactory({
+  cli: "codex",
+  transcripts: TRANSCRIPTS,
+  workDir,
+  create: (options: CodexAdapterOptions) => new CodexAdapter(options),
+});
 
 /** The pid of a process's parent, from /proc (the guard is the scripted CLI's parent). */
 function parentPid(pid: number): number | undefined {
@@ -154,16 +66,7 @@ defineAdapterConformance(
     name: "CodexAdapter (real SDK, scripted CLI)",
     providerSessionIds: true,
     async adapterFor(scenario, { tmpDir }) {
-      const transcript = {
-        text: "text.jsonl",
-        tool_call: "tool-use.jsonl",
-        failure: "failure.jsonl",
-        stall: "stall.jsonl",
-        malformed_line: "malformed.jsonl",
-        auth_failure: "auth-failure.jsonl",
-        rate_limited: "rate-limited.jsonl",
-      }[scenario];
-      const { adapter, recordPath } = scripted(transcript, {}, tmpDir);
+      const { adapter, recordPath } = scripted(CONFORMANCE_TRANSCRIPTS[scenario], {}, tmpDir);
       return {
         adapter,
         input: { prompt: "Say hello" },
@@ -760,10 +663,7 @@ describe("CodexAdapter: a run's tool rules as Codex's switches", () => {
     options: CodexAdapterOptions = {},
     transcript = "text.jsonl",
   ): Promise<string[]> {
-    const { adapter, record } = scripted(transcript, options);
-    const request = { ...makeExecuteRequest({ prompt: "Say hello" }), ...(toolRules ? { toolRules } : {}) };
-    await adapter.execute(request, new RecordingSink(), new AbortController().signal);
-    return record().argv;
+    return argvWithToolRules(scripted(transcript, options), toolRules);
   }
   /** The settings a policy may change, as `flag value` pairs. */
   const switches = (argv: readonly string[]): string[] =>
