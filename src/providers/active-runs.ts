@@ -13,8 +13,7 @@ export interface TrackedRun {
  * same AbortSignal path as the caller's own signal: the adapter only ever watches one signal.
  *
  * ```ts
- * const tracked = this.#active.track(request.run.id, signal);
- * try { return await work(tracked.signal); } finally { tracked.release(); }
+ * return this.#active.runTracked(request.run.id, signal, (runSignal) => work(runSignal));
  * // and: cancel(runId) { return Promise.resolve(this.#active.cancel(runId)); }
  * ```
  */
@@ -50,6 +49,23 @@ export class ActiveRuns {
         this.#runs.delete(runId);
       },
     };
+  }
+
+  /**
+   * `work` with `runId` tracked (see `track`), given the run's signal; released once `work` settles.
+   * Call it before anything is awaited, so that `cancel(runId)` works from the first moment.
+   */
+  async runTracked<T>(
+    runId: string,
+    callerSignal: AbortSignal,
+    work: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const tracked = this.track(runId, callerSignal);
+    try {
+      return await work(tracked.signal);
+    } finally {
+      tracked.release();
+    }
   }
 
   /**

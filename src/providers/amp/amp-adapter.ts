@@ -14,6 +14,7 @@ import { ActiveRuns } from "../active-runs.js";
 import { promptFromInput } from "../shared/agent-options.js";
 import { CliProcess } from "../shared/cli-process.js";
 import { readJsonLines } from "../shared/jsonl-reader.js";
+import { requireProcessGroups } from "../shared/process-group.js";
 import {
   cancelledError,
   executableNotFound,
@@ -95,53 +96,49 @@ export class AmpAdapter implements ProviderAdapter {
 
   /** Throws `validation_error` for invalid options, `capability_not_supported` on Windows. */
   constructor(options: AmpAdapterOptions = {}) {
-    if (process.platform === "win32") {
-      throw new AsmError("capability_not_supported", "the amp adapter needs POSIX process groups", {
-        details: { platform: process.platform },
-      });
-    }
+    requireProcessGroups("amp");
     this.#options = resolveAmpOptions(options);
   }
 
   async execute(request: ExecuteRequest, sink: EventSink, signal: AbortSignal): Promise<ExecuteResult> {
     // Tracked before anything is awaited, so cancel(runId) works from the first moment.
-    const tracked = this.#active.track(request.run.id, signal);
-    let settings: SettingsFile | undefined;
-    try {
-      const runOptions = parseAmpRunOptions(request.options);
-      const prompt = promptFromInput(request.run.input, PROVIDER.name);
-      const env = this.#environment();
-      await this.#checkPaths();
-      const base = await loadBaseSettings(this.#options.providerOptions, this.#options.cwd);
-      if (tracked.signal.aborted) throw cancelledError(request.run.id, { phase: "before start" });
-      settings = await writeSettingsFile(
-        ampSettings({
-          permissionMode: runOptions.permissionMode ?? this.#options.permissionMode,
-          allowedTools: this.#options.allowedTools,
-          deniedTools: this.#options.deniedTools,
-          toolRules: nativeToolRules(request.toolRules, AMP_TOOL_NAMES),
-          base,
-          ...systemPrompt(runOptions.systemPrompt ?? this.#options.systemPrompt),
-        }),
-      ).catch((error: unknown) => {
-        throw new AsmError("internal_error", `cannot write the amp settings file: ${messageOf(error)}`, {
-          cause: error,
+    return this.#active.runTracked(request.run.id, signal, async (runSignal) => {
+      let settings: SettingsFile | undefined;
+      try {
+        const runOptions = parseAmpRunOptions(request.options);
+        const prompt = promptFromInput(request.run.input, PROVIDER.name);
+        const env = this.#environment();
+        await this.#checkPaths();
+        const base = await loadBaseSettings(this.#options.providerOptions, this.#options.cwd);
+        if (runSignal.aborted) throw cancelledError(request.run.id, { phase: "before start" });
+        settings = await writeSettingsFile(
+          ampSettings({
+            permissionMode: runOptions.permissionMode ?? this.#options.permissionMode,
+            allowedTools: this.#options.allowedTools,
+            deniedTools: this.#options.deniedTools,
+            toolRules: nativeToolRules(request.toolRules, AMP_TOOL_NAMES),
+            base,
+            ...systemPrompt(runOptions.systemPrompt ?? this.#options.systemPrompt),
+          }),
+        ).catch((error: unknown) => {
+          throw new AsmError("internal_error", `cannot write the amp settings file: ${messageOf(error)}`, {
+            cause: error,
+          });
         });
-      });
-      const run = new AmpRun({
-        options: this.#options,
-        command: this.#commandLine(runOptions, settings.path),
-        env,
-        prompt,
-        sink,
-        signal: tracked.signal,
-        runId: request.run.id,
-      });
-      return await run.execute();
-    } finally {
-      await settings?.remove();
-      tracked.release();
-    }
+        const run = new AmpRun({
+          options: this.#options,
+          command: this.#commandLine(runOptions, settings.path),
+          env,
+          prompt,
+          sink,
+          signal: runSignal,
+          runId: request.run.id,
+        });
+        return await run.execute();
+      } finally {
+        await settings?.remove();
+      }
+    });
   }
 
   /** Requests cancellation; `execute` then rejects with `cancelled` once Amp's process group is gone. */

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import type { Options, SDKResultMessage, SpawnedProcess, SpawnOptions } from "@anthropic-ai/claude-agent-sdk";
 import type { Capability } from "../../core/capabilities.js";
-import { AsmError } from "../../core/errors.js";
+import type { AsmError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/session.js";
 import type {
   EventSink,
@@ -16,6 +16,7 @@ import { ActiveRuns } from "../active-runs.js";
 import { promptFromInput } from "../shared/agent-options.js";
 import { CliProcess } from "../shared/cli-process.js";
 import { createJsonlFilter, type LineProblem } from "../shared/jsonl-reader.js";
+import { requireProcessGroups } from "../shared/process-group.js";
 import {
   cancelledError,
   executableNotFound,
@@ -170,23 +171,18 @@ export class ClaudeAdapter implements ProviderAdapter {
 
   /** Throws `validation_error` for invalid options, `capability_not_supported` on Windows. */
   constructor(options: ClaudeAdapterOptions = {}) {
-    if (process.platform === "win32") {
-      throw new AsmError("capability_not_supported", "the claude adapter needs POSIX process groups", {
-        details: { platform: process.platform },
-      });
-    }
+    requireProcessGroups("claude");
     this.#options = resolveClaudeOptions(options);
   }
 
   async execute(request: ExecuteRequest, sink: EventSink, signal: AbortSignal): Promise<ExecuteResult> {
     // Tracked before anything is awaited, so cancel(runId) works from the first moment.
-    const tracked = this.#active.track(request.run.id, signal);
-    try {
+    return this.#active.runTracked(request.run.id, signal, async (runSignal) => {
       const runOptions = parseClaudeRunOptions(request.options);
       const prompt = promptFromInput(request.run.input, PROVIDER.name);
       const sdk = await loadClaudeSdk();
       await this.#checkExecutable();
-      if (tracked.signal.aborted) throw cancelledError(request.run.id, { phase: "before start" });
+      if (runSignal.aborted) throw cancelledError(request.run.id, { phase: "before start" });
       const run = new ClaudeRun({
         sdk,
         prompt,
@@ -194,16 +190,14 @@ export class ClaudeAdapter implements ProviderAdapter {
         runOptions,
         previousCumulativeCostUsd: this.#previousCost(runOptions),
         sink,
-        signal: tracked.signal,
+        signal: runSignal,
         runId: request.run.id,
         toolRules: request.toolRules,
       });
       const result = await run.execute();
       this.#rememberCost(result);
       return result;
-    } finally {
-      tracked.release();
-    }
+    });
   }
 
   /** Requests cancellation; `execute` then rejects with `cancelled` once Claude Code's process group is gone. */

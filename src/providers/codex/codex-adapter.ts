@@ -16,7 +16,13 @@ import type {
 } from "../../ports/provider-adapter.js";
 import { ActiveRuns } from "../active-runs.js";
 import { promptFromInput } from "../shared/agent-options.js";
-import { groupHasLiveMembers, registerGroup, signalGroup, unregisterGroup } from "../shared/process-group.js";
+import {
+  groupHasLiveMembers,
+  registerGroup,
+  requireProcessGroups,
+  signalGroup,
+  unregisterGroup,
+} from "../shared/process-group.js";
 import {
   cancelledError,
   executableNotFound,
@@ -164,23 +170,18 @@ export class CodexAdapter implements ProviderAdapter {
    * cannot honour (see `CodexAdapterOptions`) and on Windows.
    */
   constructor(options: CodexAdapterOptions = {}) {
-    if (process.platform === "win32") {
-      throw new AsmError("capability_not_supported", "the codex adapter needs POSIX process groups", {
-        details: { platform: process.platform },
-      });
-    }
+    requireProcessGroups("codex");
     this.#options = resolveCodexOptions(options);
   }
 
   async execute(request: ExecuteRequest, sink: EventSink, signal: AbortSignal): Promise<ExecuteResult> {
     // Tracked before anything is awaited, so cancel(runId) works from the first moment.
-    const tracked = this.#active.track(request.run.id, signal);
-    try {
+    return this.#active.runTracked(request.run.id, signal, async (runSignal) => {
       const runOptions = parseCodexRunOptions(request.options);
       const prompt = promptFromInput(request.run.input, PROVIDER.name);
       const sdk = await loadCodexSdk();
       const binary = await this.#executable();
-      if (tracked.signal.aborted) throw cancelledError(request.run.id, { phase: "before start" });
+      if (runSignal.aborted) throw cancelledError(request.run.id, { phase: "before start" });
       const baseline = this.#baseline(runOptions);
       const run = new CodexRun({
         sdk,
@@ -190,16 +191,14 @@ export class CodexAdapter implements ProviderAdapter {
         runOptions,
         baseline,
         sink,
-        signal: tracked.signal,
+        signal: runSignal,
         runId: request.run.id,
         switches: codexToolSwitches(request.toolRules),
       });
       const result = await run.execute();
       this.#remember(run);
       return result;
-    } finally {
-      tracked.release();
-    }
+    });
   }
 
   /** Requests cancellation; `execute` then rejects with `cancelled` once Codex's process group is gone. */

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { AsmError } from "../../core/errors.js";
 
 /*
  * Process-group helpers (POSIX). Commands are spawned with `detached: true`, which makes the child
@@ -7,6 +8,18 @@ import { readdirSync, readFileSync } from "node:fs";
  * While a group has any member its id cannot be reused as a pid, so signalling it cannot hit a
  * stranger.
  */
+
+/**
+ * For an adapter's constructor: throws `capability_not_supported` on Windows, which has no
+ * process groups to stop a command tree with.
+ */
+export function requireProcessGroups(adapterName: string): void {
+  if (process.platform === "win32") {
+    throw new AsmError("capability_not_supported", `the ${adapterName} adapter needs POSIX process groups`, {
+      details: { platform: process.platform },
+    });
+  }
+}
 
 /**
  * Sends `signal` to every process in group `pgid` (`0` only probes). Returns false once the group

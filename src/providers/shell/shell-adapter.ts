@@ -7,6 +7,7 @@ import type {
   ProviderAdapter,
 } from "../../ports/provider-adapter.js";
 import { ActiveRuns } from "../active-runs.js";
+import { requireProcessGroups } from "../shared/process-group.js";
 import { runCommand } from "./command-run.js";
 import {
   commandFromInput,
@@ -47,22 +48,17 @@ export class ShellAdapter implements ProviderAdapter {
    * `capability_not_supported` on Windows, which has no process groups to stop a command tree with.
    */
   constructor(options: ShellAdapterOptions = {}) {
-    if (process.platform === "win32") {
-      throw new AsmError("capability_not_supported", "the shell adapter needs POSIX process groups", {
-        details: { platform: process.platform },
-      });
-    }
+    requireProcessGroups("shell");
     this.#options = resolveShellAdapterOptions(options);
   }
 
   async execute(request: ExecuteRequest, sink: EventSink, signal: AbortSignal): Promise<ExecuteResult> {
     // Tracked before anything is awaited, so cancel(runId) works from the first moment.
-    const tracked = this.#active.track(request.run.id, signal);
-    try {
+    return this.#active.runTracked(request.run.id, signal, async (runSignal) => {
       const argv = commandFromInput(request.run.input, this.#options);
       const runOptions = parseShellRunOptions(request.options);
       const cwd = await resolveRunCwd(this.#options.cwd, runOptions.cwd);
-      if (tracked.signal.aborted) {
+      if (runSignal.aborted) {
         throw new AsmError("cancelled", `run ${request.run.id} was cancelled before it started`, {
           details: { runId: request.run.id },
         });
@@ -78,11 +74,9 @@ export class ShellAdapter implements ProviderAdapter {
           successExitCodes: this.#options.successExitCodes,
         },
         sink,
-        tracked.signal,
+        runSignal,
       );
-    } finally {
-      tracked.release();
-    }
+    });
   }
 
   /** Requests cancellation; `execute` then rejects with `cancelled` once the process group is gone. */
