@@ -1,24 +1,16 @@
-/** Records and assertions the store tests share: one session, event and orphaned run shape for every backend. */
+/** Records (on the conformance suites' fixtures) and assertions the store tests share. */
 import { hostname } from "node:os";
 import { expect } from "vitest";
 import { AsmError, type ErrorCode } from "../../core/errors.js";
 import type { EventDraft } from "../../core/events.js";
 import type { Run } from "../../core/run.js";
 import type { Session } from "../../core/session.js";
+import { makeRun, makeSession } from "../../testing/fixtures.js";
 
 export const NOW = "2025-01-01T00:00:00.000Z";
 
-export const session = (id: string, fields: Partial<Session> = {}): Session => ({
-  id,
-  agentId: "agent",
-  status: "active",
-  metadata: {},
-  context: {},
-  tags: [],
-  createdAt: NOW,
-  updatedAt: NOW,
-  ...fields,
-});
+export const session = (id: string, fields: Partial<Session> = {}): Session =>
+  makeSession({ id, agentId: "agent", ...fields });
 
 export const event = (sessionId: string, id: string, fields: Partial<EventDraft> = {}): EventDraft =>
   ({
@@ -35,20 +27,14 @@ export const event = (sessionId: string, id: string, fields: Partial<EventDraft>
 export const DEAD_PID = 2 ** 30;
 
 /** A run still marked running, owned by a dead process on this host. */
-export const runningRun = (id: string, sessionId: string): Run => ({
-  id,
-  sessionId,
-  status: "running",
-  input: { prompt: "hi" },
-  metadata: {},
-  turnCount: 0,
-  tokenUsage: { inputTokens: 0, outputTokens: 0 },
-  costUsd: null,
-  providerMetadata: {},
-  owner: { hostname: hostname(), pid: DEAD_PID },
-  createdAt: NOW,
-  startedAt: NOW,
-});
+export const runningRun = (id: string, sessionId: string): Run =>
+  makeRun(sessionId, {
+    id,
+    status: "running",
+    input: { prompt: "hi" },
+    owner: { hostname: hostname(), pid: DEAD_PID },
+    startedAt: NOW,
+  });
 
 export async function rejection(promise: Promise<unknown>): Promise<AsmError> {
   try {
