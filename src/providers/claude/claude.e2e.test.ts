@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { AsmError } from "../../core/errors.js";
 import type { AsmEvent } from "../../core/events.js";
 import { SessionManager } from "../../manager/session-manager.js";
@@ -19,6 +19,12 @@ import {
   startMockAnthropicApi,
   toolResultText,
 } from "../../testing/mock-anthropic-api.js";
+import {
+  isLoopback,
+  markedProcesses,
+  remoteAddresses,
+  withoutHostVariables,
+} from "../test-support/e2e-host.js";
 import { ClaudeAdapter, type ClaudeAdapterOptions } from "./index.js";
 
 /*
@@ -45,20 +51,9 @@ const CLAUDE = realClaudeBinary();
 const root = mkdtempSync(path.join(tmpdir(), "asm-claude-e2e-"));
 /** Variables from the host that could send the CLI elsewhere or log it in for real. */
 const HOST_VARIABLE = /^(ANTHROPIC_|CLAUDE_|AWS_|GOOGLE_|VERTEX)|PROXY/i;
-const savedEnv: Record<string, string> = {};
 
-beforeAll(() => {
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && HOST_VARIABLE.test(name)) {
-      savedEnv[name] = value;
-      delete process.env[name];
-    }
-  }
-});
-afterAll(() => {
-  Object.assign(process.env, savedEnv);
-  rmSync(root, { recursive: true, force: true });
-});
+withoutHostVariables(HOST_VARIABLE);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 interface Harness {
   api: MockAnthropicApi;
@@ -109,60 +104,6 @@ async function harness(replier: MockReplier, options: ClaudeAdapterOptions = {})
 
 async function runEvents(store: SqliteSessionStore, sessionId: string): Promise<AsmEvent[]> {
   return store.getEvents(sessionId, { limit: 1000 });
-}
-
-/** Pids of live processes whose environment carries `ASM_E2E_MARKER=<marker>`. */
-function markedProcesses(marker: string): number[] {
-  const needle = `ASM_E2E_MARKER=${marker}`;
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/environ`, "latin1").split("\0").includes(needle))
-        pids.push(Number(entry));
-    } catch {
-      // exited while we looked, or not ours to read
-    }
-  }
-  return pids.filter(isProcessAlive);
-}
-
-/** Remote addresses of the TCP connections `pid` holds (listening sockets excluded). */
-function remoteAddresses(pid: number): string[] {
-  const inodes = new Set<string>();
-  try {
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (match?.[1]) inodes.add(match[1]);
-    }
-  } catch {
-    return [];
-  }
-  const remotes: string[] = [];
-  for (const table of ["tcp", "tcp6"]) {
-    let lines: string[];
-    try {
-      lines = readFileSync(`/proc/${pid}/net/${table}`, "utf8").trim().split("\n").slice(1);
-    } catch {
-      continue;
-    }
-    for (const line of lines) {
-      const fields = line.trim().split(/\s+/);
-      const remote = fields[2] ?? "";
-      if (!inodes.has(fields[9] ?? "") || /^0+:0+$/.test(remote)) continue;
-      remotes.push(remote);
-    }
-  }
-  return remotes;
-}
-
-/** 127.x.x.x (IPv4, or IPv4-mapped in tcp6) and ::1, in /proc/net's hex notation. */
-function isLoopback(hexAddress: string): boolean {
-  const [address = ""] = hexAddress.split(":");
-  if (address.length === 8) return address.endsWith("7F");
-  return (
-    address === "00000000000000000000000001000000" || /^0000000000000000FFFF0000[0-9A-F]{6}7F$/.test(address)
-  );
 }
 
 const textReply: MockReplier = () => ({ type: "text", text: "Hello from the mock model" });

@@ -1,18 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { AsmError } from "../../core/errors.js";
 import type { AsmEvent } from "../../core/events.js";
 import { SessionManager } from "../../manager/session-manager.js";
@@ -28,6 +20,12 @@ import {
   startEgressTrap,
   startMockOpenAiApi,
 } from "../../testing/mock-openai-api.js";
+import {
+  isLoopback,
+  markedProcesses,
+  remoteAddresses,
+  withoutHostVariables,
+} from "../test-support/e2e-host.js";
 import { CodexAdapter, type CodexAdapterOptions, findBundledCodex } from "./index.js";
 
 /*
@@ -44,24 +42,13 @@ const CODEX = findBundledCodex();
 const root = mkdtempSync(path.join(tmpdir(), "asm-codex-e2e-"));
 /** Variables from the host that could send the CLI elsewhere or log it in for real. */
 const HOST_VARIABLE = /^(OPENAI_|CODEX_|AZURE_)|PROXY/i;
-const savedEnv: Record<string, string> = {};
 /** A model the pricing table knows, so the manager can price the run. */
 const MODEL = "gpt-5.1-codex";
 /** Per mock response (see DEFAULT_MOCK_USAGE): 100 in of which 40 cached, 10 out of which 3 reasoning. */
 const ONE_CALL = { inputTokens: 60, outputTokens: 10, cacheReadTokens: 40, reasoningTokens: 3 };
 
-beforeAll(() => {
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && HOST_VARIABLE.test(name)) {
-      savedEnv[name] = value;
-      delete process.env[name];
-    }
-  }
-});
-afterAll(() => {
-  Object.assign(process.env, savedEnv);
-  rmSync(root, { recursive: true, force: true });
-});
+withoutHostVariables(HOST_VARIABLE);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 interface Harness {
   api: MockOpenAiApi;
@@ -135,59 +122,6 @@ function terminalTypes(all: readonly AsmEvent[]): string[] {
   return all
     .map((event) => event.type)
     .filter((type) => ["run_completed", "run_failed", "run_cancelled", "run_timeout"].includes(type));
-}
-
-/** Pids of live processes whose environment carries `ASM_E2E_MARKER=<marker>`. */
-function markedProcesses(marker: string): number[] {
-  const needle = `ASM_E2E_MARKER=${marker}`;
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/environ`, "latin1").split("\0").includes(needle))
-        pids.push(Number(entry));
-    } catch {
-      // exited while we looked, or not ours to read
-    }
-  }
-  return pids.filter(isProcessAlive);
-}
-
-/** Remote addresses (hex, as in /proc/net/tcp) of the TCP connections `pid` holds. */
-function remoteAddresses(pid: number): string[] {
-  const inodes = new Set<string>();
-  try {
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (match?.[1]) inodes.add(match[1]);
-    }
-  } catch {
-    return [];
-  }
-  const remotes: string[] = [];
-  for (const table of ["tcp", "tcp6"]) {
-    let lines: string[];
-    try {
-      lines = readFileSync(`/proc/${pid}/net/${table}`, "utf8").trim().split("\n").slice(1);
-    } catch {
-      continue;
-    }
-    for (const line of lines) {
-      const fields = line.trim().split(/\s+/);
-      const remote = fields[2] ?? "";
-      if (inodes.has(fields[9] ?? "") && !/^0+:0+$/.test(remote)) remotes.push(remote);
-    }
-  }
-  return remotes;
-}
-
-/** 127.x.x.x (IPv4, or IPv4-mapped in tcp6) and ::1, in /proc/net's hex notation. */
-function isLoopback(hexAddress: string): boolean {
-  const [address = ""] = hexAddress.split(":");
-  if (address.length === 8) return address.endsWith("7F");
-  return (
-    address === "00000000000000000000000001000000" || /^0000000000000000FFFF0000[0-9A-F]{6}7F$/.test(address)
-  );
 }
 
 describe.skipIf(CODEX === undefined || process.platform !== "linux")(
