@@ -11,6 +11,7 @@ import type {
 import type { AdapterEvent } from "../../core/events.js";
 import type { TokenUsage } from "../../core/token-usage.js";
 import type { EventSink } from "../../ports/provider-adapter.js";
+import { contentText } from "../shared/content.js";
 import { PROVIDERS, providerFailure } from "../shared/provider-failures.js";
 import { isZeroUsage, maxUsage, tokenUsage, UsageTracker, usageDifference } from "../shared/usage-tracker.js";
 
@@ -44,19 +45,6 @@ export interface ApiFailure {
 interface MessageUsage {
   latest: TokenUsage;
   emitted: TokenUsage;
-}
-
-function textOf(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content
-    .map((block: unknown) =>
-      typeof block === "object" && block !== null && "text" in block && typeof block.text === "string"
-        ? block.text
-        : "",
-    )
-    .filter(Boolean)
-    .join("\n");
 }
 
 function asObject(value: unknown): Record<string, unknown> {
@@ -325,7 +313,7 @@ export class ClaudeEventMapper {
       this.#apiFailure = {
         ...this.#apiFailure,
         errorType: message.error,
-        message: textOf(apiMessage.content) || this.#apiFailure?.message || message.error,
+        message: contentText(apiMessage.content) || this.#apiFailure?.message || message.error,
       };
       return;
     }
@@ -388,7 +376,7 @@ export class ClaudeEventMapper {
       if (block.is_error) {
         this.emit({
           type: "tool_call_failed",
-          data: { toolCallId, toolName, toolOutput, errorMessage: textOf(toolOutput), ...parent },
+          data: { toolCallId, toolName, toolOutput, errorMessage: contentText(toolOutput), ...parent },
         });
       } else {
         this.emit({ type: "tool_call_completed", data: { toolCallId, toolName, toolOutput, ...parent } });
