@@ -3,14 +3,12 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { AsmError } from "../../core/errors.js";
 import type { AsmEvent } from "../../core/events.js";
 import { SessionManager } from "../../manager/session-manager.js";
 import type { PolicyInput } from "../../policy/policy.js";
 import { openSqliteStore, type SqliteSessionStore } from "../../stores/sqlite/index.js";
-import { isProcessAlive } from "../../testing/adapter-conformance.js";
 import {
   type EgressTrap,
   functionCallOutputs,
@@ -20,12 +18,7 @@ import {
   startEgressTrap,
   startMockOpenAiApi,
 } from "../../testing/mock-openai-api.js";
-import {
-  isLoopback,
-  markedProcesses,
-  remoteAddresses,
-  withoutHostVariables,
-} from "../test-support/e2e-host.js";
+import { expectCancelledMidRequest, withoutHostVariables } from "../test-support/e2e-host.js";
 import { CodexAdapter, type CodexAdapterOptions, findBundledCodex } from "./index.js";
 
 /*
@@ -293,42 +286,14 @@ describe.skipIf(CODEX === undefined || process.platform !== "linux")(
 
     it("a cancel stops Codex mid-request: run cancelled once, no process left, only loopback sockets", async () => {
       const { api, manager, store, marker } = await harness(() => ({ type: "stall" }));
-      const controller = new AbortController();
-      let sessionId: string | undefined;
-      const pending = manager
-        .runOnce(
-          { prompt: "Take your time" },
-          {
-            signal: controller.signal,
-            onEvent: (event) => {
-              sessionId ??= event.sessionId;
-            },
-          },
-        )
-        .catch((caught: unknown) => caught);
-      const deadline = Date.now() + 30_000;
-      while (api.responseRequests().length === 0 && Date.now() < deadline) await sleep(50);
-      expect(api.responseRequests().length).toBeGreaterThan(0);
-      // The guard and Codex carry the marker (the guard hands Codex its environment).
-      const pids = markedProcesses(marker);
-      expect(pids.length).toBeGreaterThanOrEqual(2);
-      const remotes = pids.flatMap(remoteAddresses);
-      expect(remotes.length).toBeGreaterThan(0);
-      expect(remotes.filter((remote) => !isLoopback(remote))).toEqual([]);
-
-      const abortedAt = Date.now();
-      controller.abort();
-      const error = await pending;
-      expect(error).toBeInstanceOf(AsmError);
-      expect(error).toMatchObject({ code: "cancelled" });
-      expect(Date.now() - abortedAt).toBeLessThan(15_000);
-      expect(pids.filter(isProcessAlive)).toEqual([]);
-      expect(markedProcesses(marker)).toEqual([]);
-
-      const all = await events(store, sessionId ?? "");
-      expect(terminalTypes(all)).toEqual(["run_cancelled"]);
-      const runs = await store.listRuns(sessionId ?? "");
-      expect(runs.map((run) => run.status)).toEqual(["cancelled"]);
+      // The guard and Codex both carry the marker (the guard hands Codex its environment).
+      await expectCancelledMidRequest({
+        manager,
+        store,
+        marker,
+        requestCount: () => api.responseRequests().length,
+        minProcesses: 2,
+      });
     });
   },
 );

@@ -4,7 +4,12 @@
  * hold in /proc (Linux). Test-only: excluded from the published build (tsconfig.build.json).
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { afterAll, beforeAll } from "vitest";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, expect } from "vitest";
+import { AsmError } from "../../core/errors.js";
+import { isTerminalRunEventType } from "../../core/events.js";
+import type { SessionManager } from "../../manager/session-manager.js";
+import type { SessionStore } from "../../ports/session-store.js";
 import { isProcessAlive } from "../../testing/adapter-conformance.js";
 
 /**
@@ -77,4 +82,59 @@ export function isLoopback(hexAddress: string): boolean {
   return (
     address === "00000000000000000000000001000000" || /^0000000000000000FFFF0000[0-9A-F]{6}7F$/.test(address)
   );
+}
+
+/**
+ * The e2e cancel case both real CLIs share: start a run whose mock model never answers, wait until
+ * the CLI's request reached the mock, check every socket of the marked processes is loopback,
+ * abort, then check the run ended `cancelled` exactly once and no marked process is left.
+ */
+export async function expectCancelledMidRequest(setup: {
+  manager: SessionManager;
+  store: SessionStore;
+  /** The value of the environment marker the harness gave the CLI's processes. */
+  marker: string;
+  /** How many model requests the mock has seen so far. */
+  requestCount: () => number;
+  /** Processes expected to carry the marker (the CLI, and a guard in front of it if any). */
+  minProcesses: number;
+}): Promise<void> {
+  const { manager, store, marker, requestCount, minProcesses } = setup;
+  const controller = new AbortController();
+  let sessionId: string | undefined;
+  const pending = manager
+    .runOnce(
+      { prompt: "Take your time" },
+      {
+        signal: controller.signal,
+        onEvent: (event) => {
+          sessionId ??= event.sessionId;
+        },
+      },
+    )
+    .catch((caught: unknown) => caught);
+  const deadline = Date.now() + 30_000;
+  while (requestCount() === 0 && Date.now() < deadline) await sleep(50);
+  expect(requestCount()).toBeGreaterThan(0);
+  const pids = markedProcesses(marker);
+  expect(pids.length).toBeGreaterThanOrEqual(minProcesses);
+  const remotes = pids.flatMap(remoteAddresses);
+  expect(remotes.length).toBeGreaterThan(0);
+  expect(remotes.filter((remote) => !isLoopback(remote))).toEqual([]);
+
+  const abortedAt = Date.now();
+  controller.abort();
+  const error = await pending;
+  expect(error).toBeInstanceOf(AsmError);
+  expect(error).toMatchObject({ code: "cancelled" });
+  expect(Date.now() - abortedAt).toBeLessThan(15_000);
+  expect(pids.filter(isProcessAlive)).toEqual([]);
+  expect(markedProcesses(marker)).toEqual([]);
+
+  const events = await store.getEvents(sessionId ?? "", { limit: 1000 });
+  expect(events.filter((event) => isTerminalRunEventType(event.type)).map((event) => event.type)).toEqual([
+    "run_cancelled",
+  ]);
+  const runs = await store.listRuns(sessionId ?? "");
+  expect(runs.map((run) => run.status)).toEqual(["cancelled"]);
 }
