@@ -556,9 +556,13 @@ describe("ClaudeAdapter: validation", () => {
 
   it("rejects bad run options and shell input before starting anything", async () => {
     const { adapter } = scripted("text.jsonl");
-    await fails(run(adapter, { prompt: "x" }, { resumeSesionId: "typo" }), "validation_error");
-    await fails(run(adapter, { prompt: "x" }, { forkSession: true }), "validation_error");
-    await fails(run(adapter, { command: ["ls"] }), "validation_error");
+    const rejected = [
+      await fails(run(adapter, { prompt: "x" }, { resumeSesionId: "typo" }), "validation_error"),
+      await fails(run(adapter, { prompt: "x" }, { forkSession: true }), "validation_error"),
+      await fails(run(adapter, { command: ["ls"] }), "validation_error"),
+    ];
+    // Nothing started: no run_started, no event of any kind.
+    for (const { sink } of rejected) expect(sink.events).toEqual([]);
   });
 
   it("a missing SDK is dependency_not_available with an install hint", async () => {
