@@ -71,7 +71,7 @@ export class EventRenderer {
           tokenUsage.inputTokens + tokenUsage.outputTokens > 0
             ? ` · ${tokenUsage.inputTokens} in / ${tokenUsage.outputTokens} out tokens`
             : "";
-        const cost = typeof costUsd === "number" ? ` · $${costUsd.toFixed(4)}` : "";
+        const cost = typeof costUsd === "number" && costUsd > 0 ? ` · $${costUsd.toFixed(4)}` : "";
         return mark("green", "✓", `run completed · ${stopReason} · ${durationMs} ms${tokens}${cost}`);
       }
       case "run_failed":
