@@ -24,6 +24,7 @@ import {
   spawnFailure,
 } from "../shared/provider-failures.js";
 import { nativeToolRules } from "../shared/tool-rules.js";
+import { AMP_CAPABILITIES } from "./descriptor.js";
 import { AmpEventMapper, type AmpOutcome } from "./event-mapper.js";
 import {
   type AmpAdapterOptions,
@@ -36,20 +37,6 @@ import { ampSettings, loadBaseSettings, type SettingsFile, writeSettingsFile } f
 import { AMP_TOOL_NAMES } from "./tool-names.js";
 
 const PROVIDER = PROVIDERS.amp;
-
-export const AMP_CAPABILITIES: readonly Capability[] = Object.freeze([
-  Object.freeze({
-    name: "streaming",
-    type: "sampling",
-    description: "events as they happen; text arrives in whole blocks, not deltas",
-  }),
-  Object.freeze({ name: "tool_use", type: "tool" }),
-  Object.freeze({ name: "system_prompts", type: "prompt", description: "appended to Amp's own" }),
-  Object.freeze({ name: "file_operations", type: "file_access" }),
-  Object.freeze({ name: "bash", type: "code_execution" }),
-  Object.freeze({ name: "web", type: "network_access", description: "read_web_page and web_search tools" }),
-  Object.freeze({ name: "mcp", type: "tool" }),
-] satisfies Capability[]);
 
 /** The key the CLI needs; without it, it starts an interactive browser login. */
 const API_KEY_ENV = "AMP_API_KEY";

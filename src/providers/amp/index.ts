@@ -1,4 +1,5 @@
-export { AMP_CAPABILITIES, AmpAdapter } from "./amp-adapter.js";
+export { AmpAdapter } from "./amp-adapter.js";
+export { AMP_CAPABILITIES, ampProvider } from "./descriptor.js";
 export {
   AMP_ADAPTER_DEFAULTS,
   type AmpAdapterOptions,

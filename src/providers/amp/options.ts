@@ -190,3 +190,11 @@ export function resolveAmpOptions(options: AmpAdapterOptions): ResolvedAmpOption
 export function parseAmpRunOptions(options: JsonObject): AmpRunOptions {
   return parseWith(runSchema, options, "amp run options");
 }
+
+/**
+ * The schema of `AmpAdapterOptions`, `providerOptions` included (the provider's descriptor
+ * publishes it; `resolveAmpOptions` checks `providerOptions` on its own).
+ */
+export const ampOptionsSchema = adapterSchema.extend({ providerOptions: providerOptionsSchema.optional() });
+/** The schema of `AmpRunOptions`. */
+export { runSchema as ampRunOptionsSchema };

@@ -26,6 +26,7 @@ import {
   spawnFailure,
 } from "../shared/provider-failures.js";
 import { costFromCumulative } from "../shared/usage-tracker.js";
+import { CLAUDE_CAPABILITIES } from "./descriptor.js";
 import { ClaudeEventMapper } from "./event-mapper.js";
 import {
   type ClaudeAdapterOptions,
@@ -39,22 +40,6 @@ import { type ClaudeSdkModule, loadClaudeSdk } from "./sdk-loader.js";
 import { claudeToolOptions } from "./tool-rules.js";
 
 const PROVIDER = PROVIDERS.claude;
-
-export const CLAUDE_CAPABILITIES: readonly Capability[] = Object.freeze([
-  Object.freeze({ name: "streaming", type: "sampling" }),
-  Object.freeze({ name: "tool_use", type: "tool" }),
-  Object.freeze({ name: "system_prompts", type: "prompt" }),
-  Object.freeze({
-    name: "vision",
-    type: "resource",
-    description: "images in tool results; run input is text",
-  }),
-  Object.freeze({ name: "file_operations", type: "file_access" }),
-  Object.freeze({ name: "bash", type: "code_execution" }),
-  Object.freeze({ name: "web", type: "network_access", description: "WebFetch and WebSearch tools" }),
-  Object.freeze({ name: "mcp", type: "tool" }),
-  Object.freeze({ name: "interrupt", type: "sampling" }),
-] satisfies Capability[]);
 
 /** Frame the stdout filter puts in place of a bad line, so the problem is reported in stream order. */
 const LINE_PROBLEM_FRAME = "asm_line_problem";

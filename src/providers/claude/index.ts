@@ -1,4 +1,5 @@
-export { CLAUDE_CAPABILITIES, ClaudeAdapter } from "./claude-adapter.js";
+export { ClaudeAdapter } from "./claude-adapter.js";
+export { CLAUDE_CAPABILITIES, claudeProvider } from "./descriptor.js";
 export {
   CLAUDE_ADAPTER_DEFAULTS,
   type ClaudeAdapterOptions,

@@ -159,3 +159,6 @@ export function claudePermissionMode(mode: PermissionMode): {
       return { permissionMode: "bypassPermissions", allowDangerouslySkipPermissions: true };
   }
 }
+
+/** The schemas of `ClaudeAdapterOptions` and `ClaudeRunOptions` (the provider's descriptor publishes them). */
+export { adapterSchema as claudeOptionsSchema, runSchema as claudeRunOptionsSchema };

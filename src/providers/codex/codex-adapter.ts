@@ -32,6 +32,7 @@ import {
   spawnFailure,
 } from "../shared/provider-failures.js";
 import { type CodexBinary, findBundledCodex } from "./codex-binary.js";
+import { CODEX_CAPABILITIES } from "./descriptor.js";
 import { CodexEventMapper, statusFromMessage } from "./event-mapper.js";
 import { guardLauncherPath } from "./guard-launcher.js";
 import { GUARD_CONFIG_ENV, type GuardConfig, type GuardFrame, parseGuardFrame } from "./guard-protocol.js";
@@ -47,37 +48,6 @@ import { type CodexSdkModule, loadCodexSdk } from "./sdk-loader.js";
 import { type CodexToolSwitches, codexToolSwitches, NO_SHELL_OVERRIDE } from "./tool-rules.js";
 
 const PROVIDER = PROVIDERS.codex;
-
-export const CODEX_CAPABILITIES: readonly Capability[] = Object.freeze([
-  Object.freeze({
-    name: "streaming",
-    type: "sampling",
-    description: "events stream as Codex reports items; messages arrive whole, with no text deltas",
-  }),
-  Object.freeze({ name: "tool_use", type: "tool" }),
-  Object.freeze({
-    name: "system_prompts",
-    type: "prompt",
-    description: "added as Codex developer instructions",
-  }),
-  Object.freeze({ name: "file_operations", type: "file_access" }),
-  Object.freeze({ name: "bash", type: "code_execution", description: "sandboxed by the permission mode" }),
-  Object.freeze({ name: "web", type: "network_access", description: "Codex's web search tool" }),
-  Object.freeze({ name: "mcp", type: "tool" }),
-  Object.freeze({
-    name: "interrupt",
-    type: "sampling",
-    enabled: false,
-    description: "codex exec has no soft interrupt; a cancel stops the process",
-  }),
-  Object.freeze({
-    name: "tool_permissions",
-    type: "tool",
-    enabled: false,
-    description:
-      'no per-tool allow or deny list in codex exec: deniedTools takes only "WebSearch"; a policy can also switch off the shell tool and file changes',
-  }),
-] satisfies Capability[]);
 
 /** How many threads' usage totals an adapter remembers, for the runs that resume them. */
 const THREAD_USAGE_MEMORY = 1000;

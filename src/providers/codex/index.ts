@@ -1,5 +1,6 @@
-export { CODEX_CAPABILITIES, CodexAdapter } from "./codex-adapter.js";
+export { CodexAdapter } from "./codex-adapter.js";
 export { type CodexBinary, findBundledCodex } from "./codex-binary.js";
+export { CODEX_CAPABILITIES, codexProvider } from "./descriptor.js";
 export {
   CODEX_ADAPTER_DEFAULTS,
   type CodexAdapterOptions,

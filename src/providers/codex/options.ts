@@ -322,3 +322,11 @@ export function codexPermissionSettings(mode: PermissionMode): CodexPermissionSe
       return { sandboxMode: "danger-full-access", approvalPolicy: "never" };
   }
 }
+
+/**
+ * The schema of `CodexAdapterOptions`, `providerOptions` included (the provider's descriptor
+ * publishes it; `resolveCodexOptions` checks `providerOptions` on its own, after its reserved keys).
+ */
+export const codexOptionsSchema = adapterSchema.extend({ providerOptions: providerOptionsSchema.optional() });
+/** The schema of `CodexRunOptions`. */
+export { runSchema as codexRunOptionsSchema };

@@ -19,30 +19,38 @@ export interface ProviderIdentity {
   loginHint: string;
 }
 
-/** The providers this package ships adapters for; adapters use these rather than their own strings. */
+/**
+ * Who the agent providers this package ships are: the one home of their names and hints. Adapters
+ * use these for their errors, descriptors (`providers/<name>/descriptor.ts`) for their identity.
+ */
 export const PROVIDERS = {
   claude: {
     name: "claude",
     displayName: "Claude Code",
     installHint:
       "npm install @anthropic-ai/claude-agent-sdk (its platform package ships the claude binary; do not use " +
-      "--omit=optional), or pass executablePath pointing at a claude executable",
-    loginHint: "set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) in the adapter's env, or run `claude /login`",
+      "--omit=optional), or point at a claude executable: executablePath (CLI: --executable or ASM_CLAUDE_EXECUTABLE)",
+    loginHint:
+      "set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) in the environment (or the adapter's env option), " +
+      "or run `claude /login`",
   },
   codex: {
     name: "codex",
     displayName: "Codex CLI",
     installHint:
-      "npm install @openai/codex-sdk @openai/codex (with optional dependencies), or pass executablePath " +
-      "pointing at a codex executable",
-    loginHint: "set CODEX_API_KEY (or OPENAI_API_KEY) in the adapter's env, or run `codex login`",
+      "npm install @openai/codex-sdk @openai/codex (with optional dependencies), or point at a codex " +
+      "executable: executablePath (CLI: --executable or ASM_CODEX_EXECUTABLE)",
+    loginHint:
+      "set CODEX_API_KEY (or OPENAI_API_KEY) in the environment (or the adapter's env option), or run `codex login`",
   },
   amp: {
     name: "amp",
     displayName: "Amp",
-    installHint: "npm install -g @ampcode/cli, or pass executablePath pointing at an amp executable",
+    installHint:
+      "npm install -g @ampcode/cli, or point at an amp executable: executablePath " +
+      "(CLI: --executable or ASM_AMP_EXECUTABLE)",
     loginHint:
-      "set AMP_API_KEY in the adapter's env or the process environment; get a key at " +
+      "set AMP_API_KEY in the environment (or the adapter's env option); get a key at " +
       "https://ampcode.com/settings (without one the CLI starts an interactive login)",
   },
 } as const satisfies Record<string, ProviderIdentity>;

@@ -219,3 +219,6 @@ export function missingCwd(cwd: string): AsmError {
     details: { cwd },
   });
 }
+
+/** The schemas of `ShellAdapterOptions` and `ShellRunOptions` (the provider's descriptor publishes them). */
+export { adapterOptionsSchema as shellOptionsSchema, runOptionsSchema as shellRunOptionsSchema };

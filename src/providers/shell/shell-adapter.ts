@@ -9,6 +9,7 @@ import type {
 import { ActiveRuns } from "../active-runs.js";
 import { requireProcessGroups } from "../shared/process-group.js";
 import { runCommand } from "./command-run.js";
+import { SHELL_CAPABILITIES } from "./descriptor.js";
 import {
   commandFromInput,
   parseShellRunOptions,
@@ -17,11 +18,6 @@ import {
   resolveShellAdapterOptions,
   type ShellAdapterOptions,
 } from "./options.js";
-
-export const SHELL_CAPABILITIES: readonly Capability[] = Object.freeze([
-  Object.freeze({ name: "command_execution", type: "code_execution" }),
-  Object.freeze({ name: "streaming", type: "sampling" }),
-] satisfies Capability[]);
 
 /**
  * Runs a command as a provider (POSIX only: it relies on process groups).
