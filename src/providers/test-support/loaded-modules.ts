@@ -1,8 +1,10 @@
 /**
  * Prints, as one JSON line, the URL of every module a program loads: imports `module` (a path
- * relative to this file), then, for each `create:<provider>` argument, `createAdapter(provider)`.
+ * relative to this file), then, for each `create:<provider>` argument, `createAdapter(provider)`,
+ * and for each `open:<target>` argument, `openStore(target)` (closing the store).
  *
  *   node --import tsx loaded-modules.ts ../registry.ts create:shell
+ *   node --import tsx loaded-modules.ts ../../stores/open-store.ts open:memory:
  *
  * A resolve hook (on the loader thread) reports each resolved URL over a MessagePort. Test-only.
  */
@@ -36,11 +38,14 @@ const [target, ...actions] = process.argv.slice(2);
 if (target === undefined) throw new Error("usage: loaded-modules.ts <module> [create:<provider>…]");
 const imported = (await import(new URL(target, import.meta.url).href)) as {
   createAdapter?: (name: string, options?: object) => Promise<unknown>;
+  openStore?: (target: string) => Promise<{ close(): Promise<void> }>;
 };
 for (const action of actions) {
-  const provider = action.replace(/^create:/, "");
-  if (!imported.createAdapter) throw new Error(`${target} exports no createAdapter`);
-  await imported.createAdapter(provider, {});
+  const [verb, ...rest] = action.split(":");
+  const argument = rest.join(":");
+  if (verb === "create" && imported.createAdapter) await imported.createAdapter(argument, {});
+  else if (verb === "open" && imported.openStore) await (await imported.openStore(argument)).close();
+  else throw new Error(`${target} cannot ${action}`);
 }
 // Messages arrive in order: once a resolution made now is reported, every earlier one was.
 const drained = new Promise<void>((resolve) => {

@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database, { type Statement } from "better-sqlite3";
 import { AsmError } from "../../core/errors.js";
@@ -69,6 +69,12 @@ export interface SqliteStoreOptions {
    * with its default probe), each with one `run_failed` event. Default `true`.
    */
   recover?: boolean;
+  /**
+   * Open only an existing database file: a missing one (or `":memory:"`) is `not_found`, and
+   * nothing is created, neither the file nor its directory. For commands that only read.
+   * Default `false`.
+   */
+  mustExist?: boolean;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -89,6 +95,7 @@ export async function openSqliteStoreWithMigrations(
     autoMigrate = false,
     busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
     recover = true,
+    mustExist = false,
   } = options;
   if (typeof given !== "string" || given === "") {
     throw validationError("path must be a non-empty string", { field: "path", value: given });
@@ -101,7 +108,13 @@ export async function openSqliteStoreWithMigrations(
   }
   const path = given === IN_MEMORY ? IN_MEMORY : resolve(given);
   const context: ErrorContext = { path, busyTimeoutMs };
-  if (path !== IN_MEMORY) {
+  if (mustExist && (path === IN_MEMORY || !existsSync(path))) {
+    throw new AsmError("not_found", `no SQLite database at ${path}`, {
+      details: { path },
+      hint: "check the path (in the CLI: --db or ASM_DB)",
+    });
+  }
+  if (path !== IN_MEMORY && !mustExist) {
     try {
       mkdirSync(dirname(path), { recursive: true });
     } catch (error) {
@@ -115,7 +128,7 @@ export async function openSqliteStoreWithMigrations(
   let db: Database.Database | undefined;
   let store: SqliteSessionStore;
   try {
-    db = new Database(path, { timeout: busyTimeoutMs });
+    db = new Database(path, { timeout: busyTimeoutMs, fileMustExist: mustExist });
     db.pragma("journal_mode = WAL");
     // NORMAL under WAL survives a process crash; only an OS crash can lose the last commits.
     db.pragma("synchronous = NORMAL");
