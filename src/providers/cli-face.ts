@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AsmError } from "../core/errors.js";
-import type { CommonCliOption, Environment, ProviderDescriptor } from "./provider-descriptor.js";
+import type { CommonCliOption, EnvironmentVariables, ProviderDescriptor } from "./provider-descriptor.js";
 
 /** The adapter option each common CLI option sets. */
 const ADAPTER_OPTION = {
@@ -42,7 +42,7 @@ export interface CliProviderInput {
   /** `--provider-option key=value` entries, in order; each key at most once. Default none. */
   providerOptions?: readonly string[];
   /** Where `ASM_<PROVIDER>_<OPTION>` variables are read (a flag wins over its variable). Default `process.env`. */
-  env?: Environment;
+  env?: EnvironmentVariables;
 }
 
 /** Adapter options built from a command line; the adapter validates them as a whole when created. */

@@ -3,7 +3,7 @@ import type { Capability } from "../core/capabilities.js";
 import type { ProviderAdapter } from "../ports/provider-adapter.js";
 
 /** Environment variables as a check reads them: `process.env`, or a copy of it. */
-export type Environment = Readonly<Record<string, string | undefined>>;
+export type EnvironmentVariables = Readonly<Record<string, string | undefined>>;
 
 /**
  * Where a provider's CLI finds its credentials. A check passes when any variable of `env` is set
@@ -13,7 +13,7 @@ export interface ProviderCredentials {
   /** Environment variables that each hold a credential on their own (an API key, a token, a cloud switch). */
   readonly env: readonly string[];
   /** The file the CLI's own login writes, located from `env` (e.g. `HOME`, `CLAUDE_CONFIG_DIR`). Default: none. */
-  loginFile?(env: Environment): string;
+  loginFile?(env: EnvironmentVariables): string;
   /**
    * Platforms where the login cannot be checked from here, so the check passes there (Claude
    * Code keeps its macOS login in the keychain). Default: none.

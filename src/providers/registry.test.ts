@@ -348,4 +348,13 @@ describe("loading", () => {
       "codex-adapter.ts",
     ]);
   });
+
+  it("the root entry, which exports the registry and openStore, loads no adapter, SDK or database driver", async () => {
+    const urls = await loaded("../../index.ts");
+    expect(urls).toContain(new URL("../registry.ts", script).href);
+    expect(urls).toContain(new URL("../../stores/open-store.ts", script).href);
+    const drivers =
+      /claude-agent-sdk|codex-sdk|better-sqlite3|node_modules\/(pg|kysely)\/|providers\/\w+\/\w+-adapter\.ts$/;
+    expect(urls.filter((url) => drivers.test(url))).toEqual([]);
+  });
 });

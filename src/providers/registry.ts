@@ -4,7 +4,7 @@ import type { ProviderAdapter } from "../ports/provider-adapter.js";
 import { ampProvider } from "./amp/descriptor.js";
 import { claudeProvider } from "./claude/descriptor.js";
 import { codexProvider } from "./codex/descriptor.js";
-import type { Environment, ProviderDescriptor } from "./provider-descriptor.js";
+import type { EnvironmentVariables, ProviderDescriptor } from "./provider-descriptor.js";
 import { shellProvider } from "./shell/descriptor.js";
 
 /**
@@ -36,7 +36,7 @@ export type AdapterOptionsFor<Name extends string> = Name extends BuiltInProvide
 /** What `checkCredentials` looks at. */
 export interface CredentialsCheckInput {
   /** The environment the provider's CLI will see. Default `process.env`. */
-  env?: Environment;
+  env?: EnvironmentVariables;
   /**
    * The executable the adapter will run, when one is given explicitly. It answers for its own
    * login (a wrapper, a scripted CLI, a CLI logged in elsewhere), so the check passes. Default none.
