@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AsmError } from "../core/errors.js";
+import type { AsmError } from "../core/errors.js";
+import { rejection } from "../stores/test-support/fixtures.js";
 import { cliAdapterOptions, cliEnvironmentVariable, cliFlag, providerOptionKeys } from "./cli-face.js";
 import { COMMON_CLI_OPTIONS } from "./provider-descriptor.js";
 import { createAdapter, getProvider } from "./registry.js";
@@ -7,17 +8,10 @@ import { PROVIDERS } from "./shared/provider-failures.js";
 import { tempWorkDir } from "./test-support/scripted-adapter.js";
 
 const workDir = tempWorkDir("asm-cli-face-test-");
-const NO_ENV = {};
 
-function thrown(action: () => unknown): AsmError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof AsmError) return error;
-    throw error;
-  }
-  throw new Error("expected an AsmError");
-}
+/** The AsmError `action` throws. */
+const thrown = (action: () => unknown): Promise<AsmError> => rejection(Promise.resolve().then(action));
+const NO_ENV = {};
 
 describe("names a CLI user types", () => {
   it("flags and environment variables follow the option names", () => {
@@ -198,8 +192,8 @@ describe("cliAdapterOptions", () => {
     expect(cliAdapterOptions(getProvider("claude"), { env: { ASM_CLAUDE_EXECUTABLE: "" } })).toEqual({});
   });
 
-  it("refuses common options the provider does not take, saying which it does", () => {
-    const shell = thrown(() =>
+  it("refuses common options the provider does not take, saying which it does", async () => {
+    const shell = await thrown(() =>
       cliAdapterOptions(getProvider("shell"), {
         options: { model: "x", permissionMode: "plan", cwd: workDir },
       }),
@@ -207,53 +201,59 @@ describe("cliAdapterOptions", () => {
     expect(shell.code).toBe("validation_error");
     expect(shell.message).toBe("the shell provider takes no --model or --permission-mode");
     expect(shell.hint).toBe("options for shell: --cwd");
-    const codex = thrown(() => cliAdapterOptions(getProvider("codex"), { options: { maxTurns: "3" } }));
+    const codex = await thrown(() => cliAdapterOptions(getProvider("codex"), { options: { maxTurns: "3" } }));
     expect(codex.message).toBe("the codex provider takes no --max-turns");
     expect(codex.hint).toContain("--executable, --model, --permission-mode");
   });
 
-  it("names the flag, variable or key of a value of the wrong type", () => {
-    const turns = thrown(() => cliAdapterOptions(getProvider("claude"), { options: { maxTurns: "many" } }));
+  it("names the flag, variable or key of a value of the wrong type", async () => {
+    const turns = await thrown(() =>
+      cliAdapterOptions(getProvider("claude"), { options: { maxTurns: "many" } }),
+    );
     expect(turns.code).toBe("validation_error");
     expect(turns.message).toMatch(/^invalid --max-turns: /);
-    expect(turns.details).toMatchObject({ source: "--max-turns", value: "many" });
-    const mode = thrown(() =>
+    expect(turns.details).toEqual({
+      issues: [{ path: "", message: "Invalid input: expected number, received string" }],
+    });
+    const mode = await thrown(() =>
       cliAdapterOptions(getProvider("claude"), { options: { permissionMode: "yolo" } }),
     );
     expect(mode.message).toMatch(/^invalid --permission-mode: /);
-    const skip = thrown(() =>
+    const skip = await thrown(() =>
       cliAdapterOptions(getProvider("codex"), { providerOptions: ["skipGitRepoCheck=yes"], env: NO_ENV }),
     );
     expect(skip.message).toMatch(/^invalid --provider-option skipGitRepoCheck: /);
-    const variable = thrown(() =>
+    const variable = await thrown(() =>
       cliAdapterOptions(getProvider("claude"), { env: { ASM_CLAUDE_EXECUTABLE: "a\0b" } }),
     );
     expect(variable.message).toMatch(/^invalid ASM_CLAUDE_EXECUTABLE: /);
   });
 
-  it("refuses unknown, repeated, malformed and misplaced --provider-option entries", () => {
+  it("refuses unknown, repeated, malformed and misplaced --provider-option entries", async () => {
     const codex = getProvider("codex");
-    const unknown = thrown(() =>
+    const unknown = await thrown(() =>
       cliAdapterOptions(codex, { providerOptions: ["skipGitCheck=true"], env: NO_ENV }),
     );
     expect(unknown.code).toBe("validation_error");
     expect(unknown.message).toBe('unknown provider option "skipGitCheck" for codex');
     expect(unknown.hint).toContain("skipGitRepoCheck");
-    const twice = thrown(() =>
+    const twice = await thrown(() =>
       cliAdapterOptions(codex, { providerOptions: ["apiKey=a", "apiKey=b"], env: NO_ENV }),
     );
     expect(twice.message).toBe("--provider-option apiKey is given more than once");
     for (const entry of ["skipGitRepoCheck", "=true", ""]) {
-      const malformed = thrown(() => cliAdapterOptions(codex, { providerOptions: [entry], env: NO_ENV }));
+      const malformed = await thrown(() =>
+        cliAdapterOptions(codex, { providerOptions: [entry], env: NO_ENV }),
+      );
       expect(malformed.message, entry).toBe(`--provider-option expects key=value, got "${entry}"`);
     }
-    const common = thrown(() =>
+    const common = await thrown(() =>
       cliAdapterOptions(codex, { providerOptions: ["executablePath=/x"], env: NO_ENV }),
     );
     expect(common.hint).toBe("use --executable");
-    const env = thrown(() => cliAdapterOptions(codex, { providerOptions: ["env={}"], env: NO_ENV }));
+    const env = await thrown(() => cliAdapterOptions(codex, { providerOptions: ["env={}"], env: NO_ENV }));
     expect(env.message).toBe("env cannot be set with --provider-option");
-    const shell = thrown(() =>
+    const shell = await thrown(() =>
       cliAdapterOptions(getProvider("shell"), { providerOptions: ["effort=high"], env: NO_ENV }),
     );
     expect(shell.hint).toContain("keys for shell: timeoutMs");

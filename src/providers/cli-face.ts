@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AsmError } from "../core/errors.js";
 import type { CommonCliOption, EnvironmentVariables, ProviderDescriptor } from "./provider-descriptor.js";
+import { validationError } from "./shared/agent-options.js";
 
 /** The adapter option each common CLI option sets. */
 const ADAPTER_OPTION = {
@@ -133,15 +134,9 @@ function fromText(schema: z.ZodType, raw: string | readonly string[]): unknown {
 
 /** The value of `raw` for `schema`, checked; `source` names where it came from in errors. */
 function valueFor(schema: z.ZodType, raw: string | readonly string[], source: string): unknown {
-  const value = fromText(schema, raw);
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => ({
-    path: issue.path.map(String).join("."),
-    message: issue.message,
-  }));
-  const summary = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
-  return invalid(`invalid ${source}: ${summary.join("; ")}`, { source, value: raw, issues });
+  const parsed = schema.safeParse(fromText(schema, raw));
+  if (!parsed.success) throw validationError(source, parsed.error);
+  return parsed.data;
 }
 
 function invalid(message: string, details: Record<string, unknown>, hint?: string): never {

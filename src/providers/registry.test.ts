@@ -1,13 +1,11 @@
-import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import type { Capability } from "../core/capabilities.js";
-import { AsmError } from "../core/errors.js";
+import type { AsmError } from "../core/errors.js";
 import type { ProviderAdapter } from "../ports/provider-adapter.js";
-import { workerArgs } from "../stores/test-support/workers.js";
+import { rejection } from "../stores/test-support/fixtures.js";
 import { scriptedCliEnv, scriptedCliPath } from "../testing/scripted-cli/index.js";
 import { AmpAdapter } from "./amp/amp-adapter.js";
 import { ClaudeAdapter } from "./claude/claude-adapter.js";
@@ -24,31 +22,15 @@ import {
 } from "./registry.js";
 import { PROVIDERS } from "./shared/provider-failures.js";
 import { ShellAdapter } from "./shell/shell-adapter.js";
+import { loadedModules } from "./test-support/loaded-modules.js";
 import { run, succeeds, tempWorkDir } from "./test-support/scripted-adapter.js";
 
 const workDir = tempWorkDir("asm-registry-test-");
+
+/** The AsmError `action` throws. */
+const thrown = (action: () => unknown): Promise<AsmError> => rejection(Promise.resolve().then(action));
 const transcript = (provider: string, name: string): string =>
   fileURLToPath(new URL(`./${provider}/transcripts/${name}.jsonl`, import.meta.url));
-
-function thrown(action: () => unknown): AsmError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof AsmError) return error;
-    throw error;
-  }
-  throw new Error("expected an AsmError");
-}
-
-async function rejected(promise: Promise<unknown>): Promise<AsmError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AsmError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("built-in providers", () => {
   it("lists claude, codex, amp and shell, each descriptor naming what its adapters report", async () => {
@@ -85,19 +67,19 @@ describe("built-in providers", () => {
   });
 
   it("rejects options the adapter refuses, with the adapter's validation_error", async () => {
-    const claude = await rejected(createAdapter("claude", { maxTurns: -1 }));
+    const claude = await rejection(createAdapter("claude", { maxTurns: -1 }));
     expect(claude.code).toBe("validation_error");
     expect(claude.message).toContain("maxTurns");
-    const amp = await rejected(createAdapter("amp", { model: "gpt" }));
+    const amp = await rejection(createAdapter("amp", { model: "gpt" }));
     expect(amp.code).toBe("validation_error");
     expect(amp.details).toEqual({ option: "model" });
-    const codex = await rejected(createAdapter("codex", { maxTurns: 2 }));
+    const codex = await rejection(createAdapter("codex", { maxTurns: 2 }));
     expect(codex.code).toBe("capability_not_supported");
-    const shell = await rejected(createAdapter("shell", { cwd: path.join(workDir, "missing") }));
+    const shell = await rejection(createAdapter("shell", { cwd: path.join(workDir, "missing") }));
     expect(shell.code).toBe("validation_error");
     // Typed options for a built-in name: a key of another provider is a compile error.
     // @ts-expect-error `mode` is Amp's, not Claude's
-    const typed = await rejected(createAdapter("claude", { mode: "rush" }));
+    const typed = await rejection(createAdapter("claude", { mode: "rush" }));
     expect(typed.code).toBe("validation_error");
   });
 
@@ -133,12 +115,12 @@ describe("built-in providers", () => {
 
 describe("unknown providers", () => {
   it("are provider_not_found, naming the known providers", async () => {
-    const error = await rejected(createAdapter("gemini", {}));
+    const error = await rejection(createAdapter("gemini", {}));
     expect(error.code).toBe("provider_not_found");
     expect(error.details).toEqual({ provider: "gemini", known: ["claude", "codex", "amp", "shell"] });
     expect(error.hint).toBe("choose one of: claude, codex, amp, shell");
-    expect(thrown(() => getProvider("Claude")).code).toBe("provider_not_found");
-    expect(thrown(() => checkCredentials("gemini")).code).toBe("provider_not_found");
+    expect((await thrown(() => getProvider("Claude"))).code).toBe("provider_not_found");
+    expect((await thrown(() => checkCredentials("gemini"))).code).toBe("provider_not_found");
   });
 });
 
@@ -184,7 +166,7 @@ describe("custom providers", () => {
     const { result } = await succeeds(run(adapter, { prompt: "hi" }));
     expect(result.output.content).toBe("echo: hi");
     // Registries are separate: the default one does not know it.
-    expect(thrown(() => getProvider("echo")).code).toBe("provider_not_found");
+    expect((await thrown(() => getProvider("echo"))).code).toBe("provider_not_found");
   });
 
   it("join the default registry through registerProvider", async () => {
@@ -195,26 +177,28 @@ describe("custom providers", () => {
     expect(checkCredentials("echo-default")).toEqual({ ok: true, source: "none_required" });
   });
 
-  it("cannot take a registered name", () => {
+  it("cannot take a registered name", async () => {
     const registry = new ProviderRegistry();
     registry.register(echoDescriptor("echo"));
-    const again = thrown(() => registry.register(echoDescriptor("echo")));
+    const again = await thrown(() => registry.register(echoDescriptor("echo")));
     expect(again.code).toBe("already_exists");
     expect(again.details).toEqual({ provider: "echo" });
-    expect(thrown(() => registry.register(echoDescriptor("claude"))).code).toBe("already_exists");
+    expect((await thrown(() => registry.register(echoDescriptor("claude")))).code).toBe("already_exists");
     expect(registry.names()).toEqual(["claude", "codex", "amp", "shell", "echo"]);
   });
 
-  it("are refused with a malformed descriptor", () => {
+  it("are refused with a malformed descriptor", async () => {
     const registry = new ProviderRegistry([]);
     for (const name of ["", "Echo", "echo agent", "1echo"]) {
-      expect(thrown(() => registry.register(echoDescriptor(name))).code, name).toBe("validation_error");
+      expect((await thrown(() => registry.register(echoDescriptor(name)))).code, name).toBe(
+        "validation_error",
+      );
     }
     const envNotOffered = {
       ...echoDescriptor("echo"),
       cli: { input: "prompt", options: [], env: ["model"] },
     } as const;
-    const error = thrown(() => registry.register(envNotOffered));
+    const error = await thrown(() => registry.register(envNotOffered));
     expect(error.code).toBe("validation_error");
     expect(error.message).toContain("cli.env names options not in cli.options: model");
     expect(registry.names()).toEqual([]);
@@ -327,21 +311,20 @@ describe("checkCredentials", () => {
 });
 
 describe("loading", () => {
-  const run = promisify(execFile);
-  const script = new URL("./test-support/loaded-modules.ts", import.meta.url);
-  const loaded = async (...args: string[]): Promise<string[]> => {
-    const { stdout } = await run(process.execPath, workerArgs(script, args), { timeout: 60_000 });
-    return JSON.parse(stdout) as string[];
-  };
   const heavy = /claude-agent-sdk|codex-sdk|better-sqlite3|\/pg\/|-adapter\.ts$/;
 
   it("the registry loads no adapter and no SDK until an adapter is created", async () => {
-    const atImport = await loaded("../registry.ts");
-    expect(atImport).toContain(new URL("../claude/descriptor.ts", script).href);
+    const atImport = await loadedModules("../registry.ts");
+    expect(atImport).toContain(new URL("./claude/descriptor.ts", import.meta.url).href);
     expect(atImport.filter((url) => heavy.test(url))).toEqual([]);
     // The recorder sees lazy imports: creating adapters loads their modules — but still no SDK,
     // which loads when a run starts.
-    const afterCreate = await loaded("../registry.ts", "create:shell", "create:claude", "create:codex");
+    const afterCreate = await loadedModules(
+      "../registry.ts",
+      "create:shell",
+      "create:claude",
+      "create:codex",
+    );
     expect(afterCreate.filter((url) => heavy.test(url)).map((url) => path.basename(url))).toEqual([
       "shell-adapter.ts",
       "claude-adapter.ts",
@@ -350,9 +333,9 @@ describe("loading", () => {
   });
 
   it("the root entry, which exports the registry and openStore, loads no adapter, SDK or database driver", async () => {
-    const urls = await loaded("../../index.ts");
-    expect(urls).toContain(new URL("../registry.ts", script).href);
-    expect(urls).toContain(new URL("../../stores/open-store.ts", script).href);
+    const urls = await loadedModules("../../index.ts");
+    expect(urls).toContain(new URL("./registry.ts", import.meta.url).href);
+    expect(urls).toContain(new URL("../stores/open-store.ts", import.meta.url).href);
     const drivers =
       /claude-agent-sdk|codex-sdk|better-sqlite3|node_modules\/(pg|kysely)\/|providers\/\w+\/\w+-adapter\.ts$/;
     expect(urls.filter((url) => drivers.test(url))).toEqual([]);

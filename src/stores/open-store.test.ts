@@ -1,22 +1,23 @@
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { AsmError } from "../core/errors.js";
+import type { AsmError } from "../core/errors.js";
 import type { SessionStore } from "../ports/session-store.js";
+import { loadedModules } from "../providers/test-support/loaded-modules.js";
 import { makeSession } from "../testing/fixtures.js";
 import { MemorySessionStore } from "./memory/index.js";
 import { openDurableStore, openStore, parseStoreTarget } from "./open-store.js";
 import { adminQuery, TEST_DATABASE_URL } from "./postgres/test-support/database.js";
 import { useTestSchemas } from "./postgres/test-support/harness.js";
-import { event } from "./test-support/fixtures.js";
-import { workerArgs } from "./test-support/workers.js";
+import { event, rejection } from "./test-support/fixtures.js";
 
 const root = mkdtempSync(path.join(tmpdir(), "asm-open-store-test-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const schemas = useTestSchemas();
+
+/** The AsmError `action` throws. */
+const thrown = (action: () => unknown): Promise<AsmError> => rejection(Promise.resolve().then(action));
 
 /** A fresh, empty directory under the test's root. */
 function emptyDir(label: string): string {
@@ -32,16 +33,6 @@ async function inDirectory<T>(dir: string, action: () => Promise<T>): Promise<T>
   } finally {
     process.chdir(before);
   }
-}
-
-async function rejected(promise: Promise<unknown>): Promise<AsmError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AsmError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
 }
 
 /** Saves a session, appends an event and reads it back: the store works. */
@@ -91,7 +82,7 @@ describe("parseStoreTarget", () => {
     expect(parseStoreTarget("memory:")).toEqual({ kind: "memory" });
   });
 
-  it("refuses unknown schemes, naming the supported ones", () => {
+  it("refuses unknown schemes, naming the supported ones", async () => {
     for (const target of [
       "pg://localhost/db",
       "mysql://localhost/db",
@@ -99,7 +90,7 @@ describe("parseStoreTarget", () => {
       "file:///x.db",
       "foo:bar.db",
     ]) {
-      const error = thrownBy(() => parseStoreTarget(target));
+      const error = await thrown(() => parseStoreTarget(target));
       expect(error.code, target).toBe("validation_error");
       expect(error.message, target).toContain(
         "supported: sqlite:, postgres://, postgresql://, memory: or a SQLite file path",
@@ -112,10 +103,10 @@ describe("parseStoreTarget", () => {
         "a SQLite file path",
       ]);
     }
-    expect(thrownBy(() => parseStoreTarget("pg://localhost/db")).details.scheme).toBe("pg:");
+    expect((await thrown(() => parseStoreTarget("pg://localhost/db"))).details.scheme).toBe("pg:");
   });
 
-  it("refuses malformed targets, never echoing a PostgreSQL password", () => {
+  it("refuses malformed targets, never echoing a PostgreSQL password", async () => {
     const cases = {
       "": "a store target must be a non-empty string",
       "  ": "a store target must be a non-empty string",
@@ -131,23 +122,13 @@ describe("parseStoreTarget", () => {
       "postgres://u:s3cret@h/db?schema=": "the PostgreSQL URL is malformed: schema is empty",
     };
     for (const [target, message] of Object.entries(cases)) {
-      const error = thrownBy(() => parseStoreTarget(target));
+      const error = await thrown(() => parseStoreTarget(target));
       expect(error.code, target).toBe("validation_error");
       expect(error.message, target).toBe(message);
       expect(JSON.stringify(error.toJSON()), target).not.toContain("s3cret");
     }
   });
 });
-
-function thrownBy(action: () => unknown): AsmError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof AsmError) return error;
-    throw error;
-  }
-  throw new Error("expected an AsmError");
-}
 
 describe("openStore", () => {
   it("opens a working SQLite store from a plain path and each sqlite: form", async () => {
@@ -218,10 +199,10 @@ describe("openStore", () => {
         "http://example.com/asm.db",
         "pg:asm.db",
       ]) {
-        const error = await rejected(openStore(target));
+        const error = await rejection(openStore(target));
         expect(error.code, target).toBe("validation_error");
         expect(error.message, target).toContain("sqlite:, postgres://, postgresql://, memory:");
-        expect((await rejected(openDurableStore(target))).code, target).toBe("validation_error");
+        expect((await rejection(openDurableStore(target))).code, target).toBe("validation_error");
       }
     });
     expect(readdirSync(dir)).toEqual([]);
@@ -229,10 +210,10 @@ describe("openStore", () => {
 
   it("passes store settings to the backend's opener", async () => {
     const dir = emptyDir("settings");
-    const error = await rejected(openStore(path.join(dir, "x.db"), { sqlite: { busyTimeoutMs: -1 } }));
+    const error = await rejection(openStore(path.join(dir, "x.db"), { sqlite: { busyTimeoutMs: -1 } }));
     expect(error.code).toBe("validation_error");
     expect(error.details).toMatchObject({ field: "busyTimeoutMs", value: -1 });
-    const schema = await rejected(openStore(`${TEST_DATABASE_URL}?schema=Not-Valid`));
+    const schema = await rejection(openStore(`${TEST_DATABASE_URL}?schema=Not-Valid`));
     expect(schema.code).toBe("validation_error");
   });
 
@@ -249,38 +230,32 @@ describe("openStore", () => {
     const before = readdirSync(dir).sort();
     const missing = path.join(dir, "missing", "asm.db");
     for (const target of [missing, `sqlite:${missing}`]) {
-      const error = await rejected(openStore(target, { mustExist: true }));
+      const error = await rejection(openStore(target, { mustExist: true }));
       expect(error.code, target).toBe("not_found");
       expect(error.message, target).toBe(`no SQLite database at ${missing}`);
       expect(error.details, target).toEqual({ path: missing });
     }
     expect(readdirSync(dir).sort()).toEqual(before);
-    expect((await rejected(openStore("sqlite::memory:", { mustExist: true }))).code).toBe("not_found");
-    expect((await rejected(openStore("memory:", { mustExist: true }))).code).toBe("not_found");
+    expect((await rejection(openStore("sqlite::memory:", { mustExist: true }))).code).toBe("not_found");
+    expect((await rejection(openStore("memory:", { mustExist: true }))).code).toBe("not_found");
   });
 
   it("openDurableStore refuses memory:, which has no queries or maintenance", async () => {
-    const error = await rejected(openDurableStore("memory:"));
+    const error = await rejection(openDurableStore("memory:"));
     expect(error.code).toBe("validation_error");
     expect(error.hint).toContain("postgres://");
   });
 });
 
 describe("loading", () => {
-  const run = promisify(execFile);
-  const script = new URL("../providers/test-support/loaded-modules.ts", import.meta.url);
-  const loaded = async (...args: string[]): Promise<string[]> => {
-    const { stdout } = await run(process.execPath, workerArgs(script, args), { timeout: 60_000 });
-    return JSON.parse(stdout) as string[];
-  };
   const drivers = (urls: string[]): string[] =>
     [
       ...new Set(urls.flatMap((url) => /node_modules\/(better-sqlite3|pg|kysely)\//.exec(url)?.[1] ?? [])),
     ].sort();
 
   it("loads a backend only for the scheme chosen", async () => {
-    expect(drivers(await loaded("../../stores/open-store.ts", "open:memory:"))).toEqual([]);
-    expect(drivers(await loaded("../../stores/open-store.ts", "open:sqlite::memory:"))).toContain(
+    expect(drivers(await loadedModules("../../stores/open-store.ts", "open:memory:"))).toEqual([]);
+    expect(drivers(await loadedModules("../../stores/open-store.ts", "open:sqlite::memory:"))).toContain(
       "better-sqlite3",
     );
   });

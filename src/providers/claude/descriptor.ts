@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Capability } from "../../core/capabilities.js";
-import type { ProviderDescriptor } from "../provider-descriptor.js";
+import { COMMON_CLI_OPTIONS, type ProviderDescriptor } from "../provider-descriptor.js";
 import { PROVIDERS } from "../shared/provider-failures.js";
 import {
   type ClaudeAdapterOptions,
@@ -51,16 +51,8 @@ export const claudeProvider: ProviderDescriptor<ClaudeAdapterOptions, ClaudeRunO
   runOptionsSchema: claudeRunOptionsSchema,
   cli: {
     input: "prompt",
-    options: [
-      "executable",
-      "model",
-      "permissionMode",
-      "cwd",
-      "systemPrompt",
-      "maxTurns",
-      "allowedTools",
-      "deniedTools",
-    ],
+    // Claude Code honours every common option.
+    options: COMMON_CLI_OPTIONS,
     env: ["executable", "model"],
   },
   async create(options) {
