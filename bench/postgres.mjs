@@ -80,7 +80,7 @@ async function newSession(store) {
   await store.saveSession({
     id,
     agentId: "bench",
-    status: "active",
+    status: "pending",
     metadata: {},
     context: {},
     tags: [],

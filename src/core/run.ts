@@ -20,6 +20,9 @@ export const RUN_TRANSITIONS: TransitionTable<RunStatus> = {
   timeout: [],
 };
 
+/** Every run starts in this status: a store refuses to create one in any other. */
+export const INITIAL_RUN_STATUS: RunStatus = "pending";
+
 export function isTerminalRunStatus(status: RunStatus): status is TerminalRunStatus {
   return RUN_TRANSITIONS[status].length === 0;
 }

@@ -1,3 +1,4 @@
+import type { RunOwner } from "./run.js";
 import { assertTransition, type TransitionTable } from "./state-machine.js";
 
 export const SESSION_STATUSES = ["pending", "active", "paused", "completed", "failed", "cancelled"] as const;
@@ -15,6 +16,9 @@ export const SESSION_TRANSITIONS: TransitionTable<SessionStatus> = {
   failed: [],
   cancelled: [],
 };
+
+/** Every session starts in this status: a store refuses to create one in any other. */
+export const INITIAL_SESSION_STATUS: SessionStatus = "pending";
 
 export type JsonObject = Record<string, unknown>;
 
@@ -40,4 +44,20 @@ export function transitionSession(session: Session, to: SessionStatus, now: Date
 
 export function isTerminalSessionStatus(status: SessionStatus): boolean {
   return SESSION_TRANSITIONS[status].length === 0;
+}
+
+/**
+ * The `metadata` key that marks a one-shot session (`SessionManager.runOnce`, the CLI's `asm run`)
+ * with the process running it, `{ hostname, pid }`. Only that process can ever end such a session,
+ * so once it is dead, recovery fails the session (`Maintenance.recoverOrphanedRuns`). Long-lived
+ * sessions have no marker.
+ */
+export const ONE_SHOT_OWNER_KEY = "oneShotOwner";
+
+/** The process running a one-shot session; `undefined` for a long-lived session or a malformed marker. */
+export function oneShotOwner(session: Session): RunOwner | undefined {
+  const marker = session.metadata[ONE_SHOT_OWNER_KEY];
+  if (typeof marker !== "object" || marker === null) return undefined;
+  const { hostname, pid } = marker as Record<string, unknown>;
+  return typeof hostname === "string" && typeof pid === "number" ? { hostname, pid } : undefined;
 }

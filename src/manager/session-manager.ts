@@ -6,7 +6,13 @@ import type { AdapterEvent, AsmEvent } from "../core/events.js";
 import { newId } from "../core/ids.js";
 import { type RedactionOptions, Redactor } from "../core/redaction.js";
 import { isTerminalRunStatus, type Run, type RunInput, type RunOutput, transitionRun } from "../core/run.js";
-import { type JsonObject, type Session, type SessionStatus, transitionSession } from "../core/session.js";
+import {
+  type JsonObject,
+  ONE_SHOT_OWNER_KEY,
+  type Session,
+  type SessionStatus,
+  transitionSession,
+} from "../core/session.js";
 import { addTokenUsage, EMPTY_TOKEN_USAGE, type TokenUsage } from "../core/token-usage.js";
 import { runCost } from "../cost/cost.js";
 import { DEFAULT_PRICING, type PricingTable } from "../cost/pricing-table.js";
@@ -302,7 +308,8 @@ export class SessionManager {
     const session = await this.createSession(
       {
         agentId: agentId ?? this.adapter.name,
-        ...(sessionMetadata ? { metadata: sessionMetadata } : {}),
+        // Only this process can end the session: if it dies, store recovery fails the session.
+        metadata: { ...sessionMetadata, [ONE_SHOT_OWNER_KEY]: { hostname: hostname(), pid: process.pid } },
         ...(context ? { context } : {}),
         ...(tags ? { tags } : {}),
       },

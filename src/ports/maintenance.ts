@@ -55,8 +55,13 @@ export interface RecoveryOptions {
 }
 
 export interface RecoveryReport {
-  /** Runs that were `running` with a dead owner, now `failed` with a terminal event. */
+  /**
+   * Runs that were `running` with a dead owner, or `pending` in a one-shot session whose process
+   * died, now `failed` with a terminal event.
+   */
   recoveredRunIds: string[];
+  /** One-shot sessions whose process died, now `failed` with a `session_failed` event. */
+  recoveredSessionIds: string[];
 }
 
 /**
@@ -69,6 +74,9 @@ export interface Maintenance {
   /**
    * Fails runs left `running` by a process that died (crash, SIGKILL), each with
    * `error.code: "internal_error"`, a reason naming the dead owner, and one `run_failed` event.
+   * Then fails the one-shot sessions (`runOnce`, `asm run`) whose process died, which nothing
+   * else could end: their runs that never started get a `run_failed`, the session one
+   * `session_failed` with the reason. Long-lived sessions stay as they are.
    */
   recoverOrphanedRuns(options?: RecoveryOptions): Promise<RecoveryReport>;
 }

@@ -64,7 +64,11 @@ export interface SaveRunOptions {
  * (`storage_error`, `storage_busy`, `storage_corrupt`, `storage_connection_failed`, …).
  */
 export interface SessionStore {
-  /** Insert or replace a session by id. Never changes the session's event log. */
+  /**
+   * Insert or replace a session by id. Never changes the session's event log. The move from the
+   * stored status must be in `SESSION_TRANSITIONS` (or keep the status); a new session must be
+   * `pending`. Otherwise `invalid_transition` (`details.id`, `from`, `to`) and nothing is written.
+   */
   saveSession(session: Session): Promise<void>;
   /** Rejects with `session_not_found`. */
   getSession(sessionId: string): Promise<Session>;
@@ -75,7 +79,8 @@ export interface SessionStore {
 
   /**
    * Insert or replace a run, atomically with `options.events`; returns those events as stored
-   * (empty when none were given). Its session must exist (`session_not_found`).
+   * (empty when none were given). Its session must exist (`session_not_found`). The move from the
+   * stored status is checked as for `saveSession` (`RUN_TRANSITIONS`; a new run is `pending`).
    */
   saveRun(run: Run, options?: SaveRunOptions): Promise<AsmEvent[]>;
   /** Rejects with `run_not_found`. */

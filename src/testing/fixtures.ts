@@ -1,6 +1,7 @@
 import type { EventDraft } from "../core/events.js";
-import type { Run } from "../core/run.js";
-import type { Session } from "../core/session.js";
+import { INITIAL_RUN_STATUS, RUN_TRANSITIONS, type Run } from "../core/run.js";
+import { INITIAL_SESSION_STATUS, SESSION_TRANSITIONS, type Session } from "../core/session.js";
+import type { TransitionTable } from "../core/state-machine.js";
 import type { SessionStore } from "../ports/session-store.js";
 
 const T0 = Date.parse("2025-01-01T00:00:00.000Z");
@@ -52,9 +53,33 @@ export function makeRun(sessionId: string, fields: Partial<Run> = {}): Run {
   };
 }
 
+/**
+ * Saves `session` the way stores allow (they enforce the state machine): created `pending`, then
+ * moved along the shortest legal path to its status; the last save writes it as given.
+ */
 export async function saved(store: SessionStore, session: Session): Promise<Session> {
-  await store.saveSession(session);
+  for (const status of pathTo(SESSION_TRANSITIONS, INITIAL_SESSION_STATUS, session.status)) {
+    await store.saveSession({ ...session, status });
+  }
   return session;
+}
+
+/** `saved` for runs: created `pending`, moved along the shortest legal path; answers the run. */
+export async function savedRun(store: SessionStore, run: Run): Promise<Run> {
+  for (const status of pathTo(RUN_TRANSITIONS, INITIAL_RUN_STATUS, run.status)) {
+    await store.saveRun({ ...run, status });
+  }
+  return run;
+}
+
+/** The statuses from `initial` to `target`, both included, along the table's shortest path. */
+function pathTo<S extends string>(table: TransitionTable<S>, initial: S, target: S): S[] {
+  const paths = new Map<S, S[]>([[initial, [initial]]]);
+  for (const [status, path] of paths) {
+    if (status === target) return path;
+    for (const next of table[status]) if (!paths.has(next)) paths.set(next, [...path, next]);
+  }
+  throw new Error(`no path from ${initial} to ${target}`);
 }
 
 /** For drafts the type system cannot describe: wrong on purpose, or data of a loose shape. */

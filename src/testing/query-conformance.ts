@@ -8,7 +8,7 @@ import type { Session } from "../core/session.js";
 import type { DurableSessionStore } from "../ports/durable-store.js";
 import type { Page, QueryApi, SessionExport } from "../ports/query-api.js";
 import { rejectsWith } from "./assertions.js";
-import { iso, makeRun, makeSession, saved, uniqueId, untypedDraft } from "./fixtures.js";
+import { iso, makeRun, makeSession, saved, savedRun, uniqueId, untypedDraft } from "./fixtures.js";
 import type { TestFramework } from "./session-store-conformance.js";
 import { storeCase } from "./store-case.js";
 
@@ -73,9 +73,9 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
           store,
           makeSession({ agentId: "a", tags: ["x", "y"], createdAt: iso(4000), deletedAt: iso(5000) }),
         );
-        await store.saveRun(makeRun(s1.id, { provider: "claude" }));
-        await store.saveRun(makeRun(s2.id, { provider: "codex" }));
-        await store.saveRun(makeRun(s4.id, { provider: "claude" }));
+        await savedRun(store, makeRun(s1.id, { provider: "claude" }));
+        await savedRun(store, makeRun(s2.id, { provider: "codex" }));
+        await savedRun(store, makeRun(s4.id, { provider: "claude" }));
         const search = store.query.searchSessions.bind(store.query);
 
         assert.deepEqual((await search()).items, [s3, s2, s1], "newest first, soft-deleted left out");
@@ -165,8 +165,7 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
       });
 
       test("limits default to 50 and allow 1 to 1000", async (store) => {
-        for (let index = 0; index < 55; index++)
-          await store.saveSession(makeSession({ createdAt: iso(index) }));
+        for (let index = 0; index < 55; index++) await saved(store, makeSession({ createdAt: iso(index) }));
         const page = await store.query.searchSessions();
         assert.equal(page.items.length, 50);
         assert.ok(page.nextCursor);
@@ -177,8 +176,7 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
       });
 
       test("refuses malformed searches and foreign or garbled cursors", async (store) => {
-        for (let index = 0; index < 3; index++)
-          await store.saveSession(makeSession({ createdAt: iso(index) }));
+        for (let index = 0; index < 3; index++) await saved(store, makeSession({ createdAt: iso(index) }));
         const { nextCursor } = await store.query.searchSessions({ limit: 1 });
         const cursor = required(nextCursor);
         await rejectsWith(store.query.searchSessions({ orderBy: "created_asc", cursor }), "invalid_cursor");
@@ -202,7 +200,8 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
     describe("getSessionStats", () => {
       test("counts runs by status, events, tokens, cost, providers and duration", async (store) => {
         const session = await saved(store, makeSession());
-        await store.saveRun(
+        await savedRun(
+          store,
           makeRun(session.id, {
             status: "completed",
             provider: "claude",
@@ -213,7 +212,8 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
             endedAt: iso(200),
           }),
         );
-        await store.saveRun(
+        await savedRun(
+          store,
           makeRun(session.id, {
             status: "failed",
             provider: "codex",
@@ -223,7 +223,8 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
             endedAt: iso(400),
           }),
         );
-        await store.saveRun(
+        await savedRun(
+          store,
           makeRun(session.id, {
             status: "running",
             provider: "claude",
@@ -232,14 +233,14 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
             startedAt: iso(500),
           }),
         );
-        await store.saveRun(makeRun(session.id, { createdAt: iso(600) }));
+        await savedRun(store, makeRun(session.id, { createdAt: iso(600) }));
         await store.appendEvents([
           draft(session.id, { timestamp: iso(150) }),
           draft(session.id, { timestamp: iso(160) }),
           draft(session.id, { timestamp: iso(450) }),
         ]);
         const other = await saved(store, makeSession());
-        await store.saveRun(makeRun(other.id, { status: "completed", provider: "amp", costUsd: 1 }));
+        await savedRun(store, makeRun(other.id, { status: "completed", provider: "amp", costUsd: 1 }));
         await store.appendEvent(draft(other.id, { timestamp: iso(1) }));
 
         assert.deepEqual(await store.query.getSessionStats(session.id), {
@@ -311,7 +312,7 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
           }),
           makeRun(b.id, { createdAt: iso(5000) }),
         ];
-        for (const run of runs) await store.saveRun(run);
+        for (const run of runs) await savedRun(store, run);
 
         const summary = await store.query.getUsageSummary();
         assert.deepEqual(
@@ -396,7 +397,7 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
         const a = await saved(store, makeSession());
         const b = await saved(store, makeSession());
         const run = makeRun(a.id, { provider: "claude" });
-        await store.saveRun(run);
+        await savedRun(store, run);
         const [e1, e2, e3] = await store.appendEvents([
           draft(a.id, { timestamp: iso(100), runId: run.id, provider: "claude", type: "run_started" }),
           draft(a.id, { timestamp: iso(200), runId: run.id, provider: "claude" }),
@@ -463,8 +464,8 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
           error: { code: "provider_error", message: "no" },
           owner: { hostname: "h", pid: 1 },
         });
-        await store.saveRun(later);
-        await store.saveRun(earlier);
+        await savedRun(store, later);
+        await savedRun(store, earlier);
         const events = await store.appendEvents([
           draft(session.id, { runId: earlier.id }),
           untypedDraft({
@@ -618,7 +619,7 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
       test("hard-deletes sessions soft-deleted long enough ago, with their runs and events", async (store) => {
         const doomed = await saved(store, makeSession({ deletedAt: daysAgo(40) }));
         const run = makeRun(doomed.id);
-        await store.saveRun(run);
+        await savedRun(store, run);
         await store.appendEvents([draft(doomed.id, { runId: run.id }), draft(doomed.id)]);
         const recent = await saved(store, makeSession({ deletedAt: daysAgo(5) }));
         const live = await saved(store, makeSession({ updatedAt: daysAgo(1000) }));
@@ -728,8 +729,11 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
           owner: { hostname: hostname(), pid: process.pid },
           startedAt: new Date(Date.now() - 2 * 3_600_000).toISOString(),
         });
-        await store.saveRun(run);
-        await store.saveRun(makeRun(session.id, { status: "running", startedAt: new Date().toISOString() }));
+        await savedRun(store, run);
+        await savedRun(
+          store,
+          makeRun(session.id, { status: "running", startedAt: new Date().toISOString() }),
+        );
         const report = await store.maintenance.healthCheck();
         assert.equal(report.ok, false);
         assert.deepEqual(
@@ -765,7 +769,7 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
           await execRaw(store, `UPDATE sessions SET last_sequence = 1 WHERE id = '${behind.id}'`);
           const lost = await saved(store, makeSession());
           const run = makeRun(lost.id);
-          await store.saveRun(run);
+          await savedRun(store, run);
           await store.appendEvents([draft(lost.id, { runId: run.id }), draft(lost.id)]);
           await execRaw(store, `DELETE FROM sessions WHERE id = '${lost.id}'`);
 
@@ -802,7 +806,7 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
           owner: { hostname: "elsewhere.invalid", pid: 1 },
         });
         const ended = makeRun(session.id, { status: "completed", owner: { hostname: here, pid: deadPid } });
-        for (const run of [dead, ownerless, live, remote, ended]) await store.saveRun(run);
+        for (const run of [dead, ownerless, live, remote, ended]) await savedRun(store, run);
         await store.appendEvent(draft(session.id, { runId: dead.id, type: "run_started" }));
 
         const report = await store.maintenance.recoverOrphanedRuns();
@@ -847,8 +851,8 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
           status: "running",
           owner: { hostname: "elsewhere.invalid", pid: 1 },
         });
-        await store.saveRun(live);
-        await store.saveRun(remote);
+        await savedRun(store, live);
+        await savedRun(store, remote);
         const asked: string[] = [];
         const report = await store.maintenance.recoverOrphanedRuns({
           isOwnerAlive: (owner) => {
@@ -866,7 +870,7 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
         const runs = [0, 1, 2].map(() =>
           makeRun(session.id, { status: "running", owner: { hostname: "h", pid: 7 } }),
         );
-        for (const run of runs) await store.saveRun(run);
+        for (const run of runs) await savedRun(store, run);
         const peer = openPeer ? await openPeer(store) : undefined;
         try {
           const everyoneDead = { isOwnerAlive: () => false };
@@ -926,8 +930,8 @@ async function seedSessionWithHistory(store: DurableSessionStore): Promise<{ exp
     endedAt: iso(12),
   });
   const second = makeRun(session.id, { status: "pending", createdAt: iso(20) });
-  await store.saveRun(first);
-  await store.saveRun(second);
+  await savedRun(store, first);
+  await savedRun(store, second);
   await store.appendEvents([
     draft(session.id, { runId: first.id, type: "run_started", provider: "claude" }),
     draft(session.id, { runId: first.id }),

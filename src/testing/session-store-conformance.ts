@@ -6,7 +6,8 @@ import type { Run } from "../core/run.js";
 import type { Session } from "../core/session.js";
 import type { SessionStore } from "../ports/session-store.js";
 import { errorCode, rejectsWith } from "./assertions.js";
-import { iso, makeRun, makeSession, saved, uniqueId, untypedDraft } from "./fixtures.js";
+import { defineLifecycleTransitionCases } from "./conformance/lifecycle-transitions.js";
+import { iso, makeRun, makeSession, saved, savedRun, uniqueId, untypedDraft } from "./fixtures.js";
 import { storeCase } from "./store-case.js";
 
 /** How the suite gets stores to test. */
@@ -79,6 +80,7 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
   };
 
   describe(`${harness.name}: SessionStore conformance`, () => {
+    defineLifecycleTransitionCases(harness, framework);
     describe("sessions", () => {
       test("saves and returns a session with every field", async (store) => {
         const parent = await saved(store, makeSession());
@@ -92,7 +94,7 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
           updatedAt: iso(2000),
           deletedAt: iso(3000),
         });
-        await store.saveSession(session);
+        await saved(store, session);
         assert.deepEqual(await store.getSession(session.id), session);
       });
 
@@ -135,7 +137,7 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
           makeSession({ agentId: "a", status: "completed", createdAt: iso(3000) }),
           makeSession({ agentId: "a", status: "active", createdAt: iso(2000) }),
         ];
-        for (const session of sessions) await store.saveSession(session);
+        for (const session of sessions) await saved(store, session);
         const ids = (list: Session[]): string[] => list.map(({ id }) => id);
         const [first, second, third, fourth] = sessions.map(({ id }) => id);
         assert.deepEqual(ids(await store.listSessions()), [second, third, fourth, first]);
@@ -148,8 +150,7 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
       });
 
       test("list limits default to 50 and allow 1 to 1000", async (store) => {
-        for (let index = 0; index < 55; index++)
-          await store.saveSession(makeSession({ createdAt: iso(index) }));
+        for (let index = 0; index < 55; index++) await saved(store, makeSession({ createdAt: iso(index) }));
         assert.equal((await store.listSessions()).length, 50);
         assert.equal((await store.listSessions({ limit: 1000 })).length, 55);
         for (const limit of [0, 1001, 1.5, -1]) {
@@ -187,7 +188,7 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
         const session = await saved(store, makeSession());
         await store.appendEvents([draft(session.id), draft(session.id), draft(session.id)]);
         await store.deleteSession(session.id);
-        await store.saveSession(session);
+        await saved(store, session);
         assert.equal(await store.getLatestSequence(session.id), 0);
         assert.deepEqual(await store.getEvents(session.id), []);
         assert.equal((await store.appendEvent(draft(session.id))).sequence, 1);
@@ -219,6 +220,7 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
           startedAt: iso(2000),
           endedAt: iso(3000),
         });
+        await savedRun(store, { ...run, status: "running" });
         assert.deepEqual(await store.saveRun(run), []);
         assert.deepEqual(await store.getRun(run.id), run);
       });
@@ -260,7 +262,7 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
           makeRun(session.id, { status: "running", createdAt: iso(1000) }),
           makeRun(session.id, { status: "completed", createdAt: iso(2000) }),
         ];
-        for (const run of runs) await store.saveRun(run);
+        for (const run of runs) await savedRun(store, run);
         await store.saveRun(makeRun(other.id));
         const ids = (list: Run[]): string[] => list.map(({ id }) => id);
         const [late, early, middle] = runs.map(({ id }) => id);
@@ -273,8 +275,7 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
 
       test("expectedStatus saves only over the expected status", async (store) => {
         const session = await saved(store, makeSession());
-        const run = makeRun(session.id, { status: "running" });
-        await store.saveRun(run);
+        const run = await savedRun(store, makeRun(session.id, { status: "running" }));
         const completed = { ...run, status: "completed" as const, endedAt: iso(9000) };
         await store.saveRun(completed, { expectedStatus: "running" });
         assert.deepEqual(await store.getRun(run.id), completed);
@@ -290,8 +291,7 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
 
       test("of two concurrent compare-and-set saves, exactly one wins", async (store) => {
         const session = await saved(store, makeSession());
-        const run = makeRun(session.id, { status: "running" });
-        await store.saveRun(run);
+        const run = await savedRun(store, makeRun(session.id, { status: "running" }));
         const outcomes = await Promise.allSettled([
           store.saveRun({ ...run, status: "completed" }, { expectedStatus: "running" }),
           store.saveRun({ ...run, status: "cancelled" }, { expectedStatus: "running" }),
@@ -306,8 +306,7 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
       test("saves a run and its events together", async (store) => {
         const session = await saved(store, makeSession());
         await store.appendEvent(draft(session.id));
-        const run = makeRun(session.id, { status: "running" });
-        await store.saveRun(run);
+        const run = await savedRun(store, makeRun(session.id, { status: "running" }));
         const events = [
           draft(session.id, { runId: run.id, type: "turn_completed" }),
           draft(session.id, { runId: run.id, type: "run_completed" }),
@@ -326,11 +325,10 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
 
       test("a failed saveRun stores neither the run nor its events", async (store) => {
         const session = await saved(store, makeSession());
-        const run = makeRun(session.id, { status: "completed" });
-        await store.saveRun(run);
+        const run = await savedRun(store, makeRun(session.id, { status: "running" }));
         const terminal = draft(session.id, { runId: run.id, type: "run_failed" });
         await rejectsWith(
-          store.saveRun({ ...run, status: "failed" }, { expectedStatus: "running", events: [terminal] }),
+          store.saveRun({ ...run, status: "failed" }, { expectedStatus: "pending", events: [terminal] }),
           "invalid_transition",
         );
         await rejectsWith(
@@ -344,7 +342,7 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
           store.saveRun({ ...run, status: "failed" }, { events: [terminal, draft("ses_missing")] }),
           "session_not_found",
         );
-        assert.equal((await store.getRun(run.id)).status, "completed");
+        assert.equal((await store.getRun(run.id)).status, "running");
         assert.equal(await store.getLatestSequence(session.id), 0);
       });
     });

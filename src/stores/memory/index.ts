@@ -10,13 +10,7 @@ import type {
 } from "../../ports/session-store.js";
 import { AppendNotifier, longPoll } from "../shared/append-notifier.js";
 import { sequenceAppend, soleEvent } from "../shared/append-plan.js";
-import {
-  runNotFound,
-  runStatusMismatch,
-  sessionNotFound,
-  storeClosed,
-  validationError,
-} from "../shared/errors.js";
+import { runNotFound, sessionNotFound, storeClosed, validationError } from "../shared/errors.js";
 import { normalizeEventDrafts } from "../shared/event-draft.js";
 import {
   checkEmptyPage,
@@ -30,6 +24,7 @@ import {
   validateRun,
   validateSession,
 } from "../shared/records.js";
+import { checkRunSave, checkSessionSave } from "../shared/transitions.js";
 
 interface SessionEntry {
   session: Session;
@@ -56,6 +51,7 @@ export class MemorySessionStore implements SessionStore {
     validateSession(session);
     const copy = cloneIn(session);
     const entry = this.#sessions.get(copy.id);
+    checkSessionSave(copy, entry?.session.status);
     if (entry === undefined) this.#sessions.set(copy.id, { session: copy, events: [], runIds: new Set() });
     else entry.session = copy;
   }
@@ -99,12 +95,7 @@ export class MemorySessionStore implements SessionStore {
     // Everything that can fail runs before the first mutation: the run and its events are
     // stored together or not at all.
     const stored = this.#runs.get(run.id);
-    if (options.expectedStatus !== undefined) {
-      if (stored === undefined) throw runNotFound(run.id);
-      if (stored.status !== options.expectedStatus) {
-        throw runStatusMismatch(run.id, options.expectedStatus, stored.status);
-      }
-    }
+    checkRunSave(copy, stored?.status, options.expectedStatus);
     const entry = this.#entry(run.sessionId);
     const events = this.#prepareAppend(drafts).commit();
     if (stored !== undefined && stored.sessionId !== copy.sessionId) {

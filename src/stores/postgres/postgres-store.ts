@@ -15,21 +15,17 @@ import type {
 } from "../../ports/session-store.js";
 import { AppendNotifier, longPoll } from "../shared/append-notifier.js";
 import { planAppend, type SequencedAppend, soleEvent } from "../shared/append-plan.js";
-import {
-  runNotFound,
-  runStatusMismatch,
-  sessionNotFound,
-  storeClosed,
-  validationError,
-} from "../shared/errors.js";
+import { runNotFound, sessionNotFound, storeClosed, validationError } from "../shared/errors.js";
 import { normalizeEventDrafts } from "../shared/event-draft.js";
 import { checkEmptyPage, type NormalizedEventQuery, normalizeEventQuery } from "../shared/event-query.js";
 import {
   normalizeRunListQuery,
   normalizeSessionListQuery,
+  type SaveSessionOptions,
   validateRun,
   validateSession,
 } from "../shared/records.js";
+import { checkRunSave, checkSessionSave } from "../shared/transitions.js";
 import { postgresBackend, postgresFlavor, recoverOnOpen, SqlMaintenance, SqlQueryApi } from "../sql/index.js";
 import { rowToEvent, rowToRun, rowToSession, runToRow, sessionToRow } from "../sql/rows.js";
 import type { SelectedEvent, SelectedRun, SelectedSession } from "../sql/schema.js";
@@ -96,6 +92,11 @@ const MAX_NOTIFIED_SESSION_ID = 1000;
  * this append's id lookup and its insert; the retry's lookup finds it (idempotent retry).
  */
 const APPEND_ATTEMPTS = 3;
+/**
+ * A create whose id a concurrent create took is checked again as an update of that row; only a
+ * row created and deleted again between each try (never in practice) exhausts these.
+ */
+const CREATE_ATTEMPTS = 3;
 
 /** Opens (creating or migrating as `options` allow) a PostgreSQL-backed `SessionStore`. */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresSessionStore> {
@@ -198,11 +199,6 @@ const updates = (columns: string, source: (column: string, index: number) => str
  * Their SQL never changes with the input: a batch of any size is one `jsonb_to_recordset`.
  */
 const SQL = {
-  upsertSession: {
-    name: "asm_upsert_session",
-    text: `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (${placeholders(SESSION_COLUMNS)})
-           ON CONFLICT (id) DO UPDATE SET ${updates(SESSION_COLUMNS, (column) => `excluded.${column}`)}`,
-  },
   session: { name: "asm_session", text: `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1` },
   // Notifies in the same statement: NOTIFY is transactional, delivered only if the delete commits.
   deleteSession: {
@@ -216,20 +212,7 @@ const SQL = {
     name: "asm_reserve_sequences",
     text: "UPDATE sessions SET last_sequence = last_sequence + $1 WHERE id = $2 RETURNING last_sequence, pg_notify($3, $4)",
   },
-  upsertRun: {
-    name: "asm_upsert_run",
-    text: `INSERT INTO runs (${RUN_COLUMNS}) VALUES (${placeholders(RUN_COLUMNS)})
-           ON CONFLICT (id) DO UPDATE SET ${updates(RUN_COLUMNS, (column) => `excluded.${column}`)}`,
-  },
-  // Under READ COMMITTED a concurrent UPDATE of the row makes this one wait, then re-check the
-  // status on the committed row: of two compare-and-sets, exactly one matches.
-  updateRunIfStatus: {
-    name: "asm_update_run_if_status",
-    text: `UPDATE runs SET ${updates(RUN_COLUMNS, (_, index) => `$${index + 1}`)}
-           WHERE id = $1 AND status = $${RUN_COLUMNS.split(", ").length + 1}`,
-  },
   run: { name: "asm_run", text: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1` },
-  runStatus: { name: "asm_run_status", text: "SELECT status FROM runs WHERE id = $1" },
   eventsByIds: {
     name: "asm_events_by_ids",
     text: `SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY($1::text[])`,
@@ -246,6 +229,37 @@ const SQL = {
 } as const;
 
 type Statement = { readonly name: string; readonly text: string };
+
+/** The statements of a checked save of one table's rows; see `#writeChecked`. */
+interface CheckedWrites {
+  /** The stored status, with the row locked until commit. */
+  lockStatus: Statement;
+  /** Inserts the row unless its id is taken, returning its id when it did. */
+  insert: Statement;
+  update: Statement;
+}
+
+/** The checked writes of a table whose row parameters are `columns` in order, the id first. */
+function checkedWrites(table: "sessions" | "runs", columns: string): CheckedWrites {
+  return {
+    lockStatus: {
+      name: `asm_lock_${table}_status`,
+      text: `SELECT status FROM ${table} WHERE id = $1 FOR UPDATE`,
+    },
+    insert: {
+      name: `asm_insert_${table}`,
+      text: `INSERT INTO ${table} (${columns}) VALUES (${placeholders(columns)})
+             ON CONFLICT (id) DO NOTHING RETURNING id`,
+    },
+    update: {
+      name: `asm_update_${table}`,
+      text: `UPDATE ${table} SET ${updates(columns, (_, index) => `$${index + 1}`)} WHERE id = $1`,
+    },
+  };
+}
+
+const SESSION_WRITES = checkedWrites("sessions", SESSION_COLUMNS);
+const RUN_WRITES = checkedWrites("runs", RUN_COLUMNS);
 type Queryable = Pool | PoolClient;
 
 /**
@@ -298,26 +312,14 @@ export class PostgresSessionStore implements SessionStore {
       toError: (error) => toStorageError(error, target),
     });
     this.query = new SqlQueryApi(backend);
-    this.maintenance = new SqlMaintenance(backend, this);
+    this.maintenance = new SqlMaintenance(backend, {
+      saveRun: (run, options) => this.saveRun(run, options),
+      saveSession: (session, options) => this.#saveSession(session, options),
+    });
   }
 
   async saveSession(session: Session): Promise<void> {
-    await this.#run(async () => {
-      validateSession(session);
-      const row = sessionToRow(session);
-      await this.#query(this.#pool, SQL.upsertSession, [
-        row.id,
-        row.agent_id,
-        row.status,
-        row.parent_session_id,
-        row.metadata,
-        row.context,
-        row.tags,
-        timestamp(row.created_at, "createdAt", "session", row.id),
-        timestamp(row.updated_at, "updatedAt", "session", row.id),
-        row.deleted_at === null ? null : timestamp(row.deleted_at, "deletedAt", "session", row.id),
-      ]);
-    });
+    await this.#saveSession(session, {});
   }
 
   async getSession(sessionId: string): Promise<Session> {
@@ -494,7 +496,29 @@ export class PostgresSessionStore implements SessionStore {
     return new Map(rows.map((row) => [row.id, rowToEvent(row, postgresFlavor)]));
   }
 
-  /** Inside a transaction: the run upsert, or its compare-and-set on `expectedStatus`. */
+  /** `saveSession`, and recovery's compare-and-set with events: one transaction. */
+  async #saveSession(session: Session, options: SaveSessionOptions): Promise<AsmEvent[]> {
+    return this.#run(async () => {
+      validateSession(session);
+      const drafts = normalizeEventDrafts(options.events ?? []);
+      const params = sessionParams(session);
+      const { inserted, results } = await this.#write((client) =>
+        this.#transaction(client, async () => {
+          await this.#writeChecked(client, SESSION_WRITES, session.id, params, (stored) =>
+            checkSessionSave(session, stored, options.expectedStatus),
+          );
+          return this.#append(client, drafts);
+        }),
+      );
+      this.#notifier.notifyAppended(inserted);
+      return results;
+    });
+  }
+
+  /**
+   * Inside a transaction: the run's row, written after the state machine's check against the
+   * stored status (which is also the compare-and-set on `expectedStatus`).
+   */
   async #writeRun(
     client: PoolClient,
     run: Run,
@@ -502,20 +526,46 @@ export class PostgresSessionStore implements SessionStore {
     { expectedStatus }: SaveRunOptions,
   ): Promise<void> {
     try {
-      if (expectedStatus === undefined) {
-        await this.#query(client, SQL.upsertRun, params);
-        return;
-      }
-      const updated = await client.query({ ...SQL.updateRunIfStatus, values: [...params, expectedStatus] });
-      if ((updated.rowCount ?? 0) > 0) return;
-      const [stored] = await this.#query<{ status: string }>(client, SQL.runStatus, [run.id]);
-      if (stored === undefined) throw runNotFound(run.id);
-      throw runStatusMismatch(run.id, expectedStatus, stored.status);
+      await this.#writeChecked(client, RUN_WRITES, run.id, params, (stored) =>
+        checkRunSave(run, stored, expectedStatus),
+      );
     } catch (error) {
       // The run's only foreign key is its session.
       if (serverError(error)?.code === "23503") throw sessionNotFound(run.sessionId);
       throw error;
     }
+  }
+
+  /**
+   * Inside a transaction: writes a row once `check` has approved the move from its stored status
+   * (`undefined`: no row). The stored row stays locked (`FOR UPDATE`) until commit, so no other
+   * writer can move it between the check and the write; of two compare-and-sets, the second waits
+   * and then checks the first's result. A create inserts with `ON CONFLICT DO NOTHING`: when a
+   * concurrent create of the same id committed first, its row is locked and checked as an update.
+   */
+  async #writeChecked(
+    client: PoolClient,
+    writes: CheckedWrites,
+    id: string,
+    params: unknown[],
+    check: (stored: string | undefined) => void,
+  ): Promise<void> {
+    for (let attempt = 1; attempt <= CREATE_ATTEMPTS; attempt++) {
+      const [stored] = await this.#query<{ status: string }>(client, writes.lockStatus, [id]);
+      check(stored?.status);
+      if (stored !== undefined) {
+        await this.#query(client, writes.update, params);
+        return;
+      }
+      if ((await this.#query(client, writes.insert, params)).length > 0) return;
+    }
+    throw new AsmError(
+      "storage_busy",
+      `${id} was created and deleted again while this save tried to create it`,
+      {
+        details: { id },
+      },
+    );
   }
 
   async #readEvents(sessionId: string, query: NormalizedEventQuery): Promise<AsmEvent[]> {
@@ -634,6 +684,23 @@ export class PostgresSessionStore implements SessionStore {
 /** A failure of the connection itself (socket, protocol), as opposed to a SQL error or one of ours. */
 function isBelowSql(error: unknown): boolean {
   return serverError(error) === undefined && !(error instanceof AsmError);
+}
+
+/** The session's row as positional parameters, in `SESSION_COLUMNS` order, with checked timestamps. */
+function sessionParams(session: Session): unknown[] {
+  const row = sessionToRow(session);
+  return [
+    row.id,
+    row.agent_id,
+    row.status,
+    row.parent_session_id,
+    row.metadata,
+    row.context,
+    row.tags,
+    timestamp(row.created_at, "createdAt", "session", row.id),
+    timestamp(row.updated_at, "updatedAt", "session", row.id),
+    row.deleted_at === null ? null : timestamp(row.deleted_at, "deletedAt", "session", row.id),
+  ];
 }
 
 /** The run's row as positional parameters, in `RUN_COLUMNS` order, with checked timestamps. */

@@ -20,11 +20,20 @@ export function storeClosed(store: string): AsmError {
   });
 }
 
-/** A `saveRun` whose `expectedStatus` no longer matches the stored run. */
-export function runStatusMismatch(runId: string, expected: string, actual: string): AsmError {
+/**
+ * A compare-and-set save whose `expectedStatus` no longer matches the stored status. `runId` /
+ * `sessionId`, `expected` and `actual` name the conflict; `id`, `from` and `to` the refused move.
+ */
+export function statusMismatch(
+  entity: "session" | "run",
+  id: string,
+  expected: string,
+  actual: string,
+  to: string,
+): AsmError {
   return new AsmError(
     "invalid_transition",
-    `run ${runId} is ${actual}, not ${expected}; another writer changed it first`,
-    { details: { runId, expected, actual } },
+    `${entity} ${id} is ${actual}, not ${expected}; another writer changed it first`,
+    { details: { [`${entity}Id`]: id, expected, actual, entity, id, from: actual, to } },
   );
 }

@@ -1,8 +1,19 @@
+import type { EventDraft } from "../../core/events.js";
 import { RUN_STATUSES, type Run, type RunStatus } from "../../core/run.js";
 import { SESSION_STATUSES, type Session, type SessionStatus } from "../../core/session.js";
 import type { RunListQuery, SaveRunOptions, SessionListQuery } from "../../ports/session-store.js";
 import { validationError } from "./errors.js";
 import { requireObject, requireText } from "./fields.js";
+
+/**
+ * A session save as the SQL stores' recovery needs it, like `SaveRunOptions`: a compare-and-set
+ * on the stored status, with events appended in the same transaction. Internal to the stores
+ * (the `SessionStore` port's `saveSession` takes no options).
+ */
+export interface SaveSessionOptions {
+  expectedStatus?: SessionStatus;
+  events?: readonly EventDraft[];
+}
 
 /** Page size of `listSessions` / `listRuns` when `limit` is not given. */
 export const DEFAULT_LIST_LIMIT = 50;

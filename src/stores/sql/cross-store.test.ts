@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventDraft } from "../../core/events.js";
 import type { Run } from "../../core/run.js";
 import type { Session } from "../../core/session.js";
+import { saved, savedRun } from "../../testing/fixtures.js";
 import type { DurableSessionStore } from "../../testing/index.js";
 import { openPostgresStore } from "../postgres/index.js";
 import {
@@ -54,7 +55,7 @@ async function seed(store: DurableSessionStore, prefix: string): Promise<string>
     createdAt: at(0),
     updatedAt: at(9000),
   };
-  await store.saveSession(session);
+  await saved(store, session);
   const failed: Run = {
     id: `run_${prefix}_1`,
     sessionId: session.id,
@@ -93,8 +94,8 @@ async function seed(store: DurableSessionStore, prefix: string): Promise<string>
     startedAt: at(1001),
     endedAt: at(2000),
   };
-  await store.saveRun(failed);
-  await store.saveRun(completed);
+  await savedRun(store, failed);
+  await savedRun(store, completed);
   const event = (index: number, fields: Partial<EventDraft>): EventDraft =>
     ({
       id: `evt_${prefix}_${index}`,

@@ -1,7 +1,8 @@
 import { AsmError } from "../../core/errors.js";
-import type { EventDraft } from "../../core/events.js";
+import type { AsmEvent, EventDraft } from "../../core/events.js";
 import { newId } from "../../core/ids.js";
-import { type Run, transitionRun } from "../../core/run.js";
+import { type Run, type RunOwner, transitionRun } from "../../core/run.js";
+import { ONE_SHOT_OWNER_KEY, oneShotOwner, type Session, transitionSession } from "../../core/session.js";
 import type {
   HealthCheckOptions,
   HealthIssue,
@@ -12,14 +13,15 @@ import type {
   RetentionPolicy,
   RetentionReport,
 } from "../../ports/maintenance.js";
-import type { SessionStore } from "../../ports/session-store.js";
+import type { SaveRunOptions } from "../../ports/session-store.js";
 import { validationError } from "../shared/errors.js";
+import type { SaveSessionOptions } from "../shared/records.js";
 import type { SqlBackend } from "./backend.js";
 import { guarded } from "./errors.js";
 import { normalizeHealthCheckOptions, normalizeRetentionPolicy } from "./inputs.js";
 import { isOwnerProcessAlive } from "./owner-probe.js";
-import { rowToRun } from "./rows.js";
-import { RUN_COLUMNS } from "./schema.js";
+import { rowToRun, rowToSession } from "./rows.js";
+import { RUN_COLUMNS, SESSION_COLUMNS } from "./schema.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -43,6 +45,19 @@ export async function recoverOnOpen<Store extends { maintenance: Maintenance; cl
 }
 
 /**
+ * The writes recovery makes through the store on the same database, so that they get its state
+ * machine checks, its event sequencing and its wake-ups. `saveSession` is the store's internal
+ * session save with a compare-and-set and events (the port's `saveSession` has neither).
+ */
+export interface RecoveryWriter {
+  saveRun(run: Run, options: SaveRunOptions): Promise<AsmEvent[]>;
+  saveSession(session: Session, options: SaveSessionOptions): Promise<AsmEvent[]>;
+}
+
+/** Statuses a session can still leave: a one-shot session in one of them has not ended. */
+const OPEN_SESSION_STATUSES = ["pending", "active", "paused"] as const;
+
+/**
  * The `Maintenance` of the SQL stores, one implementation for SQLite and PostgreSQL.
  *
  * How pruned events are told from lost ones: every sequence from 1 to `sessions.last_sequence`
@@ -58,10 +73,10 @@ export async function recoverOnOpen<Store extends { maintenance: Maintenance; cl
  */
 export class SqlMaintenance implements Maintenance {
   readonly #backend: SqlBackend;
-  readonly #store: Pick<SessionStore, "saveRun">;
+  readonly #store: RecoveryWriter;
 
-  /** `store` is the store on the same database: recovery ends runs through its `saveRun`. */
-  constructor(backend: SqlBackend, store: Pick<SessionStore, "saveRun">) {
+  /** `store` writes to the same database: recovery ends runs and sessions through it. */
+  constructor(backend: SqlBackend, store: RecoveryWriter) {
     this.#backend = backend;
     this.#store = store;
   }
@@ -287,22 +302,82 @@ export class SqlMaintenance implements Maintenance {
       const recoveredRunIds: string[] = [];
       for (const run of rows.map((row) => rowToRun(row, flavor))) {
         if (run.owner !== undefined && isOwnerAlive(run.owner)) continue;
-        const { failed, event } = orphanedRunFailure(run, new Date());
-        try {
-          // The compare-and-set on `running` is what makes recovery safe to run anywhere, any
-          // number of times at once: exactly one writer ends the run and writes its one
-          // terminal event; the others find it ended and leave it.
-          await this.#store.saveRun(failed, { expectedStatus: "running", events: [event] });
-          recoveredRunIds.push(run.id);
-        } catch (error) {
-          // Ended meanwhile: by its own process, by another recovery, or deleted with its session.
-          if (AsmError.is(error, "invalid_transition") || AsmError.is(error, "run_not_found")) continue;
-          if (AsmError.is(error, "session_not_found")) continue;
-          throw error;
+        if (await this.#failRun(run, run.owner, "running")) recoveredRunIds.push(run.id);
+      }
+
+      // One-shot sessions of dead processes, after their runs: so the log reads run_failed,
+      // then session_failed, as when the process itself fails them.
+      const sessions = await db
+        .selectFrom("sessions")
+        .select(SESSION_COLUMNS)
+        .where("sessions.status", "in", OPEN_SESSION_STATUSES)
+        .where(({ ref }) => flavor.jsonText(ref("sessions.metadata"), ONE_SHOT_OWNER_KEY), "is not", null)
+        .orderBy("sessions.created_at")
+        .orderBy("sessions.id")
+        .execute();
+      const recoveredSessionIds: string[] = [];
+      for (const session of sessions.map((row) => rowToSession(row, flavor))) {
+        const owner = oneShotOwner(session);
+        if (owner === undefined || isOwnerAlive(owner)) continue;
+        if (await this.#failOneShotSession(session, owner, recoveredRunIds)) {
+          recoveredSessionIds.push(session.id);
         }
       }
-      return { recoveredRunIds };
+      return { recoveredRunIds, recoveredSessionIds };
     });
+  }
+
+  /**
+   * Fails a one-shot session whose process died, after failing its runs that never started
+   * (adding them to `recoveredRunIds`). Answers whether this call ended the session; it leaves the
+   * session alone while one of its runs is still running (its owner is alive), or when another
+   * writer moved the session or one of its runs meanwhile.
+   */
+  async #failOneShotSession(session: Session, owner: RunOwner, recoveredRunIds: string[]): Promise<boolean> {
+    const { db, flavor } = this.#backend;
+    const unended = await db
+      .selectFrom("runs")
+      .select(RUN_COLUMNS)
+      .where("runs.session_id", "=", session.id)
+      .where("runs.status", "in", ["pending", "running"])
+      .orderBy("runs.created_at")
+      .orderBy("runs.id")
+      .execute();
+    const runs = unended.map((row) => rowToRun(row, flavor));
+    if (runs.some(({ status }) => status === "running")) return false;
+    for (const run of runs) {
+      if (!(await this.#failRun(run, owner, "pending"))) return false;
+      recoveredRunIds.push(run.id);
+    }
+    const { failed, event } = orphanedSessionFailure(session, owner, new Date());
+    try {
+      // As for runs: of concurrent recoveries, exactly one moves the session and logs session_failed.
+      await this.#store.saveSession(failed, { expectedStatus: session.status, events: [event] });
+      return true;
+    } catch (error) {
+      if (AsmError.is(error, "invalid_transition") || AsmError.is(error, "session_not_found")) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Fails a run left `from` by a dead process, with its one `run_failed` event. Answers whether
+   * this call ended it.
+   */
+  async #failRun(run: Run, owner: RunOwner | undefined, from: "pending" | "running"): Promise<boolean> {
+    const { failed, event } = orphanedRunFailure(run, new Date(), owner);
+    try {
+      // The compare-and-set is what makes recovery safe to run anywhere, any number of times at
+      // once: exactly one writer ends the run and writes its one terminal event; the others find
+      // it ended and leave it.
+      await this.#store.saveRun(failed, { expectedStatus: from, events: [event] });
+      return true;
+    } catch (error) {
+      // Ended meanwhile: by its own process, by another recovery, or deleted with its session.
+      if (AsmError.is(error, "invalid_transition") || AsmError.is(error, "run_not_found")) return false;
+      if (AsmError.is(error, "session_not_found")) return false;
+      throw error;
+    }
   }
 
   #guard<T>(work: () => Promise<T>): Promise<T> {
@@ -311,15 +386,22 @@ export class SqlMaintenance implements Maintenance {
 }
 
 /**
- * The run failed with `internal_error` naming its dead owner, and its `run_failed` event. Built
- * from core helpers, as the SessionManager builds its drafts (stores cannot import the manager).
+ * The run failed with `internal_error` naming the dead process — its owner when it was running,
+ * the process of its one-shot session (`owner`) when it never started — and its `run_failed`
+ * event. Built from core helpers, as the SessionManager builds its drafts (stores cannot import
+ * the manager).
  */
-export function orphanedRunFailure(run: Run, now: Date): { failed: Run; event: EventDraft } {
-  const { owner } = run;
+export function orphanedRunFailure(
+  run: Run,
+  now: Date,
+  owner: RunOwner | undefined = run.owner,
+): { failed: Run; event: EventDraft } {
   const message =
     owner === undefined
       ? "the run was left running with no recorded owner process, so no process can end it"
-      : `the process executing this run (pid ${owner.pid} on host ${owner.hostname}) exited before the run ended`;
+      : run.status === "pending"
+        ? `the process running this run's one-shot session (pid ${owner.pid} on host ${owner.hostname}) exited before the run started`
+        : `the process executing this run (pid ${owner.pid} on host ${owner.hostname}) exited before the run ended`;
   const details = { owner: owner === undefined ? null : { hostname: owner.hostname, pid: owner.pid } };
   const failed: Run = {
     ...transitionRun(run, "failed", now),
@@ -336,4 +418,23 @@ export function orphanedRunFailure(run: Run, now: Date): { failed: Run; event: E
     metadata: {},
   };
   return { failed, event };
+}
+
+/** A one-shot session failed for its dead process, and its `session_failed` event. */
+export function orphanedSessionFailure(
+  session: Session,
+  owner: RunOwner,
+  now: Date,
+): { failed: Session; event: EventDraft } {
+  const message = `the process running this one-shot session (pid ${owner.pid} on host ${owner.hostname}) exited before the session ended`;
+  const details = { owner: { hostname: owner.hostname, pid: owner.pid } };
+  const event: EventDraft = {
+    id: newId("evt", now.getTime()),
+    type: "session_failed",
+    sessionId: session.id,
+    timestamp: now.toISOString(),
+    data: { errorCode: "internal_error", errorMessage: message, details },
+    metadata: {},
+  };
+  return { failed: transitionSession(session, "failed", now), event };
 }

@@ -304,6 +304,9 @@ export class SqlQueryApi implements QueryApi {
         .executeTakeFirst();
       if (existing !== undefined) throw alreadyExists(`session ${session.id} already exists`, session.id);
       const lastSequence = events.at(-1)?.sequence ?? 0;
+      // Plain inserts, deliberately not saveSession/saveRun: an import copies history as it was
+      // (a completed session, ended runs), a create of records that already lived their lifecycle
+      // elsewhere, not a transition; the state machines' checks do not apply.
       const statements = [
         db.insertInto("sessions").values({
           ...sessionToRow(session),

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { savedRun } from "../../testing/fixtures.js";
 import { defineSessionStoreConformance } from "../../testing/index.js";
 import { event, expectCode, NOW, session } from "../test-support/fixtures.js";
 import { runWorker } from "../test-support/workers.js";
@@ -220,7 +221,7 @@ describe("SqliteSessionStore persistence", () => {
       createdAt: NOW,
       endedAt: NOW,
     };
-    await first.saveRun(runRecord);
+    await savedRun(first, runRecord);
     const events = await first.appendEvents([event("ses_kept", "evt_a"), event("ses_kept", "evt_b")]);
     await first.close();
 

@@ -16,21 +16,17 @@ import type {
 } from "../../ports/session-store.js";
 import { type AppendNotifier, longPoll } from "../shared/append-notifier.js";
 import { type SequencedAppend, sequenceAppend, soleEvent } from "../shared/append-plan.js";
-import {
-  runNotFound,
-  runStatusMismatch,
-  sessionNotFound,
-  storeClosed,
-  validationError,
-} from "../shared/errors.js";
+import { runNotFound, sessionNotFound, storeClosed, validationError } from "../shared/errors.js";
 import { normalizeEventDrafts } from "../shared/event-draft.js";
 import { checkEmptyPage, type NormalizedEventQuery, normalizeEventQuery } from "../shared/event-query.js";
 import {
   normalizeRunListQuery,
   normalizeSessionListQuery,
+  type SaveSessionOptions,
   validateRun,
   validateSession,
 } from "../shared/records.js";
+import { checkRunSave, checkSessionSave } from "../shared/transitions.js";
 import { recoverOnOpen, SqlMaintenance, SqlQueryApi, sqliteBackend } from "../sql/index.js";
 import { MIGRATIONS, type Migration, migrate } from "./migrations.js";
 import {
@@ -184,6 +180,7 @@ export class SqliteSessionStore implements SessionStore {
   readonly #sql;
   readonly #appendBatch;
   readonly #saveRunWithEvents;
+  readonly #saveSessionWithEvents;
   #closed = false;
 
   /** Internal: use `openSqliteStore`. `fileKey` is the file's real path, `undefined` in memory. */
@@ -204,6 +201,7 @@ export class SqliteSessionStore implements SessionStore {
          ON CONFLICT (id) DO UPDATE SET ${updates(SESSION_COLUMNS)}`,
       ),
       session: db.prepare<[string], SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`),
+      sessionStatus: db.prepare<[string], string>("SELECT status FROM sessions WHERE id = ?").pluck(),
       deleteSession: db.prepare("DELETE FROM sessions WHERE id = ?"),
       lastSequence: db.prepare<[string], number>("SELECT last_sequence FROM sessions WHERE id = ?").pluck(),
       reserveSequences: db
@@ -214,10 +212,6 @@ export class SqliteSessionStore implements SessionStore {
       upsertRun: db.prepare(
         `INSERT INTO runs (${RUN_COLUMNS}) VALUES (${named(RUN_COLUMNS)})
          ON CONFLICT (id) DO UPDATE SET ${updates(RUN_COLUMNS)}`,
-      ),
-      updateRunIfStatus: db.prepare(
-        `UPDATE runs SET ${updates(RUN_COLUMNS).replaceAll("excluded.", "@")}
-         WHERE id = @id AND status = @expected_status`,
       ),
       run: db.prepare<[string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
       runStatus: db.prepare<[string], string>("SELECT status FROM runs WHERE id = ?").pluck(),
@@ -237,6 +231,15 @@ export class SqliteSessionStore implements SessionStore {
         return this.#append(drafts);
       },
     );
+    // The status is read under the write lock `BEGIN IMMEDIATE` takes: no writer can move the
+    // session between the check and the write.
+    this.#saveSessionWithEvents = db.transaction(
+      (session: Session, { expectedStatus }: SaveSessionOptions, drafts: readonly EventDraft[]) => {
+        checkSessionSave(session, this.#sql.sessionStatus.get(session.id), expectedStatus);
+        this.#sql.upsertSession.run(sessionToRow(session));
+        return this.#append(drafts);
+      },
+    );
     const backend = sqliteBackend(db, {
       assertOpen: () => {
         if (this.#closed) throw storeClosed("SQLite");
@@ -244,14 +247,14 @@ export class SqliteSessionStore implements SessionStore {
       toError: (error) => toStorageError(error, context),
     });
     this.query = new SqlQueryApi(backend);
-    this.maintenance = new SqlMaintenance(backend, this);
+    this.maintenance = new SqlMaintenance(backend, {
+      saveRun: (run, options) => this.saveRun(run, options),
+      saveSession: (session, options) => this.#saveSession(session, options),
+    });
   }
 
   async saveSession(session: Session): Promise<void> {
-    this.#run(() => {
-      validateSession(session);
-      this.#sql.upsertSession.run(sessionToRow(session));
-    });
+    await this.#saveSession(session, {});
   }
 
   async getSession(sessionId: string): Promise<Session> {
@@ -388,21 +391,25 @@ export class SqliteSessionStore implements SessionStore {
     return new Map(rows.map((row) => [row.id, rowToEvent(row)]));
   }
 
-  /** Inside a write transaction: the run upsert, or its compare-and-set on `expectedStatus`. */
+  /** `saveSession`, and recovery's compare-and-set with events: one immediate transaction. */
+  async #saveSession(session: Session, options: SaveSessionOptions): Promise<AsmEvent[]> {
+    return this.#run(() => {
+      validateSession(session);
+      const drafts = normalizeEventDrafts(options.events ?? []);
+      const { inserted, results } = this.#saveSessionWithEvents.immediate(session, options, drafts);
+      this.#notifier.notifyAppended(inserted);
+      return results;
+    });
+  }
+
+  /**
+   * Inside a write transaction: the run upsert, after the state machine's check against the
+   * stored status (which is also the compare-and-set on `expectedStatus`).
+   */
   #writeRun(run: Run, { expectedStatus }: SaveRunOptions): void {
     try {
-      if (expectedStatus === undefined) {
-        this.#sql.upsertRun.run(runToRow(run));
-        return;
-      }
-      const { changes } = this.#sql.updateRunIfStatus.run({
-        ...runToRow(run),
-        expected_status: expectedStatus,
-      });
-      if (changes > 0) return;
-      const actual = this.#sql.runStatus.get(run.id);
-      if (actual === undefined) throw runNotFound(run.id);
-      throw runStatusMismatch(run.id, expectedStatus, actual);
+      checkRunSave(run, this.#sql.runStatus.get(run.id), expectedStatus);
+      this.#sql.upsertRun.run(runToRow(run));
     } catch (error) {
       // The run's only foreign key is its session.
       if (error instanceof Database.SqliteError && error.code === "SQLITE_CONSTRAINT_FOREIGNKEY") {

@@ -1,6 +1,8 @@
 /** Tests every durable (SQL) store must pass on opening, whatever its backend. */
 import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
+import { ONE_SHOT_OWNER_KEY, type Session } from "../../core/session.js";
+import { makeRun, saved, savedRun } from "../../testing/fixtures.js";
 import type { DurableSessionStore } from "../../testing/index.js";
 import { DEAD_PID, NOW, runningRun, session } from "./fixtures.js";
 
@@ -23,7 +25,7 @@ export function defineRecoveryOnOpenTests<Location>(harness: ReopenHarness<Locat
       const location = harness.newLocation("recover");
       const first = await harness.open(location);
       await first.saveSession(session("ses_crashed"));
-      await first.saveRun(runningRun("run_orphan", "ses_crashed"));
+      await savedRun(first, runningRun("run_orphan", "ses_crashed"));
       await first.close();
 
       const untouched = await harness.open(location, { recover: false });
@@ -39,6 +41,68 @@ export function defineRecoveryOnOpenTests<Location>(harness: ReopenHarness<Locat
         );
         const events = await recovered.getEvents("ses_crashed");
         expect(events.map(({ type, runId }) => [type, runId])).toEqual([["run_failed", "run_orphan"]]);
+      } finally {
+        await recovered.close();
+      }
+    });
+
+    it("fails the one-shot sessions of dead processes, with their unstarted runs, and only those", async () => {
+      const location = harness.newLocation("oneshot");
+      const here = hostname();
+      const oneShot = (id: string, pid: number, host = here): Session =>
+        session(id, { status: "active", metadata: { [ONE_SHOT_OWNER_KEY]: { hostname: host, pid } } });
+      const first = await harness.open(location);
+      // Killed between creating its run and starting it.
+      await saved(first, oneShot("ses_unstarted", DEAD_PID));
+      await savedRun(first, makeRun("ses_unstarted", { id: "run_unstarted" }));
+      // Killed after its run ended, before it completed the session.
+      await saved(first, oneShot("ses_ended", DEAD_PID));
+      await savedRun(first, makeRun("ses_ended", { id: "run_ended", status: "completed" }));
+      // Left alone: a live process, a process on another host, a long-lived session, a malformed marker.
+      await saved(first, oneShot("ses_live", process.pid));
+      await saved(first, oneShot("ses_remote", DEAD_PID, "elsewhere.invalid"));
+      await saved(first, session("ses_long", { status: "active" }));
+      await saved(first, session("ses_odd", { status: "active", metadata: { [ONE_SHOT_OWNER_KEY]: true } }));
+      await first.close();
+
+      const recovered = await harness.open(location, { recover: false });
+      try {
+        const report = await recovered.maintenance.recoverOrphanedRuns();
+        expect(report.recoveredRunIds).toEqual(["run_unstarted"]);
+        expect([...report.recoveredSessionIds].sort()).toEqual(["ses_ended", "ses_unstarted"]);
+        expect(await recovered.maintenance.recoverOrphanedRuns(), "idempotent").toEqual({
+          recoveredRunIds: [],
+          recoveredSessionIds: [],
+        });
+        const owner = { hostname: here, pid: DEAD_PID };
+        const sessionFailed = {
+          type: "session_failed",
+          data: {
+            errorCode: "internal_error",
+            errorMessage: `the process running this one-shot session (pid ${DEAD_PID} on host ${here}) exited before the session ended`,
+            details: { owner },
+          },
+        };
+        expect((await recovered.getSession("ses_unstarted")).status).toBe("failed");
+        const run = await recovered.getRun("run_unstarted");
+        expect(run).toMatchObject({
+          status: "failed",
+          error: {
+            code: "internal_error",
+            message: `the process running this run's one-shot session (pid ${DEAD_PID} on host ${here}) exited before the run started`,
+          },
+        });
+        expect(await recovered.getEvents("ses_unstarted")).toMatchObject([
+          { sequence: 1, type: "run_failed", runId: "run_unstarted", data: { details: { owner } } },
+          { sequence: 2, ...sessionFailed },
+        ]);
+        expect((await recovered.getSession("ses_ended")).status).toBe("failed");
+        expect((await recovered.getRun("run_ended")).status).toBe("completed");
+        expect(await recovered.getEvents("ses_ended")).toMatchObject([{ sequence: 1, ...sessionFailed }]);
+        for (const id of ["ses_live", "ses_remote", "ses_long", "ses_odd"]) {
+          expect((await recovered.getSession(id)).status, id).toBe("active");
+          expect(await recovered.getEvents(id), id).toEqual([]);
+        }
       } finally {
         await recovered.close();
       }

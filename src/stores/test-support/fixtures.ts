@@ -9,8 +9,9 @@ import { makeRun, makeSession } from "../../testing/fixtures.js";
 
 export const NOW = "2025-01-01T00:00:00.000Z";
 
+/** A session as it is created: `pending` (stores refuse to create one in another status). */
 export const session = (id: string, fields: Partial<Session> = {}): Session =>
-  makeSession({ id, agentId: "agent", ...fields });
+  makeSession({ id, agentId: "agent", status: "pending", ...fields });
 
 export const event = (sessionId: string, id: string, fields: Partial<EventDraft> = {}): EventDraft =>
   ({

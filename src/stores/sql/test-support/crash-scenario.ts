@@ -1,7 +1,9 @@
 /**
  * The crash test both SQL stores run: a worker process streams a run into the store and is
  * SIGKILLed mid-run; the store reopened afterwards must hold every event the worker saw
- * acknowledged, and recovery must fail the orphaned run exactly once.
+ * acknowledged, and recovery must fail the orphaned run exactly once — and its session too when
+ * it was one-shot (`runOnce`, as `asm run`), while a long-lived session stays active for its
+ * next run.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -9,6 +11,7 @@ import { hostname } from "node:os";
 import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
 import { isTerminalRunEventType } from "../../../core/events.js";
+import { SessionManager } from "../../../manager/session-manager.js";
 import type { RecoveryReport } from "../../../ports/maintenance.js";
 import type { DurableSessionStore } from "../../../testing/index.js";
 import { workerArgs } from "../../test-support/workers.js";
@@ -31,7 +34,13 @@ const workerScript = new URL("./crash-worker.ts", import.meta.url);
 /** Generous: a worker loads tsx and the store first, which takes seconds on a slow machine. */
 const WORKER_TIMEOUT_MS = 60_000;
 
-function startWorker(command: "stream" | "recover", spec: CrashStoreSpec): ChildProcess {
+/** The session the worker streams its run in: one-shot (`runOnce`) or long-lived. */
+export type CrashedSession = "one-shot" | "long-lived";
+
+function startWorker(
+  command: "stream" | "stream-long-lived" | "recover",
+  spec: CrashStoreSpec,
+): ChildProcess {
   return spawn(process.execPath, workerArgs(workerScript, [command, JSON.stringify(spec)]), {
     stdio: ["pipe", "pipe", "pipe"],
   });
@@ -82,15 +91,17 @@ async function waitFor(child: ChildProcess, ready: () => boolean, describe: () =
 }
 
 /**
- * Starts a worker streaming a run, waits until it has printed at least `streamed` acknowledged
- * `message_streamed` events, SIGKILLs it, and answers what it printed (everything, read to the
- * end of its stdout: a line still in the pipe was acknowledged too) and its pid.
+ * Starts a worker streaming a run in a `session` of that kind, waits until it has printed at least
+ * `streamed` acknowledged `message_streamed` events, SIGKILLs it, and answers what it printed
+ * (everything, read to the end of its stdout: a line still in the pipe was acknowledged too) and
+ * its pid.
  */
 export async function crashWhileStreaming(
   spec: CrashStoreSpec,
+  session: CrashedSession = "one-shot",
   streamed = 5,
 ): Promise<{ pid: number; acknowledged: AcknowledgedEvent[] }> {
-  const child = startWorker("stream", spec);
+  const child = startWorker(session === "one-shot" ? "stream" : "stream-long-lived", spec);
   const output = watchOutput(child);
   const parsed = (): AcknowledgedEvent[] => output.lines.map((line) => JSON.parse(line) as AcknowledgedEvent);
   try {
@@ -140,12 +151,15 @@ export async function recoverFromProcesses(spec: CrashStoreSpec, count: number):
 
 /**
  * The assertions of the crash test, on the store reopened after the crash (and after whatever
- * recovery ran): every acknowledged event is stored as acknowledged, and the run is `failed`
- * for its dead owner with exactly one terminal event, `run_failed`, its last.
+ * recovery ran): every acknowledged event is stored as acknowledged, the log's sequences run
+ * 1..N without a hole, and the run is `failed` for its dead owner with exactly one terminal
+ * event, `run_failed`, its last. A one-shot session is then `failed` for its dead process, with
+ * one `session_failed`, the log's last event; a long-lived one is still `active`.
  */
 export async function expectRecoveredCrash(
   store: DurableSessionStore,
   crash: { pid: number; acknowledged: readonly AcknowledgedEvent[] },
+  session: CrashedSession = "one-shot",
 ): Promise<void> {
   const runId = crash.acknowledged.find((event) => event.runId !== undefined)?.runId;
   const sessionId = crash.acknowledged[0]?.sessionId;
@@ -171,7 +185,33 @@ export async function expectRecoveredCrash(
   const terminal = ofRun.filter((event) => isTerminalRunEventType(event.type));
   expect(terminal.map(({ type }) => type)).toEqual(["run_failed"]);
   expect(ofRun.at(-1)?.type).toBe("run_failed");
+  expect(events.map(({ sequence }) => sequence)).toEqual(events.map((_, index) => index + 1));
+
+  const sessionFailures = events.filter(({ type }) => type === "session_failed");
+  if (session === "one-shot") {
+    expect((await store.getSession(sessionId)).status).toBe("failed");
+    expect(sessionFailures).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({
+      type: "session_failed",
+      data: {
+        errorCode: "internal_error",
+        errorMessage: `the process running this one-shot session (pid ${crash.pid} on host ${hostname()}) exited before the session ended`,
+        details: { owner: { hostname: hostname(), pid: crash.pid } },
+      },
+    });
+  } else {
+    expect((await store.getSession(sessionId)).status).toBe("active");
+    expect(sessionFailures).toEqual([]);
+    expect(events.at(-1)?.type).toBe("run_failed");
+  }
   expect(await store.maintenance.healthCheck()).toMatchObject({ ok: true, issues: [] });
+}
+
+/** The crashed run's session, from what the worker printed. */
+function crashedSessionId(crash: { acknowledged: readonly AcknowledgedEvent[] }): string {
+  const sessionId = crash.acknowledged[0]?.sessionId;
+  if (sessionId === undefined) throw new Error("no event was acknowledged");
+  return sessionId;
 }
 
 /** The crash tests, for the store `open` opens at a fresh `newSpec()`. */
@@ -181,7 +221,7 @@ export function defineCrashRecoveryTests<Spec extends CrashStoreSpec>(
   open: (spec: Spec, options?: { recover: false }) => Promise<DurableSessionStore>,
 ): void {
   describe(`${name} after its process is killed mid-run`, () => {
-    it("reopens with every acknowledged event, the run failed for its dead owner, one run_failed", async () => {
+    it("reopens with every acknowledged event, the run and its one-shot session failed for their dead process", async () => {
       const spec = newSpec();
       const crash = await crashWhileStreaming(spec);
       const store = await open(spec);
@@ -192,12 +232,45 @@ export function defineCrashRecoveryTests<Spec extends CrashStoreSpec>(
       }
     });
 
-    it("fails the run exactly once when two processes recover it at the same moment", async () => {
+    it("leaves a long-lived session active, its run failed, and the next run proceeds", async () => {
+      const spec = newSpec();
+      const crash = await crashWhileStreaming(spec, "long-lived");
+      const store = await open(spec);
+      try {
+        await expectRecoveredCrash(store, crash, "long-lived");
+        const sessionId = crashedSessionId(crash);
+        const manager = new SessionManager({
+          store,
+          adapter: {
+            name: "answers",
+            capabilities: [],
+            async execute() {
+              return { output: { content: "after the crash" } };
+            },
+            async cancel() {
+              return false;
+            },
+          },
+        });
+        const next = await manager.executeRun((await manager.startRun(sessionId, "again")).id);
+        expect(next.output.content).toBe("after the crash");
+        expect((await store.getSession(sessionId)).status).toBe("active");
+        const runs = await store.listRuns(sessionId);
+        expect(runs.map(({ status }) => status)).toEqual(["failed", "completed"]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("fails the run and its session exactly once when two processes recover them at the same moment", async () => {
       const spec = newSpec();
       const crash = await crashWhileStreaming(spec);
       const reports = await recoverFromProcesses(spec, 2);
       const runId = crash.acknowledged.find((event) => event.runId !== undefined)?.runId;
       expect(reports.flatMap(({ recoveredRunIds }) => recoveredRunIds)).toEqual([runId]);
+      expect(reports.flatMap(({ recoveredSessionIds }) => recoveredSessionIds)).toEqual([
+        crashedSessionId(crash),
+      ]);
       const store = await open(spec, { recover: false });
       try {
         await expectRecoveredCrash(store, crash);

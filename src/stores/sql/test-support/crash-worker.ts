@@ -2,11 +2,14 @@
  * A process that works on a SQL store and is killed by the crash tests:
  *
  *   node --import tsx crash-worker.ts stream <store spec JSON>
+ *   node --import tsx crash-worker.ts stream-long-lived <store spec JSON>
  *   node --import tsx crash-worker.ts recover <store spec JSON>
  *
  * `stream` runs one run through the SessionManager with a provider that streams a message
  * every 10 ms and never finishes; every event the manager reports stored (`onEvent`) is printed
  * as one JSON line, so the parent knows what was acknowledged before it kills this process.
+ * It runs as `asm run` does, in a one-shot session (`runOnce`); `stream-long-lived` runs it in
+ * a session started and activated on its own, which outlives its runs.
  *
  * `recover` opens the store without recovering, prints "ready", waits for a line on stdin (so
  * several start at the same moment), runs `maintenance.recoverOrphanedRuns()` and prints its
@@ -15,14 +18,16 @@
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AsmError } from "../../../core/errors.js";
+import type { AsmEvent } from "../../../core/events.js";
 import { SessionManager } from "../../../manager/session-manager.js";
 import type { ProviderAdapter } from "../../../ports/provider-adapter.js";
 import type { DurableSessionStore } from "../../../testing/index.js";
 import type { CrashStoreSpec } from "./crash-scenario.js";
 
 const [command, specText] = process.argv.slice(2);
-if ((command !== "stream" && command !== "recover") || specText === undefined) {
-  process.stderr.write("usage: crash-worker.ts stream|recover <store spec JSON>\n");
+const COMMANDS = ["stream", "stream-long-lived", "recover"];
+if (command === undefined || !COMMANDS.includes(command) || specText === undefined) {
+  process.stderr.write(`usage: crash-worker.ts ${COMMANDS.join("|")} <store spec JSON>\n`);
   process.exit(2);
 }
 const spec = JSON.parse(specText) as CrashStoreSpec;
@@ -62,9 +67,15 @@ if (command === "recover") {
     },
   };
   const manager = new SessionManager({ store, adapter });
-  await manager.runOnce("stream until killed", {
-    onEvent: ({ id, sequence, type, sessionId, runId }) => {
-      process.stdout.write(`${JSON.stringify({ id, sequence, type, sessionId, runId })}\n`);
-    },
-  });
+  const onEvent = ({ id, sequence, type, sessionId, runId }: AsmEvent): void => {
+    process.stdout.write(`${JSON.stringify({ id, sequence, type, sessionId, runId })}\n`);
+  };
+  if (command === "stream") {
+    await manager.runOnce("stream until killed", { onEvent });
+  } else {
+    const session = await manager.startSession({ agentId: "long-lived" });
+    await manager.activateSession(session.id);
+    const run = await manager.startRun(session.id, "stream until killed");
+    await manager.executeRun(run.id, { onEvent });
+  }
 }
