@@ -43,6 +43,10 @@ program
   .option("--cwd <dir>", "working directory for the provider (default: the current one)")
   .option("--timeout <ms>", "end the run with status timeout after this long", integer("--timeout", 1))
   .option("--shell", "shell provider: run the words as one /bin/sh command line (opt-in)")
+  .option(
+    "--no-redact",
+    "store secrets as they are (default: secrets are redacted before anything is stored)",
+  )
   .addHelpText(
     "after",
     `
@@ -117,7 +121,8 @@ program
   .description("write a whole session (session, runs, events, artifact refs) as JSON")
   .argument("<sessionId>")
   .option(dbOption, dbHelp)
-  .option("-o, --out <file>", "write to this file instead of stdout")
+  .option("-o, --out <file>", "write to this file (created owner-only) instead of stdout")
+  .option("--no-redact", "write secrets as stored (default: secrets are redacted from the export)")
   .action(async (sessionId: string, options) => {
     const { exportCommand } = await import("./commands/transfer.js");
     process.exitCode = await exportCommand(sessionId, options);

@@ -54,16 +54,7 @@ export function buildEventDraft(
   const issues = validateEventData(type, data);
   if (issues.length > 0) metadata.validationIssues = issues;
 
-  if (redactor) {
-    const redacted = redactor.redactEvent(type, data, metadata);
-    data = redacted.data;
-    if (redacted.count > 0) {
-      Object.assign(metadata, redacted.metadata);
-      metadata.redactions = redacted.count;
-    }
-  }
-
-  return {
+  const draft = {
     id: typeof input.id === "string" && input.id.length > 0 ? input.id : newId("evt"),
     type,
     sessionId: context.sessionId,
@@ -74,6 +65,7 @@ export function buildEventDraft(
     data: data as EventDraft["data"],
     metadata,
   } as EventDraft;
+  return redactor ? redactor.redactEvent(draft).value : draft;
 }
 
 function contractViolation(message: string, originalType: unknown, originalData: unknown) {

@@ -1,6 +1,7 @@
 import { AsmError } from "../core/errors.js";
 import type { AdapterEvent, AsmEvent, EventDraft } from "../core/events.js";
 import type { Redactor } from "../core/redaction.js";
+import { StreamRedactionWindow } from "../core/stream-redaction.js";
 import type { EventSink } from "../ports/provider-adapter.js";
 import type { SessionStore } from "../ports/session-store.js";
 import { buildEventDraft, type EventContext, type EventSource } from "./event-builder.js";
@@ -29,6 +30,8 @@ export class RunEventPipeline implements EventSink {
 
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
+  /** With redaction, streamed deltas pass through it so a secret split in two is seen whole. */
+  private readonly window: StreamRedactionWindow<AdapterEvent> | undefined;
 
   constructor(
     private readonly store: SessionStore,
@@ -38,15 +41,23 @@ export class RunEventPipeline implements EventSink {
       listeners: readonly EventListener[];
       onFailure?: (error: AsmError) => void;
     },
-  ) {}
+  ) {
+    if (options.redactor) {
+      this.window = new StreamRedactionWindow((event) =>
+        this.enqueue({ draft: this.build(event, "adapter") }),
+      );
+    }
+  }
 
   /** The adapter-facing sink: never blocks, never throws. */
   emit(event: AdapterEvent): void {
-    this.enqueue({ draft: this.build(event, "adapter") });
+    if (this.window) this.window.accept(event);
+    else this.enqueue({ draft: this.build(event, "adapter") });
   }
 
   /** Appends an event written by the manager and resolves once it is stored. */
   append(event: AdapterEvent): Promise<AsmEvent> {
+    this.window?.release();
     return new Promise((resolve, reject) => {
       this.enqueue({ draft: this.build(event, "manager"), settle: { resolve, reject } });
     });
@@ -64,6 +75,7 @@ export class RunEventPipeline implements EventSink {
 
   /** Resolves when everything emitted so far has been written (or has failed). */
   async drain(): Promise<void> {
+    this.window?.release();
     while (this.flushing) await this.flushing;
   }
 

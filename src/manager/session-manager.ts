@@ -4,7 +4,7 @@ import { negotiateCapabilities } from "../core/capabilities.js";
 import { AsmError } from "../core/errors.js";
 import type { AdapterEvent, AsmEvent } from "../core/events.js";
 import { newId } from "../core/ids.js";
-import { type RedactionOptions, Redactor } from "../core/redaction.js";
+import { createRedactor, type RedactionOptions, type Redactor } from "../core/redaction.js";
 import { isTerminalRunStatus, type Run, type RunInput, type RunOutput, transitionRun } from "../core/run.js";
 import {
   type JsonObject,
@@ -38,8 +38,11 @@ export interface SessionManagerOptions {
   store: SessionStore;
   adapter: ProviderAdapter;
   /**
-   * Redact secrets from event data before it is stored: `true` for the default patterns, or
-   * options. Listeners (`onEvent`) receive the stored, redacted events. Default: off.
+   * Redact secrets before anything is stored — sessions (metadata, context, tags), runs (input,
+   * output, error, metadata, provider metadata) and events (data, metadata; streamed deltas with
+   * a carry-over window): `true` for the default patterns, or options. Listeners (`onEvent`)
+   * receive the stored, redacted events; the provider still gets a run's input as given (when
+   * the run was started by this manager). Default: off — turn it on in production.
    */
   redaction?: boolean | RedactionOptions;
   /**
@@ -127,12 +130,13 @@ export class SessionManager {
   private readonly cancelGraceMs: number;
   private readonly pricing: PricingTable;
   private readonly executions = new Map<string, RunExecution>();
+  /** Inputs of runs started here whose stored input was redacted, until they execute or are cancelled. */
+  private readonly givenInputs = new Map<string, RunInput>();
 
   constructor(options: SessionManagerOptions) {
     this.store = options.store;
     this.adapter = options.adapter;
-    const { redaction } = options;
-    this.redactor = redaction ? new Redactor(redaction === true ? {} : redaction) : undefined;
+    this.redactor = createRedactor(options.redaction);
     this.cancelGraceMs = options.cancelGraceMs ?? 10_000;
     this.pricing = options.pricing ?? DEFAULT_PRICING;
   }
@@ -217,8 +221,10 @@ export class SessionManager {
       providerMetadata: {},
       createdAt: new Date().toISOString(),
     };
-    await this.store.saveRun(run);
-    return run;
+    const stored = this.redactRun(run);
+    if (stored.input !== run.input) this.givenInputs.set(run.id, run.input);
+    await this.store.saveRun(stored);
+    return stored;
   }
 
   /**
@@ -242,13 +248,16 @@ export class SessionManager {
         },
       );
     }
+    const givenInput = this.givenInputs.get(runId);
+    this.givenInputs.delete(runId);
     const run: Run = {
       ...transitionRun(pending, "running"),
+      ...(givenInput ? { input: givenInput } : {}),
       provider: this.adapter.name,
       owner: { hostname: hostname(), pid: process.pid },
     };
     // The compare-and-set makes a second executor of the same run (here or elsewhere) fail here.
-    await this.store.saveRun(run, { expectedStatus: "pending" });
+    await this.store.saveRun(this.redactRun(run), { expectedStatus: "pending" });
 
     const execution = new RunExecution(session.id);
     this.executions.set(runId, execution);
@@ -272,7 +281,8 @@ export class SessionManager {
     }
     const run = await this.store.getRun(runId);
     if (isTerminalRunStatus(run.status)) return run;
-    const cancelled = transitionRun(run, "cancelled");
+    this.givenInputs.delete(runId);
+    const cancelled = this.redactRun(transitionRun(run, "cancelled"));
     const event = buildEventDraft(
       { type: "run_cancelled", data: { reason } },
       { sessionId: run.sessionId, runId, ...(run.provider ? { provider: run.provider } : {}) },
@@ -486,9 +496,9 @@ export class SessionManager {
     };
     const terminal = pipeline.build(terminalEvent(outcome, tokenUsage, durationMs, costUsd), "manager");
 
-    let stored: Run = ended;
+    let stored: Run = this.redactRun(ended);
     try {
-      pipeline.delivered(await this.store.saveRun(ended, { expectedStatus: "running", events: [terminal] }));
+      pipeline.delivered(await this.store.saveRun(stored, { expectedStatus: "running", events: [terminal] }));
     } catch (error) {
       if (!AsmError.is(error, "invalid_transition")) {
         execution.finish(run);
@@ -522,7 +532,7 @@ export class SessionManager {
   private async createSession(input: StartSessionInput, listener?: EventListener): Promise<Session> {
     const attrs = parseOptions(startSessionSchema, input, "session attributes");
     const now = new Date().toISOString();
-    const session: Session = {
+    const session = this.redactSession({
       id: newId("ses"),
       agentId: attrs.agentId,
       status: "pending",
@@ -532,7 +542,7 @@ export class SessionManager {
       tags: attrs.tags ?? [],
       createdAt: now,
       updatedAt: now,
-    };
+    });
     await this.store.saveSession(session);
     await this.logSessionEvent(
       session.id,
@@ -548,7 +558,7 @@ export class SessionManager {
     event: AdapterEvent,
     listener?: EventListener,
   ): Promise<Session> {
-    const session = transitionSession(await this.store.getSession(sessionId), to);
+    const session = this.redactSession(transitionSession(await this.store.getSession(sessionId), to));
     await this.store.saveSession(session);
     await this.logSessionEvent(sessionId, event, listener);
     return session;
@@ -563,6 +573,16 @@ export class SessionManager {
       buildEventDraft(event, { sessionId }, "manager", this.redactor),
     );
     if (listener) notifyListener(listener, stored);
+  }
+
+  /** The session as it may be stored: redacted when redaction is on. */
+  private redactSession(session: Session): Session {
+    return this.redactor ? this.redactor.redactSession(session).value : session;
+  }
+
+  /** The run as it may be stored: redacted when redaction is on. */
+  private redactRun(run: Run): Run {
+    return this.redactor ? this.redactor.redactRun(run).value : run;
   }
 }
 

@@ -1,6 +1,7 @@
 import { AsmError } from "../core/errors.js";
 import type { AsmEvent, EventData, EventDraft, EventOf, EventType } from "../core/events.js";
 import { newId } from "../core/ids.js";
+import { createRedactor, type RedactionOptions, type Redactor } from "../core/redaction.js";
 import { MAX_EVENT_PAGE, type SessionStore } from "../ports/session-store.js";
 import { DEFAULT_APPROVAL_TTL_MS } from "./policy.js";
 
@@ -72,6 +73,11 @@ export interface ApprovalRecord {
 export interface ApprovalGateOptions {
   /** The clock expiries are judged by (epoch ms). Default `Date.now`. */
   now?: () => number;
+  /**
+   * Redact secrets (in a request's tool input, a decision's note or reason) before they are
+   * stored, as `SessionManagerOptions.redaction` does: `true` or options. Default: off.
+   */
+  redaction?: boolean | RedactionOptions;
 }
 
 /** The `reason` of a denial written because the request expired. */
@@ -153,12 +159,14 @@ export function toApprovalRequest(event: EventOf<"tool_approval_requested">): Ap
  */
 export class ApprovalGate {
   private readonly now: () => number;
+  private readonly redactor: Redactor | undefined;
 
   constructor(
     private readonly store: SessionStore,
     options: ApprovalGateOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.redactor = createRedactor(options.redaction);
   }
 
   /** Logs a new request (outside any run's pipeline) and returns it. */
@@ -167,15 +175,17 @@ export class ApprovalGate {
     input: ApprovalRequestInput,
   ): Promise<ApprovalRequest> {
     const now = this.now();
-    const stored = await this.store.appendEvent({
-      id: newId("evt"),
-      type: "tool_approval_requested",
-      sessionId: target.sessionId,
-      ...(target.runId !== undefined ? { runId: target.runId } : {}),
-      timestamp: new Date(now).toISOString(),
-      data: approvalRequestData(input, now),
-      metadata: {},
-    });
+    const stored = await this.store.appendEvent(
+      this.redact({
+        id: newId("evt"),
+        type: "tool_approval_requested",
+        sessionId: target.sessionId,
+        ...(target.runId !== undefined ? { runId: target.runId } : {}),
+        timestamp: new Date(now).toISOString(),
+        data: approvalRequestData(input, now),
+        metadata: {},
+      }),
+    );
     const request = stored.type === "tool_approval_requested" ? toApprovalRequest(stored) : undefined;
     if (!request)
       throw new AsmError("internal_error", `the store answered ${stored.type} for an approval request`);
@@ -275,10 +285,14 @@ export class ApprovalGate {
       status === "granted"
         ? { ...envelope, type: "tool_approval_granted", data }
         : { ...envelope, type: "tool_approval_denied", data };
-    const stored = await this.store.appendEvent(draft);
+    const stored = await this.store.appendEvent(this.redact(draft));
     const decision = toDecision(stored);
     if (!decision) throw new AsmError("internal_error", `event ${stored.id} is not an approval decision`);
     return { decision, decidedNow: stored.metadata.decisionAttempt === attempt };
+  }
+
+  private redact(draft: EventDraft): EventDraft {
+    return this.redactor ? this.redactor.redactEvent(draft).value : draft;
   }
 
   private async find(

@@ -14,6 +14,8 @@ export interface RunCommandOptions {
   cwd?: string;
   timeout?: number;
   shell?: boolean;
+  /** `--no-redact` sets it false. Default true: secrets are redacted before anything is stored. */
+  redact?: boolean;
 }
 
 /** `asm run`: one session, one run, rendered live; Ctrl-C cancels the run cleanly. */
@@ -32,7 +34,7 @@ export async function runCommand(words: string[], options: RunCommandOptions): P
       ...(options.shell ? { shell: true } : {}),
     });
     store = await openStore(options.db);
-    const manager = new SessionManager({ store, adapter });
+    const manager = new SessionManager({ store, adapter, redaction: options.redact !== false });
     // The shell provider takes argv as typed; every other provider takes the words as a prompt.
     const input =
       options.provider === "shell" && !options.shell ? { command: words } : { prompt: words.join(" ") };

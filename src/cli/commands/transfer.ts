@@ -1,20 +1,29 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { AsmError } from "../../core/errors.js";
+import { Redactor } from "../../core/redaction.js";
 import type { SessionExport } from "../../ports/query-api.js";
+import { writeOwnerOnlyFile } from "../../stores/shared/owner-only-files.js";
 import { withStore } from "../open-store.js";
 import { EXIT, printJson } from "../output.js";
 
 export interface ExportOptions {
   db?: string;
   out?: string;
+  /** `--no-redact` sets it false. Default true: secrets are redacted from what is written. */
+  redact?: boolean;
 }
 
-/** `asm export <sessionId>`: the whole session as JSON, to stdout or a file. */
+/**
+ * `asm export <sessionId>`: the whole session as JSON, to stdout or a file (created owner-only).
+ * Secrets are redacted from it unless `--no-redact`: the store may hold them (written by a
+ * process without redaction), and an export is meant to travel.
+ */
 export function exportCommand(sessionId: string, options: ExportOptions): Promise<number> {
   return withStore(options.db, false, async (store) => {
-    const data = await store.query.exportSession(sessionId);
+    const exported = await store.query.exportSession(sessionId);
+    const data = options.redact === false ? exported : new Redactor().redactSessionExport(exported).value;
     const text = `${JSON.stringify(data, null, 2)}\n`;
-    if (options.out) await writeFile(options.out, text);
+    if (options.out) await writeOwnerOnlyFile(options.out, text);
     else process.stdout.write(text);
     return EXIT.ok;
   });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database, { type Statement } from "better-sqlite3";
 import { AsmError } from "../../core/errors.js";
@@ -19,6 +19,7 @@ import { type SequencedAppend, sequenceAppend, soleEvent } from "../shared/appen
 import { runNotFound, sessionNotFound, storeClosed, validationError } from "../shared/errors.js";
 import { normalizeEventDrafts } from "../shared/event-draft.js";
 import { checkEmptyPage, type NormalizedEventQuery, normalizeEventQuery } from "../shared/event-query.js";
+import { createOwnerOnlyFile, makeOwnerOnlyDirectory } from "../shared/owner-only-files.js";
 import {
   normalizeRunListQuery,
   normalizeSessionListQuery,
@@ -112,9 +113,11 @@ export async function openSqliteStoreWithMigrations(
   }
   if (path !== IN_MEMORY && !mustExist) {
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      makeOwnerOnlyDirectory(dirname(path));
+      // SQLite creates the -wal and -shm files with the database file's mode: 0600 it is.
+      createOwnerOnlyFile(path);
     } catch (error) {
-      throw new AsmError("storage_connection_failed", `cannot create the directory of ${path}`, {
+      throw new AsmError("storage_connection_failed", `cannot create ${path} or its directory`, {
         cause: error,
         details: { path },
         hint: `Check that ${dirname(path)} can be created by this process.`,
