@@ -48,8 +48,9 @@ export interface HealthCheckOptions {
 
 export interface RecoveryOptions {
   /**
-   * Whether the process that owns a run is alive. Default: on the same host, a signal-0 probe
-   * of its pid; a run owned by another host counts as alive (it cannot be probed from here).
+   * Whether the process that owns a run (or runs a one-shot session) is alive. Default: on the
+   * same host, a signal-0 probe of its pid; an owner on another host counts as alive (it cannot
+   * be probed from here).
    */
   isOwnerAlive?: (owner: RunOwner) => boolean;
 }
