@@ -1,98 +1,87 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { AsmError } from "../../core/errors.js";
 import { defineArtifactStoreConformance } from "../../testing/index.js";
 import { rejection, sha256 } from "../test-support/assertions.js";
+import type { Confinement } from "./directory-handle.js";
 import { FileArtifactStore } from "./index.js";
+import { filesUnder, scratch } from "./test-support/scratch.js";
+import { artifactPaths } from "./test-support/tree-paths.js";
 
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 const stalledPutWorker = fileURLToPath(new URL("./test-support/stalled-put-worker.ts", import.meta.url));
 
-let base: string;
-let counter = 0;
+const dirs = scratch("asm-file-artifacts");
+afterAll(() => dirs.cleanup());
 
-beforeAll(async () => {
-  base = await mkdtemp(join(tmpdir(), "asm-file-artifacts-"));
-});
-
-afterAll(async () => {
-  await rm(base, { recursive: true, force: true });
-});
-
-/** A fresh directory under this file's temp folder. */
-async function freshDir(name: string): Promise<string> {
-  const dir = join(base, `${name}-${++counter}`);
-  await mkdir(dir, { recursive: true });
-  return dir;
-}
-
-defineArtifactStoreConformance(
-  {
-    name: "FileArtifactStore",
-    open: async () => new FileArtifactStore({ root: join(await freshDir("conformance"), "root") }),
-  },
-  { describe, it },
-);
-
-/** Every file under `dir`, as paths relative to it. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => !entry.isDirectory())
-    .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1))
-    .sort();
+for (const confinement of ["descriptor", "path"] as const satisfies readonly Confinement[]) {
+  defineArtifactStoreConformance(
+    {
+      name: `FileArtifactStore (${confinement} confinement)`,
+      open: async () =>
+        new FileArtifactStore({ root: join(await dirs.fresh("conformance"), "root"), confinement }),
+    },
+    { describe, it },
+  );
 }
 
 describe("FileArtifactStore layout", () => {
-  it("stores the body byte for byte under objects/ and a JSON sidecar under meta/", async () => {
-    const root = await freshDir("layout");
+  it("stores the body byte for byte at data/<h>/<h>/<sha256 of the key>, with a sidecar naming the key", async () => {
+    const root = await dirs.fresh("layout");
     const store = new FileArtifactStore({ root });
     await store.put("runs/r1/patch.diff", "+line\n", { contentType: "text/x-diff" });
 
-    expect(await readFile(join(root, "objects/runs/r1/patch.diff"), "utf8")).toBe("+line\n");
-    const sidecar = JSON.parse(await readFile(join(root, "meta/runs/r1/patch.diff"), "utf8"));
-    expect(sidecar).toMatchObject({
-      version: 1,
+    const paths = artifactPaths(root, "runs/r1/patch.diff");
+    expect(paths.relative.body).toBe(join("data", "96", "78", sha256("runs/r1/patch.diff")));
+    expect(await readFile(paths.body, "utf8")).toBe("+line\n");
+    expect(JSON.parse(await readFile(paths.sidecar, "utf8"))).toMatchObject({
+      version: 2,
+      key: "runs/r1/patch.diff",
       size: 6,
       sha256: sha256("+line\n"),
       contentType: "text/x-diff",
     });
-    expect(await filesUnder(root)).toEqual(["meta/runs/r1/patch.diff", "objects/runs/r1/patch.diff"]);
+    expect(await filesUnder(root)).toEqual([paths.relative.body, paths.relative.sidecar]);
+    await store.close();
   });
 
-  it("removes emptied folders on delete, in both trees", async () => {
-    const root = await freshDir("prune");
-    const store = new FileArtifactStore({ root });
-    await store.put("a/b/c/deep.txt", "x");
-    await store.put("a/keep.txt", "y");
-    await store.delete("a/b/c/deep.txt");
-    expect(await readdir(join(root, "objects/a"))).toEqual(["keep.txt"]);
-    expect(await readdir(join(root, "meta/a"))).toEqual(["keep.txt"]);
+  it("stores a key and keys below it side by side, which the first layout could not", async () => {
+    const store = new FileArtifactStore({ root: await dirs.fresh("nested") });
+    await store.put("a", "file");
+    await store.put("a/b", "below");
+    await store.put("a/b/c", "further below");
+    expect(Buffer.from(await store.get("a")).toString()).toBe("file");
+    expect(Buffer.from(await store.get("a/b")).toString()).toBe("below");
+    await store.delete("a/b");
+    expect(await store.head("a/b")).toBeNull();
+    expect(Buffer.from(await store.get("a/b/c")).toString()).toBe("further below");
+    await store.close();
   });
 
   it("getStream streams the body", async () => {
-    const store = new FileArtifactStore({ root: await freshDir("stream") });
+    const store = new FileArtifactStore({ root: await dirs.fresh("stream") });
     const body = new Uint8Array(3 * 1024 * 1024).map((_, index) => (index * 7) % 256);
     await store.put("big.bin", body);
     const chunks: Buffer[] = [];
     for await (const chunk of await store.getStream("big.bin")) chunks.push(chunk as Buffer);
     expect(sha256(Buffer.concat(chunks))).toBe(sha256(body));
     await expect(store.getStream("absent")).rejects.toMatchObject({ code: "not_found" });
+    await store.close();
   });
 });
 
 describe("FileArtifactStore sidecar", () => {
   it("re-hashes a body edited behind the store's back, even at the same size", async () => {
-    const root = await freshDir("edited");
+    const root = await dirs.fresh("edited");
     const store = new FileArtifactStore({ root });
     await store.put("doc.txt", "aaaa", { contentType: "text/plain" });
-    await writeFile(join(root, "objects/doc.txt"), "bbbb");
+    const paths = artifactPaths(root, "doc.txt");
+    await writeFile(paths.body, "bbbb");
     expect(await store.head("doc.txt")).toEqual({
       key: "doc.txt",
       size: 4,
@@ -100,155 +89,83 @@ describe("FileArtifactStore sidecar", () => {
       contentType: "text/plain",
     });
     // The repaired sidecar is trusted from now on.
-    const sidecar = JSON.parse(await readFile(join(root, "meta/doc.txt"), "utf8"));
-    expect(sidecar.sha256).toBe(sha256("bbbb"));
+    expect(JSON.parse(await readFile(paths.sidecar, "utf8")).sha256).toBe(sha256("bbbb"));
+    await store.close();
   });
 
   it("rebuilds a missing or corrupt sidecar from the body", async () => {
-    const root = await freshDir("rebuild");
+    const root = await dirs.fresh("rebuild");
     const store = new FileArtifactStore({ root });
     await store.put("a.bin", "payload", { contentType: "application/x-a" });
-    await writeFile(join(root, "meta/a.bin"), "{ not json");
+    const paths = artifactPaths(root, "a.bin");
+    await writeFile(paths.sidecar, "{ not json");
     // A corrupt sidecar says nothing, not even the content type.
     expect(await store.head("a.bin")).toMatchObject({
       sha256: sha256("payload"),
       contentType: "application/octet-stream",
     });
 
-    await rm(join(root, "meta/a.bin"));
+    await rm(paths.sidecar);
     expect(await store.head("a.bin")).toEqual({
       key: "a.bin",
       size: 7,
       sha256: sha256("payload"),
       contentType: "application/octet-stream",
     });
+    expect(JSON.parse(await readFile(paths.sidecar, "utf8")).key).toBe("a.bin");
+    await store.close();
   });
 
-  it("treats a body dropped into objects/ by hand as an artifact", async () => {
-    const root = await freshDir("by-hand");
+  it("does not trust a sidecar that names another key", async () => {
+    const root = await dirs.fresh("other-key");
     const store = new FileArtifactStore({ root });
-    await store.put("placeholder", "x");
-    await mkdir(join(root, "objects/imported"), { recursive: true });
-    await writeFile(join(root, "objects/imported/data.csv"), "a,b\n1,2\n");
-    expect(await store.head("imported/data.csv")).toMatchObject({ size: 8, sha256: sha256("a,b\n1,2\n") });
-    expect(Buffer.from(await store.get("imported/data.csv")).toString()).toBe("a,b\n1,2\n");
-  });
-
-  it("ignores a sidecar whose body is gone, and clears one that blocks a new key's folder", async () => {
-    const root = await freshDir("orphan");
-    const store = new FileArtifactStore({ root });
-    await store.put("placeholder", "x");
-    await writeFile(join(root, "meta/orphan"), "{}");
-    expect(await store.head("orphan")).toBeNull();
-    await store.put("orphan/child", "works");
-    expect(await store.head("orphan/child")).toMatchObject({ sha256: sha256("works") });
-  });
-});
-
-describe("FileArtifactStore key conflicts", () => {
-  it("cannot store a key below an artifact, nor an artifact over a folder of keys", async () => {
-    const store = new FileArtifactStore({ root: await freshDir("conflict") });
-    await store.put("a", "file");
-    const below = await rejection(store.put("a/b", "nested"));
-    expect(below.code).toBe("already_exists");
-    expect(below.details).toMatchObject({
-      key: "a/b",
-      conflict: "ancestor_is_artifact",
-      conflictingKey: "a",
+    await store.put("mine", "body", { contentType: "text/plain" });
+    const paths = artifactPaths(root, "mine");
+    const sidecar = JSON.parse(await readFile(paths.sidecar, "utf8"));
+    await writeFile(paths.sidecar, JSON.stringify({ ...sidecar, key: "theirs", contentType: "text/evil" }));
+    expect(await store.head("mine")).toEqual({
+      key: "mine",
+      size: 4,
+      sha256: sha256("body"),
+      contentType: "application/octet-stream",
     });
-
-    await store.put("x/y", "nested");
-    const over = await rejection(store.put("x", "file"));
-    expect(over.code).toBe("already_exists");
-    expect(over.details).toMatchObject({ key: "x", conflict: "has_descendants" });
-    expect(Buffer.from(await store.get("x/y")).toString()).toBe("nested");
-
-    await store.delete("x/y");
-    await store.put("x", "now a file");
-    expect(Buffer.from(await store.get("x")).toString()).toBe("now a file");
+    await store.close();
   });
-});
 
-describe("FileArtifactStore confinement", () => {
-  it("refuses to follow a symlinked folder out of the root, for every method", async () => {
-    const dir = await freshDir("escape");
-    const root = join(dir, "root");
-    const outside = join(dir, "outside");
-    await mkdir(outside);
-    await writeFile(join(outside, "secret.txt"), "do not read");
+  it("ignores a sidecar whose body is gone", async () => {
+    const root = await dirs.fresh("orphan");
     const store = new FileArtifactStore({ root });
-    await store.put("placeholder", "x");
-    await symlink(outside, join(root, "objects/evil"));
-
-    for (const attempt of [
-      () => store.put("evil/new.txt", "escaped"),
-      () => store.put("evil/deeper/new.txt", "escaped"),
-      () => store.get("evil/secret.txt"),
-      () => store.getStream("evil/secret.txt"),
-      () => store.head("evil/secret.txt"),
-      () => store.delete("evil/secret.txt"),
-    ]) {
-      const error = await rejection(attempt());
-      expect(error.code).toBe("storage_error");
-      expect(error.details).toMatchObject({ path: join(root, "objects/evil") });
-    }
-    expect(await readdir(outside)).toEqual(["secret.txt"]);
-    expect(await readFile(join(outside, "secret.txt"), "utf8")).toBe("do not read");
-  });
-
-  it("refuses a symlink at the key itself, and a put replaces the link, not its target", async () => {
-    const dir = await freshDir("leaf-link");
-    const root = join(dir, "root");
-    const secret = join(dir, "secret.txt");
-    await writeFile(secret, "do not read");
-    const store = new FileArtifactStore({ root });
-    await store.put("placeholder", "x");
-    await symlink(secret, join(root, "objects/leak"));
-
-    expect((await rejection(store.get("leak"))).code).toBe("storage_error");
-    expect((await rejection(store.head("leak"))).code).toBe("storage_error");
-    await store.put("leak", "replaced");
-    expect(Buffer.from(await store.get("leak")).toString()).toBe("replaced");
-    expect(await readFile(secret, "utf8")).toBe("do not read");
-  });
-
-  it("refuses an objects/ tree that is itself a link out of the root", async () => {
-    const dir = await freshDir("tree-link");
-    const root = join(dir, "root");
-    await mkdir(join(dir, "elsewhere"));
-    await mkdir(root);
-    await symlink(join(dir, "elsewhere"), join(root, "objects"));
-    const error = await rejection(new FileArtifactStore({ root }).put("k", "v"));
-    expect(error.code).toBe("storage_error");
-    expect(await readdir(join(dir, "elsewhere"))).toEqual([]);
-  });
-
-  it("works through a root that is a symlink", async () => {
-    const dir = await freshDir("root-link");
-    await mkdir(join(dir, "real"));
-    await symlink(join(dir, "real"), join(dir, "link"));
-    const store = new FileArtifactStore({ root: join(dir, "link") });
-    await store.put("k/v", "through the link");
-    expect(await readFile(join(dir, "real/objects/k/v"), "utf8")).toBe("through the link");
+    await store.put("orphan", "x");
+    await rm(artifactPaths(root, "orphan").body);
+    expect(await store.head("orphan")).toBeNull();
+    await expect(store.get("orphan")).rejects.toMatchObject({ code: "not_found" });
+    await store.put("orphan", "back");
+    expect(await store.head("orphan")).toMatchObject({ sha256: sha256("back") });
+    await store.close();
   });
 });
 
 describe("FileArtifactStore atomicity", () => {
   it("leaves no temporary files behind, whatever happens to the put", async () => {
-    const root = await freshDir("no-temp");
+    const root = await dirs.fresh("no-temp");
     const store = new FileArtifactStore({ root });
     await Promise.all(
       Array.from({ length: 8 }, (_, index) => store.put("same/key", new Uint8Array(200_000).fill(index))),
     );
-    await store.put("a", "file");
-    await rejection(store.put("a/b", "conflict"));
-    await store.put("x/y", "nested");
-    await rejection(store.put("x", "conflict"));
+    // A folder where the body belongs makes the rename fail: its temporary file goes too.
+    const paths = artifactPaths(root, "blocked");
+    await store.put("blocked", "x");
+    await rm(paths.body);
+    await writeFile(paths.sidecar, "");
+    await mkdir(paths.body);
+    expect((await rejection(store.put("blocked", "y"))).code).toBe("storage_corrupt");
+    expect(await readdir(join(root, "tmp"))).toEqual([]);
     expect((await filesUnder(root)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+    await store.close();
   });
 
   it("never shows a partial body to readers while large bodies are replaced", async () => {
-    const store = new FileArtifactStore({ root: await freshDir("readers") });
+    const store = new FileArtifactStore({ root: await dirs.fresh("readers") });
     const bodies = [new Uint8Array(3_000_000).fill(0x61), new Uint8Array(5_000_000).fill(0x62)];
     const known = new Set(bodies.map((body) => sha256(body)));
     await store.put("swap.bin", bodies[0] ?? "");
@@ -263,26 +180,23 @@ describe("FileArtifactStore atomicity", () => {
       reads++;
     }
     await writer;
+    await store.close();
   });
 
   it("keeps the old body when the writing process is killed mid-write", async () => {
-    const root = await freshDir("killed");
+    const root = await dirs.fresh("killed");
     const store = new FileArtifactStore({ root });
     const old = await store.put("victim.bin", "the old body", { contentType: "text/plain" });
 
     const child = spawn(
       process.execPath,
       ["--import", tsxLoader, stalledPutWorker, root, "victim.bin", String(32 * 1024 * 1024)],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
+      { stdio: ["ignore", "pipe", "pipe"] },
     );
     try {
       await waitForLine(child, "mid-write");
-      // Mid-write: the new body is in a temporary file, invisible to readers.
-      expect((await filesUnder(join(root, "objects"))).filter((name) => name.endsWith(".tmp"))).toHaveLength(
-        1,
-      );
+      // Mid-write: the new body is in a temporary file in tmp/, invisible to readers.
+      expect(await readdir(join(root, "tmp"))).toHaveLength(1);
       expect(Buffer.from(await store.get("victim.bin")).toString()).toBe("the old body");
       child.kill("SIGKILL");
       await once(child, "exit");
@@ -295,12 +209,13 @@ describe("FileArtifactStore atomicity", () => {
     // The dead process's temporary file stays, but no method ever sees it, and puts go on working.
     await store.put("victim.bin", "a new body");
     expect(Buffer.from(await store.get("victim.bin")).toString()).toBe("a new body");
+    await store.close();
   });
 });
 
-describe("FileArtifactStore errors", () => {
+describe("FileArtifactStore errors and lifecycle", () => {
   it("reports I/O failures as storage_error with the path", async () => {
-    const dir = await freshDir("io");
+    const dir = await dirs.fresh("io");
     const root = join(dir, "not-a-dir");
     await writeFile(root, "a file where the root should be");
     const error = await rejection(new FileArtifactStore({ root }).put("k", "v"));
@@ -309,13 +224,14 @@ describe("FileArtifactStore errors", () => {
   });
 
   it("rejects every call after close with storage_connection_failed", async () => {
-    const store = new FileArtifactStore({ root: await freshDir("closed") });
+    const store = new FileArtifactStore({ root: await dirs.fresh("closed") });
     await store.put("k", "v");
     await store.close();
     await store.close();
     for (const attempt of [
       () => store.put("k", "v"),
       () => store.get("k"),
+      () => store.getStream("k"),
       () => store.head("k"),
       () => store.delete("k"),
     ]) {
@@ -323,8 +239,28 @@ describe("FileArtifactStore errors", () => {
     }
   });
 
-  it("needs a root", () => {
+  it("close lets the calls under way finish before it closes the store's directories", async () => {
+    const root = await dirs.fresh("close-waits");
+    const store = new FileArtifactStore({ root });
+    const body = new Uint8Array(8 * 1024 * 1024).fill(0x7a);
+    const puts = [store.put("one", body), store.put("two", body)];
+    await store.close();
+    expect((await Promise.all(puts)).map((info) => info.sha256)).toEqual([sha256(body), sha256(body)]);
+    const reopened = new FileArtifactStore({ root });
+    expect(sha256(await reopened.get("two"))).toBe(sha256(body));
+    await reopened.close();
+  });
+
+  it("needs a root, and a known confinement", () => {
     expect(() => new FileArtifactStore({ root: "" })).toThrow(AsmError);
+    const error = (() => {
+      try {
+        new FileArtifactStore({ root: "/tmp/x", confinement: "chroot" as Confinement });
+      } catch (thrown) {
+        return thrown;
+      }
+    })();
+    expect(error).toMatchObject({ code: "validation_error", details: { field: "confinement" } });
   });
 });
 

@@ -3,15 +3,18 @@ import type { PutArtifactOptions } from "../../ports/artifact-store.js";
 
 /**
  * The key and option rules every artifact store shares, so a key that works on one backend works
- * on all of them, and the file store never builds a path from a key that could leave its root.
+ * on all of them. (The file store no longer makes paths from keys at all: it names files by the
+ * key's hash. The grammar still keeps keys portable to anything that does, such as an export
+ * to a folder.)
  */
 
 /** S3's own limit on object keys, in UTF-8 bytes; the file store keeps it too, for portability. */
 export const MAX_ARTIFACT_KEY_BYTES = 1024;
 
 /**
- * Longest segment (text between slashes), in UTF-8 bytes. File systems allow 255 bytes per name;
- * the file store's temporary files add a dot, a random suffix and `.tmp` to a segment.
+ * Longest segment (text between slashes), in UTF-8 bytes: below the 255 bytes file systems allow
+ * per name, so a key can still be written out as a path, and every key the file store's first
+ * layout held (it used segments as file names, plus a temporary-file suffix) stays valid.
  */
 export const MAX_ARTIFACT_KEY_SEGMENT_BYTES = 200;
 
