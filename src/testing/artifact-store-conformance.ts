@@ -62,7 +62,8 @@ const INVALID_KEYS: readonly { key: string; wouldBe?: string }[] = [
  * - Keys follow one grammar on every backend: relative, `/`-separated, non-empty segments, no
  *   `.`/`..` segments (not even `a/../b`), no backslash or control characters, at most 1024
  *   UTF-8 bytes. Every method, not only `put`, rejects other keys with `validation_error`.
- * - A key that is only a folder of other keys (`a` when `a/b` is stored) has no artifact.
+ * - A key that is only a folder of other keys (`a` when `a/b` is stored) has no artifact, and
+ *   `a`, `a/b` and `a/b/c` can all be stored at once, as independent artifacts (as on S3).
  * - A body that is neither a `Uint8Array` nor a string, and a `contentType` that is not 1 to
  *   255 visible ASCII characters, are `validation_error`.
  */
@@ -227,6 +228,21 @@ export function defineArtifactStoreConformance(
         await rejectsWith(store.get("folder"), "not_found", { key: "folder" });
         await store.delete("folder");
         assertBytes(await store.get("folder/inside.txt"), Buffer.from("x"));
+      });
+
+      test("a key and keys below it are independent artifacts", async (store) => {
+        await store.put("tree", "the key itself");
+        await store.put("tree/branch", "one below");
+        await store.put("tree/branch/leaf", "two below");
+        assertBytes(await store.get("tree"), Buffer.from("the key itself"));
+        assertBytes(await store.get("tree/branch"), Buffer.from("one below"));
+        assert.equal((await store.head("tree/branch/leaf"))?.sha256, sha256(Buffer.from("two below")));
+        await store.delete("tree/branch");
+        assert.equal(await store.head("tree/branch"), null);
+        assertBytes(await store.get("tree"), Buffer.from("the key itself"));
+        assertBytes(await store.get("tree/branch/leaf"), Buffer.from("two below"));
+        await store.delete("tree");
+        assertBytes(await store.get("tree/branch/leaf"), Buffer.from("two below"));
       });
 
       test("keys with spaces, Unicode, dots and dashes round-trip", async (store) => {
