@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { StorableReport } from "./storable.js";
 
 // Nested shapes are plain objects (extra keys allowed, not typed); top-level data is loose so
 // providers can add typed extras.
@@ -169,6 +170,11 @@ export interface EventMetadata {
   validationIssues?: ValidationIssue[];
   /** Present when redaction replaced secrets in this event before it was stored. */
   redactions?: number;
+  /**
+   * Present when the event was cut or cleaned to be storable (`EVENT_LIMITS`): what was
+   * changed and where. The changed values carry a visible marker (`"[truncated: …]"`).
+   */
+  truncated?: StorableReport;
   [key: string]: unknown;
 }
 

@@ -7,4 +7,5 @@ export * from "./provider-error.js";
 export * from "./run.js";
 export * from "./session.js";
 export * from "./state-machine.js";
+export * from "./storable.js";
 export * from "./token-usage.js";

@@ -7,6 +7,7 @@ import type { Session } from "../core/session.js";
 import type { SessionStore } from "../ports/session-store.js";
 import { errorCode, rejectsWith } from "./assertions.js";
 import { defineLifecycleTransitionCases } from "./conformance/lifecycle-transitions.js";
+import { defineStorableEventCases } from "./conformance/storable-events.js";
 import { iso, makeRun, makeSession, saved, savedRun, uniqueId, untypedDraft } from "./fixtures.js";
 import { storeCase } from "./store-case.js";
 
@@ -81,6 +82,7 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
 
   describe(`${harness.name}: SessionStore conformance`, () => {
     defineLifecycleTransitionCases(harness, framework);
+    defineStorableEventCases(harness, framework);
     describe("sessions", () => {
       test("saves and returns a session with every field", async (store) => {
         const parent = await saved(store, makeSession());

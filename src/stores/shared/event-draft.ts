@@ -1,5 +1,11 @@
 import { AsmError } from "../../core/errors.js";
 import { type AsmEvent, type EventDraft, isEventType } from "../../core/events.js";
+import {
+  checkStorable,
+  EVENT_LIMITS,
+  isStorableText,
+  type StorableProblemKind,
+} from "../../core/storable.js";
 import { validationError } from "./errors.js";
 import { requireObject, requireText } from "./fields.js";
 
@@ -8,6 +14,13 @@ import { requireObject, requireText } from "./fields.js";
  * `timestamp` rewritten by `toISOString()` (so stored timestamps compare as strings for
  * `since`), `metadata` defaulted to `{}`, and absent optional fields left out rather than
  * `undefined`. `data` and `metadata` are the caller's objects, not copies.
+ *
+ * Every store refuses, with the same `validation_error`, what one of them could not hold or
+ * would hold differently: `data` and `metadata` must be storable values within `EVENT_LIMITS`
+ * (see `core/storable.ts`: nesting, string and event size, no NaN, bigint, function, Date or
+ * class instance, no NUL or lone surrogate), and so must the envelope's text. The
+ * SessionManager brings every event within these limits before it appends it
+ * (`makeEventStorable`); a store does not rewrite what it is given.
  *
  * `index` is the draft's position in a batch, reported in error details.
  */
@@ -39,6 +52,7 @@ export function normalizeEventDraft(draft: EventDraft, index = 0): EventDraft {
   }
   const data = requireObject(fields, "data", "event", details);
   const metadata = fields.metadata === undefined ? {} : requireObject(fields, "metadata", "event", details);
+  requireStorable(data, metadata, { id, sessionId, runId, provider }, details);
   // Built field by field rather than with conditional spreads: this runs once per appended event.
   const normalized = {
     id,
@@ -51,6 +65,46 @@ export function normalizeEventDraft(draft: EventDraft, index = 0): EventDraft {
   if (runId !== undefined) normalized.runId = runId;
   if (provider !== undefined) normalized.provider = provider;
   return normalized;
+}
+
+/** Refuses an event some store could not hold as it is; see `normalizeEventDraft`. */
+function requireStorable(
+  data: Record<string, unknown>,
+  metadata: Record<string, unknown>,
+  texts: Record<string, string | undefined>,
+  details: Record<string, unknown>,
+): void {
+  for (const [field, text] of Object.entries(texts)) {
+    if (text !== undefined && !isStorableText(text)) {
+      throw unstorable(
+        `event ${field} holds a NUL character or a lone surrogate`,
+        { ...details, field },
+        "text",
+      );
+    }
+  }
+  const dataCheck = checkStorable(data, EVENT_LIMITS.maxEventLength, "data");
+  const check = dataCheck.ok
+    ? checkStorable(metadata, EVENT_LIMITS.maxEventLength - dataCheck.length, "metadata")
+    : dataCheck;
+  if (check.ok) return;
+  const { kind, path, message } = check.problem;
+  throw unstorable(
+    `event is not storable: ${message}`,
+    { ...details, field: path.split(".", 1)[0], path, problem: kind, limits: EVENT_LIMITS },
+    kind,
+  );
+}
+
+function unstorable(message: string, details: Record<string, unknown>, kind: StorableProblemKind): AsmError {
+  const fix =
+    kind === "text"
+      ? "PostgreSQL text and jsonb cannot hold the NUL character (\\u0000) or a lone surrogate; replace them (U+FFFD)."
+      : "Keep events within EVENT_LIMITS and to JSON values.";
+  return new AsmError("validation_error", message, {
+    details,
+    hint: `${fix} makeEventStorable (core) does this for any value, as the SessionManager does before it appends.`,
+  });
 }
 
 /** The stored form of a normalized draft. Much cheaper than `{ ...draft, sequence }` on the append path. */
