@@ -5,9 +5,15 @@ import { StreamRedactionWindow } from "../core/stream-redaction.js";
 import type { EventSink } from "../ports/provider-adapter.js";
 import type { SessionStore } from "../ports/session-store.js";
 import { buildEventDraft, type EventContext, type EventSource } from "./event-builder.js";
+import { DEFAULT_STORAGE_RETRY, type StorageRetryPolicy, withStorageRetry } from "./storage-retry.js";
 
 /** Events per store transaction. Large enough to amortize a commit, small enough to stay live. */
 const MAX_BATCH = 512;
+/**
+ * Events kept in memory, in order, once writing has halted; later ones are only counted. The
+ * provider is being stopped by then, so this bounds memory against one that floods on its way out.
+ */
+const MAX_HELD_EVENTS = 10_000;
 
 export type EventListener = (event: AsmEvent) => void;
 
@@ -19,17 +25,38 @@ interface Pending {
 /**
  * The ordered path of one run's events: build → validate → redact → sequence + persist →
  * listeners. Adapters `emit` synchronously; events are queued and written in batches, one
- * transaction per batch, in emission order. A write failure is kept in `failure` (the run then
- * fails with it) and reported to `onFailure` so the manager can stop the provider.
+ * transaction per batch, in emission order.
+ *
+ * The log never has a hole: event N+1 is never written without event N. A batch that fails
+ * with a retryable code is tried again (`storageRetry`). If it still cannot be written, writing
+ * halts: that batch and every later event are held in memory, in order, and nothing more is
+ * written; the failure is kept in `failure` and reported to `onFailure`, so the manager stops
+ * the provider and fails the run. When the run ends, `settle` tries the held events once more
+ * (the store may be back) and gives up on what still cannot be written; the run's terminal
+ * event then carries their count in `details.unwrittenEvents`.
+ *
+ * Why fail with a count rather than keep the events and write them whenever the store is back:
+ * a provider that goes on while nothing can be logged works (and bills) unobserved, and its
+ * events would live only in this process's memory, lost with it. Stopping the run bounds both;
+ * the held events still get their chance at the end, and what is lost is stated, never silent.
  */
 export class RunEventPipeline implements EventSink {
   /** Every event of this run persisted so far, in sequence order. */
   readonly events: AsmEvent[] = [];
-  /** The first persistence failure, if any. */
+  /**
+   * The write failure that halted the log, if any. Its `details.unwrittenEvents` counts the
+   * events held (or dropped) since; final once `settle` has run.
+   */
   failure: AsmError | undefined;
 
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
+  /** Writing stopped at a batch that could not be written: events are held, not written. */
+  private halted = false;
+  /** `settle` gave up on the held events: nothing of this run is written any more. */
+  private abandoned = false;
+  /** Events emitted while halted beyond `MAX_HELD_EVENTS`, or given up by `settle`. */
+  private dropped = 0;
   /** With redaction, streamed deltas pass through it so a secret split in two is seen whole. */
   private readonly window: StreamRedactionWindow<AdapterEvent> | undefined;
 
@@ -40,6 +67,8 @@ export class RunEventPipeline implements EventSink {
       redactor?: Redactor | undefined;
       listeners: readonly EventListener[];
       onFailure?: (error: AsmError) => void;
+      /** Default: `DEFAULT_STORAGE_RETRY`. */
+      storageRetry?: StorageRetryPolicy;
     },
   ) {
     if (options.redactor) {
@@ -79,7 +108,41 @@ export class RunEventPipeline implements EventSink {
     while (this.flushing) await this.flushing;
   }
 
+  /** Events of this run that were not written: held while halted, or given up by `settle`. */
+  get unwrittenEvents(): number {
+    return this.dropped + (this.halted ? this.queue.length : 0);
+  }
+
+  /**
+   * At the run's end, after the last `drain`: if writing halted on a retryable failure, tries the
+   * held events once more, in order, with the same retries; whatever still cannot be written is
+   * given up (and so is everything emitted later). Resolves with the number of events of the
+   * run that were never written, also set as `failure.details.unwrittenEvents`.
+   */
+  async settle(): Promise<number> {
+    await this.drain();
+    if (this.halted && !this.abandoned && this.failure?.retryable) {
+      this.halted = false;
+      this.flushing = this.flush();
+      await this.drain();
+    }
+    if (this.halted && !this.abandoned) {
+      this.abandoned = true;
+      this.dropped += this.queue.length;
+      this.queue = [];
+    }
+    if (this.failure) this.failure.details.unwrittenEvents = this.unwrittenEvents;
+    return this.unwrittenEvents;
+  }
+
   private enqueue(pending: Pending): void {
+    if (this.halted) {
+      // Held in order for `settle`, not written now: nothing may follow the batch that failed.
+      pending.settle?.reject(this.failure);
+      if (this.abandoned || this.queue.length >= MAX_HELD_EVENTS) this.dropped += 1;
+      else this.queue.push({ draft: pending.draft });
+      return;
+    }
     this.queue.push(pending);
     // setImmediate rather than a microtask: a provider that emits across several I/O callbacks
     // (stdout chunks) gets its events grouped into one transaction.
@@ -89,19 +152,20 @@ export class RunEventPipeline implements EventSink {
   private async flush(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_BATCH);
+        // The batch stays at the head of the queue until it is written: if it cannot be, it and
+        // everything after it are held, in order.
+        const batch = this.queue.slice(0, MAX_BATCH);
         let stored: AsmEvent[];
         try {
-          stored = await this.store.appendEvents(batch.map((pending) => pending.draft));
+          stored = await withStorageRetry(
+            () => this.store.appendEvents(batch.map((pending) => pending.draft)),
+            this.options.storageRetry ?? DEFAULT_STORAGE_RETRY,
+          );
         } catch (error) {
-          const failure = AsmError.from(error, "storage_write_failed");
-          if (!this.failure) {
-            this.failure = failure;
-            this.options.onFailure?.(failure);
-          }
-          for (const pending of batch) pending.settle?.reject(failure);
-          continue;
+          this.halt(AsmError.from(error, "storage_write_failed"));
+          return;
         }
+        this.queue.splice(0, batch.length);
         stored.forEach((event, index) => {
           this.deliver(event);
           batch[index]?.settle?.resolve(event);
@@ -110,6 +174,23 @@ export class RunEventPipeline implements EventSink {
     } finally {
       this.flushing = undefined;
     }
+  }
+
+  /** Stops writing at a batch that cannot be written; see the class comment. */
+  private halt(error: AsmError): void {
+    this.halted = true;
+    for (const pending of this.queue) {
+      pending.settle?.reject(this.failure ?? error);
+      delete pending.settle;
+    }
+    if (this.failure) return; // settle's second try failed too: the run already knows
+    this.failure = new AsmError(error.code, error.message, {
+      details: { ...error.details, unwrittenEvents: this.queue.length },
+      ...(error.providerError ? { providerError: error.providerError } : {}),
+      ...(error.hint ? { hint: error.hint } : {}),
+      cause: error,
+    });
+    this.options.onFailure?.(this.failure);
   }
 
   private deliver(event: AsmEvent): void {

@@ -32,6 +32,12 @@ import {
   startSessionSchema,
 } from "./options.js";
 import { RunExecution, type RunOutcome } from "./run-execution.js";
+import {
+  resolveStorageRetry,
+  type StorageRetryOptions,
+  type StorageRetryPolicy,
+  withStorageRetry,
+} from "./storage-retry.js";
 import { type StreamEventsOptions, streamSessionEvents } from "./stream-events.js";
 
 export interface SessionManagerOptions {
@@ -56,6 +62,14 @@ export interface SessionManagerOptions {
    * Default: `DEFAULT_PRICING` (list prices of current Claude and OpenAI models).
    */
   pricing?: PricingTable;
+  /**
+   * Retries of a run's event writes and of its end that fail with a retryable storage code
+   * (`storage_busy`, …); see `StorageRetryOptions`. A batch that still cannot be written halts
+   * the log there — nothing later is written — and fails the run, whose `run_failed` event
+   * says in `details.unwrittenEvents` how many events are missing.
+   * Default `{ attempts: 6, initialDelayMs: 100, maxDelayMs: 2000 }`.
+   */
+  storageRetry?: StorageRetryOptions;
 }
 
 export interface StartSessionInput {
@@ -129,6 +143,7 @@ export class SessionManager {
   private readonly redactor: Redactor | undefined;
   private readonly cancelGraceMs: number;
   private readonly pricing: PricingTable;
+  private readonly storageRetry: StorageRetryPolicy;
   private readonly executions = new Map<string, RunExecution>();
   /** Inputs of runs started here whose stored input was redacted, until they execute or are cancelled. */
   private readonly givenInputs = new Map<string, RunInput>();
@@ -139,6 +154,7 @@ export class SessionManager {
     this.redactor = createRedactor(options.redaction);
     this.cancelGraceMs = options.cancelGraceMs ?? 10_000;
     this.pricing = options.pricing ?? DEFAULT_PRICING;
+    this.storageRetry = resolveStorageRetry(options.storageRetry);
   }
 
   /** Creates a pending session and logs `session_created`. */
@@ -391,6 +407,7 @@ export class SessionManager {
         redactor: this.redactor,
         listeners,
         onFailure: (error) => execution.decide({ status: "failed", error }),
+        storageRetry: this.storageRetry,
       },
     );
 
@@ -472,9 +489,14 @@ export class SessionManager {
     // last events, or on the usage its result reports, fails the run even though the provider
     // completed (the outcome latch had already settled on "completed").
     const policyReport = await enforcer?.conclude({ tokenUsage, cost });
-    await pipeline.drain();
-    const failure = pipeline.failure ?? enforcer?.failure;
-    if (outcome.status === "completed" && failure) outcome = { status: "failed", error: failure };
+    // Events missing from the log decide the run, whatever else happened: its terminal event
+    // must say how many (`details.unwrittenEvents`). A failure the store recovered from in time
+    // (everything written after all) leaves a completed run completed.
+    const unwritten = await pipeline.settle();
+    const failure = (unwritten > 0 ? pipeline.failure : undefined) ?? enforcer?.failure;
+    if (failure && (outcome.status === "completed" || unwritten > 0)) {
+      outcome = { status: "failed", error: failure };
+    }
     const ended: Run = {
       ...transitionRun(run, outcome.status),
       tokenUsage,
@@ -498,7 +520,12 @@ export class SessionManager {
 
     let stored: Run = this.redactRun(ended);
     try {
-      pipeline.delivered(await this.store.saveRun(stored, { expectedStatus: "running", events: [terminal] }));
+      pipeline.delivered(
+        await withStorageRetry(
+          () => this.store.saveRun(stored, { expectedStatus: "running", events: [terminal] }),
+          this.storageRetry,
+        ),
+      );
     } catch (error) {
       if (!AsmError.is(error, "invalid_transition")) {
         execution.finish(run);
