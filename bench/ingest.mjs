@@ -28,7 +28,7 @@ function benchAdapter(events) {
  * and the time spent inside the store's `appendEvents`, which does its work synchronously (one
  * better-sqlite3 transaction), so the rest of the run's time is the manager's and the adapter's.
  */
-async function pipelineSample(events) {
+async function pipelineSample(events, { redaction = false } = {}) {
   const { dir, remove } = tempDir("ingest-pipeline");
   const path = join(dir, "asm.db");
   const store = await openSqliteStore({ path });
@@ -43,7 +43,7 @@ async function pipelineSample(events) {
       storeMs += performance.now() - start;
       return stored;
     };
-    const manager = new SessionManager({ store, adapter: benchAdapter(events) });
+    const manager = new SessionManager({ store, adapter: benchAdapter(events), redaction });
 
     collectGarbage();
     const { ms, value: result } = await timed(() => manager.runOnce("stream"));
@@ -142,5 +142,35 @@ export async function ingestBench({ events, repetitions }) {
       `ingest (${events} events): pipeline ${formatRate(pipelineRate)} ev/s, raw ${formatRate(rawRate)} ev/s` +
       ` [pipeline: ${transactionsPerRun} transactions/run of ${meanBatch.toFixed(0)} events,` +
       ` ${(storeShare * 100).toFixed(0)}% of its time in store.appendEvents]`,
+  };
+}
+
+/**
+ * The cost of redaction: the same pipeline run with `redaction: true` (every delta through the
+ * carry-over window and the patterns, every record redacted) against `redaction: false`,
+ * interleaved in one process. The deltas are ordinary text, as nearly all of a transcript is.
+ */
+export async function ingestRedactionBench({ events, repetitions }) {
+  await pipelineSample(Math.min(events, 2_000), { redaction: true });
+  await pipelineSample(Math.min(events, 2_000), { redaction: false });
+
+  const on = [];
+  const off = [];
+  for (let i = 0; i < repetitions; i++) {
+    on.push(await pipelineSample(events, { redaction: true }));
+    off.push(await pipelineSample(events, { redaction: false }));
+  }
+  const onRate = median(on.map((sample) => sample.eventsPerSecond));
+  const offRate = median(off.map((sample) => sample.eventsPerSecond));
+  return {
+    figures: { events, redactedEventsPerSecond: onRate, plainEventsPerSecond: offRate },
+    samples: {
+      redactedEventsPerSecond: on.map((sample) => sample.eventsPerSecond),
+      plainEventsPerSecond: off.map((sample) => sample.eventsPerSecond),
+    },
+    ratio: onRate / offRate,
+    summary:
+      `ingest-redaction (${events} events): redaction on ${formatRate(onRate)} ev/s,` +
+      ` off ${formatRate(offRate)} ev/s`,
   };
 }

@@ -17,6 +17,7 @@ const only = args.filter((arg) => !arg.startsWith("--"));
 const sizes = quick
   ? {
       ingest: { events: 5_000, repetitions: 2 },
+      "ingest-redaction": { events: 5_000, repetitions: 2 },
       cursor: { smallEvents: 10_000, largeEvents: 100_000, pages: 300 },
       coldStart: { repetitions: 5 },
       postgres: { events: 8_000, repetitions: 1, writers: 4, followEvents: 100 },
@@ -24,6 +25,7 @@ const sizes = quick
     }
   : {
       ingest: { events: 100_000, repetitions: 5 },
+      "ingest-redaction": { events: 100_000, repetitions: 5 },
       cursor: { smallEvents: 10_000, largeEvents: 1_000_000, pages: 2_000 },
       coldStart: { repetitions: 15 },
       postgres: { events: 100_000, repetitions: 3, writers: 4, followEvents: 500 },
@@ -39,6 +41,13 @@ const benchmarks = [
     entry: "ingestBench",
     ratioOf: "pipeline / raw events per second",
     target: { atLeast: 0.5 },
+  },
+  {
+    name: "ingest-redaction",
+    module: "./ingest.mjs",
+    entry: "ingestRedactionBench",
+    ratioOf: "pipeline events per second, redaction on / off",
+    target: { atLeast: 0.8 },
   },
   {
     name: "cursor",

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -110,6 +110,42 @@ describe("asm redacts by default", () => {
 
     const raw = await asm(["export", sessionId, "--db", db, "--no-redact"]);
     expect(leaked(raw.stdout)).toEqual(SECRETS.map((planted) => planted.kind));
+  });
+
+  it("imports without secrets unless --no-redact; a malformed file is still a validation error", async () => {
+    const db = join(dir, "plain.db");
+    const written = await asm([
+      "run",
+      "--provider",
+      "shell",
+      "--db",
+      db,
+      "--json",
+      "--no-redact",
+      "--",
+      ...PRINT_SECRETS,
+    ]);
+    const sessionId = jsonLines(written.stdout)[0]?.sessionId ?? "";
+    const file = join(dir, "raw.json");
+    expect((await asm(["export", sessionId, "--db", db, "--no-redact", "--out", file])).code).toBe(0);
+
+    const redactedDb = join(dir, "imported.db");
+    const imported = await asm(["import", file, "--db", redactedDb]);
+    expect(imported.stderr).toBe("");
+    expect(imported.code).toBe(0);
+    expect(leaked(databaseBytes(redactedDb))).toEqual([]);
+    const back = await asm(["export", sessionId, "--db", redactedDb, "--no-redact"]);
+    expect(JSON.parse(back.stdout).events.length).toBe(JSON.parse(readFileSync(file, "utf8")).events.length);
+
+    const plainDb = join(dir, "imported-plain.db");
+    expect((await asm(["import", file, "--db", plainDb, "--no-redact"])).code).toBe(0);
+    expect(leaked(databaseBytes(plainDb))).toEqual(SECRETS.map((planted) => planted.kind));
+
+    const malformed = join(dir, "malformed.json");
+    writeFileSync(malformed, JSON.stringify({ format: "agent-session-manager/session", runs: [5] }));
+    const rejected = await asm(["import", malformed, "--db", join(dir, "other.db"), "--json"]);
+    expect(rejected.code).toBe(2);
+    expect(JSON.parse(rejected.stderr).error.code).toBe("validation_error");
   });
 
   it("creates .asm/ 0700 and its database 0600 under umask 000", async () => {

@@ -134,6 +134,7 @@ program
   .argument("<file>", "the export file, or - for stdin")
   .option(dbOption, dbHelp)
   .option("--json", "print the result as JSON")
+  .option("--no-redact", "store secrets as they are in the file (default: secrets are redacted)")
   .action(async (file: string, options) => {
     const { importCommand } = await import("./commands/transfer.js");
     process.exitCode = await importCommand(file, options);

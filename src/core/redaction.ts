@@ -57,6 +57,9 @@ export interface RedactableEvent {
  */
 export const REDACTION_MAX_DEPTH = 64;
 
+/** Keys whose verdict (sensitive or not) is remembered; the memo starts over when full. */
+const MAX_KEY_VERDICTS = 4096;
+
 /** Field paths kept per report (and per record's `metadata.redactedFields`); the count is exact. */
 export const MAX_REPORTED_FIELDS = 64;
 
@@ -75,6 +78,7 @@ export class Redactor {
   private readonly replacement: string | "categorized";
   private readonly replacementPrefix: string;
   private readonly sensitiveKey: RegExp | false;
+  private readonly keyVerdicts = new Map<string, boolean>();
 
   constructor(options: RedactionOptions = {}) {
     this.patterns = [...(options.patterns ?? DEFAULT_REDACTION_PATTERNS), ...(options.extraPatterns ?? [])];
@@ -242,7 +246,52 @@ export class Redactor {
   }
 
   private isSensitiveKey(key: string): boolean {
-    return this.sensitiveKey !== false && this.sensitiveKey.test(snakeCaseKey(key));
+    if (this.sensitiveKey === false) return false;
+    let sensitive = this.keyVerdicts.get(key);
+    if (sensitive === undefined) {
+      sensitive = this.sensitiveKey.test(snakeCaseKey(key));
+      // Keys repeat (delta, role, toolInput …); a bounded memo keeps the hot path cheap.
+      if (this.keyVerdicts.size >= MAX_KEY_VERDICTS) this.keyVerdicts.clear();
+      this.keyVerdicts.set(key, sensitive);
+    }
+    return sensitive;
+  }
+
+  /** True when a string could hold a secret: some pattern may match it. */
+  private mayMatch(text: string): boolean {
+    return this.undetected.size > 0 || this.detectors.some((detector) => detector.test(text));
+  }
+
+  /**
+   * Whether `walk` would change anything in `root`, found without copying it: nearly every
+   * event holds no secret, and this lets it be stored as it came.
+   */
+  private needsWalk(root: unknown): boolean {
+    const stack: { node: unknown; depth: number; sensitive: boolean }[] = [
+      { node: root, depth: 0, sensitive: false },
+    ];
+    for (let entry = stack.pop(); entry; entry = stack.pop()) {
+      const { node, depth, sensitive } = entry;
+      if (typeof node === "string") {
+        if ((sensitive && node !== "" && !this.isReplacement(node)) || this.mayMatch(node)) return true;
+        continue;
+      }
+      if (node === null || typeof node !== "object" || node instanceof Date) continue;
+      if (depth >= REDACTION_MAX_DEPTH || typeof (node as { toJSON?: unknown }).toJSON === "function") {
+        return true;
+      }
+      if (Array.isArray(node)) {
+        for (const item of node) stack.push({ node: item, depth: depth + 1, sensitive: false });
+        continue;
+      }
+      for (const key in node) {
+        if (!Object.hasOwn(node, key)) continue;
+        if (this.mayMatch(key)) return true;
+        const value = (node as Record<string, unknown>)[key];
+        stack.push({ node: value, depth: depth + 1, sensitive: this.isSensitiveKey(key) });
+      }
+    }
+    return false;
   }
 
   /**
@@ -250,6 +299,7 @@ export class Redactor {
    * Each object's keys are placed in order before its values are filled in, so key order holds.
    */
   private walk(root: unknown, rootPath: string, report: Report): unknown {
+    if (!this.needsWalk(root)) return root;
     const holder: Record<string, unknown> = {};
     const stack: Frame[] = [{ source: root, target: holder, key: "root", depth: 0, path: rootPath }];
     for (let frame = stack.pop(); frame; frame = stack.pop()) {

@@ -93,16 +93,17 @@ describe("StreamRedactionWindow", () => {
     expect(texts).toEqual(["out AKIAIOSF", "err text\n", "x\n"]);
   });
 
-  it("stamps a held delta with the time it was emitted, and keeps a provider's own timestamp", () => {
-    const forwarded: AdapterEvent[] = [];
-    const window = new StreamRedactionWindow<AdapterEvent>((event) => forwarded.push(event));
+  it("gives a held delta the time it was emitted, unless it carries its own timestamp", () => {
+    const forwarded: [AdapterEvent, Date | undefined][] = [];
+    const window = new StreamRedactionWindow<AdapterEvent>((event, at) => forwarded.push([event, at]));
     const before = Date.now();
     window.accept(delta("held"));
     window.accept({ ...delta("own"), timestamp: "2026-01-01T00:00:00.000Z" });
     window.release();
-    const [first, second] = forwarded;
-    expect(Date.parse(first?.timestamp ?? "")).toBeGreaterThanOrEqual(before);
-    expect(second?.timestamp).toBe("2026-01-01T00:00:00.000Z");
+    const [[, heldAt] = [], [own, ownAt] = []] = forwarded;
+    expect(heldAt?.getTime()).toBeGreaterThanOrEqual(before);
+    expect(heldAt?.getTime()).toBeLessThanOrEqual(Date.now());
+    expect([own?.timestamp, ownAt]).toEqual(["2026-01-01T00:00:00.000Z", undefined]);
   });
 
   it("passes events that are not deltas of text untouched", () => {

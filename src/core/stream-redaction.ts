@@ -14,6 +14,8 @@ export interface StreamedEvent {
 
 interface Held<E> {
   event: E;
+  /** When a delta without a timestamp of its own was emitted: it is forwarded later. */
+  emittedAt: Date | undefined;
   stream: unknown;
   /** The delta's text that stays in this event. */
   head: string;
@@ -39,14 +41,17 @@ interface Held<E> {
 export class StreamRedactionWindow<E extends StreamedEvent> {
   private held: Held<E> | undefined;
 
-  /** `forward` receives the events, in order, ready to be redacted and stored. */
-  constructor(private readonly forward: (event: E) => void) {}
+  /**
+   * `forward` receives the events, in order, ready to be redacted and stored, with the time a
+   * held one was emitted (undefined when the event has its own timestamp or was not held).
+   */
+  constructor(private readonly forward: (event: E, emittedAt: Date | undefined) => void) {}
 
   accept(event: E): void {
     const delta = deltaOf(event);
     if (delta === undefined) {
       this.release();
-      this.forward(event);
+      this.forward(event, undefined);
       return;
     }
     const stream = (event.data as { stream?: unknown }).stream;
@@ -56,19 +61,19 @@ export class StreamRedactionWindow<E extends StreamedEvent> {
       this.held = undefined;
       if (held.stream === stream) {
         text = held.tail + delta;
-        this.forward(withDelta(held.event, held.head));
+        this.forward(withDelta(held.event, held.head), held.emittedAt);
       } else {
-        this.forward(withDelta(held.event, held.head + held.tail));
+        this.forward(withDelta(held.event, held.head + held.tail), held.emittedAt);
       }
     }
     const cut = carryStart(text);
     if (cut === text.length) {
-      this.forward(text === delta ? event : withDelta(event, text));
+      this.forward(text === delta ? event : withDelta(event, text), undefined);
       return;
     }
-    // Stamped now: the event is stored later, but it happened now.
-    const stamped = event.timestamp === undefined ? { ...event, timestamp: new Date().toISOString() } : event;
-    this.held = { event: stamped, stream, head: text.slice(0, cut), tail: text.slice(cut) };
+    // The event is stored later, but it happened now.
+    const emittedAt = event.timestamp === undefined ? new Date() : undefined;
+    this.held = { event, emittedAt, stream, head: text.slice(0, cut), tail: text.slice(cut) };
   }
 
   /** Forwards the held delta, whole. */
@@ -76,7 +81,7 @@ export class StreamRedactionWindow<E extends StreamedEvent> {
     const held = this.held;
     if (!held) return;
     this.held = undefined;
-    this.forward(withDelta(held.event, held.head + held.tail));
+    this.forward(withDelta(held.event, held.head + held.tail), held.emittedAt);
   }
 }
 

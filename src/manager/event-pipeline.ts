@@ -72,8 +72,8 @@ export class RunEventPipeline implements EventSink {
     },
   ) {
     if (options.redactor) {
-      this.window = new StreamRedactionWindow((event) =>
-        this.enqueue({ draft: this.build(event, "adapter") }),
+      this.window = new StreamRedactionWindow((event, emittedAt) =>
+        this.enqueue({ draft: this.build(event, "adapter", emittedAt) }),
       );
     }
   }
@@ -93,8 +93,8 @@ export class RunEventPipeline implements EventSink {
   }
 
   /** Builds a manager event without queueing it (for atomic writes such as a run's end). */
-  build(event: AdapterEvent, source: EventSource): EventDraft {
-    return buildEventDraft(event, this.context, source, this.options.redactor);
+  build(event: AdapterEvent, source: EventSource, emittedAt?: Date): EventDraft {
+    return buildEventDraft(event, this.context, source, this.options.redactor, emittedAt);
   }
 
   /** Records events that were stored outside the queue and hands them to listeners. */

@@ -3,6 +3,7 @@ import { AsmError } from "../../core/errors.js";
 import { Redactor } from "../../core/redaction.js";
 import type { SessionExport } from "../../ports/query-api.js";
 import { writeOwnerOnlyFile } from "../../stores/shared/owner-only-files.js";
+import { parseSessionExport } from "../../stores/sql/export-format.js";
 import { withStore } from "../open-store.js";
 import { EXIT, printJson } from "../output.js";
 
@@ -32,13 +33,22 @@ export function exportCommand(sessionId: string, options: ExportOptions): Promis
 export interface ImportOptions {
   db?: string;
   json?: boolean;
+  /** `--no-redact` sets it false. Default true: secrets in the file are redacted before they are stored. */
+  redact?: boolean;
 }
 
-/** `asm import <file>` (`-` reads stdin): writes an export into the store, ids and sequences kept. */
+/**
+ * `asm import <file>` (`-` reads stdin): writes an export into the store, ids and sequences kept.
+ * Like every CLI write, secrets are redacted first unless `--no-redact` (the file may come from
+ * `asm export --no-redact`, or from elsewhere).
+ */
 export function importCommand(file: string, options: ImportOptions): Promise<number> {
   const json = options.json === true;
   return withStore(options.db, json, async (store) => {
-    const data = parseExport(file, file === "-" ? await readStdin() : await readFile(file, "utf8"));
+    const given = parseExport(file, file === "-" ? await readStdin() : await readFile(file, "utf8"));
+    // Checked before it is redacted, so a malformed file is the store's `validation_error`.
+    const data =
+      options.redact === false ? given : new Redactor().redactSessionExport(parseSessionExport(given)).value;
     const { sessionId } = await store.query.importSession(data);
     const events = data.events.length;
     if (json) printJson({ sessionId, runs: data.runs.length, events });
