@@ -170,6 +170,8 @@ export interface EventMetadata {
   validationIssues?: ValidationIssue[];
   /** Present when redaction replaced secrets in this event before it was stored. */
   redactions?: number;
+  /** With `redactions`: the fields changed, e.g. `data.toolInput.command`, `metadata.note`. */
+  redactedFields?: string[];
   /**
    * Present when the event was cut or cleaned to be storable (`EVENT_LIMITS`): what was
    * changed and where. The changed values carry a visible marker (`"[truncated: …]"`).

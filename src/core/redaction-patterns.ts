@@ -12,6 +12,10 @@ export interface RedactionPattern {
 const CREDENTIAL_KEY =
   "(?:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key|private[_-]?key|client[_-]?secret|credentials?)";
 
+/** Words that follow `token:` or `password =` in code and config without being a secret. */
+const NOT_A_VALUE =
+  "(?:true|false|null|none|nil|undefined|string|number|boolean|bool|str|int|float|any|unknown|object|bytes)";
+
 /** What a private key block's header and footer look like (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP …). */
 const KEY_BLOCK_LABEL = "[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----";
 
@@ -78,10 +82,12 @@ export const DEFAULT_REDACTION_PATTERNS: readonly RedactionPattern[] = [
     category: "credential_field",
     regex: new RegExp(`(?<keep>${CREDENTIAL_KEY}["']?\\s*[:=]\\s*')[^'\\n]{1,1024}(?=')`, "gi"),
   },
+  // Unquoted, the value must look like one: not a reference (`$DB_PASSWORD`, `${{ secrets.X }}`,
+  // `<your token>`), a literal or a type (`token: string;` in code is not a secret).
   {
     category: "credential_field",
     regex: new RegExp(
-      `(?<keep>${CREDENTIAL_KEY}["']?[ \\t]*[:=][ \\t]*)(?!(?:true|false|null)\\b)[^\\s"',;}\\])]{3,}`,
+      `(?<keep>${CREDENTIAL_KEY}["']?[ \\t]*[:=][ \\t]*)(?![$<{(]|${NOT_A_VALUE}\\b)[^\\s"',;}\\])]{3,}`,
       "gi",
     ),
   },

@@ -98,6 +98,13 @@ describe("Redactor patterns", () => {
       '{"inputTokens": 12, "outputTokens": 3, "tokenUsage": {"cacheReadTokens": 0}}',
       "the password field is required; tokens: 5",
       "is_secret: true",
+      "interface Options { token: string; apiKey?: string; password: String }",
+      "password = None",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell reference, not a template
+      "password=$DB_PASSWORD and API_KEY=${API_KEY}",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CI reference, not a template
+      "token: ${{ secrets.GITHUB_TOKEN }}",
+      "password: <your password>",
     ]) {
       expect(redactor.redactText(text)).toEqual({ text, count: 0 });
     }
