@@ -60,9 +60,11 @@ export const DEFAULT_REDACTION_PATTERNS: readonly RedactionPattern[] = [
   { category: "stripe_key", regex: /\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}/g },
   { category: "npm_token", regex: /\bnpm_[A-Za-z0-9]{36,}/g },
   { category: "huggingface_token", regex: /\bhf_[A-Za-z0-9]{30,}/g },
+  // Starts only where a base64url run starts: from inside one ("-eyJ-eyJ…") each start would
+  // rescan the run for its dot, quadratic in a long line.
   {
     category: "jwt_token",
-    regex: /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/g,
+    regex: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/g,
   },
   { category: "bearer_token", regex: /(?<keep>\bBearer\s+)[A-Za-z0-9._~+/=-]{16,}/gi },
   {

@@ -120,6 +120,16 @@ describe("Redactor patterns", () => {
     expect(categorized.redactText(url.text).count).toBe(0);
   });
 
+  it("goes through long lines built to make a pattern backtrack, finding the secret at their end", () => {
+    // Before the JWT pattern was anchored, "-eyJ" × 65,536 alone took about 45 s (quadratic).
+    const jwt =
+      "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+    for (const filler of ["-eyJ", "://a:", 'password: "', "xoxb-", "-----BEGIN ", ".eyJaaaaaaaaaaa"]) {
+      const line = `${filler.repeat(Math.ceil(262_144 / filler.length))} ${jwt}`;
+      expect(redactor.redactText(line).text).not.toContain(jwt.slice(-20));
+    }
+  });
+
   it("applies a custom pattern with a backreference (it cannot join the detectors)", () => {
     const custom = new Redactor({ patterns: [{ category: "pair", regex: /(\w)\1{7,}/g }] });
     expect(custom.redactText("x aaaaaaaaaa y")).toEqual({ text: "x [REDACTED] y", count: 1 });
