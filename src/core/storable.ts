@@ -93,52 +93,52 @@ export function checkStorable(
   root = "data",
   limits: StorableLimits = EVENT_LIMITS,
 ): StorableCheck {
-  const rootPath: PathNode = { parent: undefined, key: root };
+  const rootFrame: CheckFrame = { value, depth: 1, parent: undefined, key: root };
   if (!isContainer(value)) {
     const cost = primitiveCost(value, limits);
-    if (typeof cost === "string") return failed(cost, rootPath, value, limits);
-    return cost > budget ? eventTooLong(rootPath, budget) : { ok: true, length: cost };
+    if (typeof cost === "string") return failed(cost, rootFrame, value, limits);
+    return cost > budget ? eventTooLong(rootFrame, budget) : { ok: true, length: cost };
   }
   let length = 0;
-  const stack: CheckFrame[] = [{ value, depth: 1, path: rootPath }];
+  const stack: CheckFrame[] = [];
   try {
-    for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
-      const { value: node, depth, path } = frame;
-      if (depth > limits.maxDepth) return failed("depth", path, node, limits);
-      if (!isPlainContainer(node)) return failed("unrepresentable", path, node, limits);
+    for (let frame: CheckFrame | undefined = rootFrame; frame !== undefined; frame = stack.pop()) {
+      const { value: node, depth } = frame;
+      if (depth > limits.maxDepth) return failed("depth", frame, node, limits);
+      if (!isPlainContainer(node as object)) return failed("unrepresentable", frame, node, limits);
       if (Array.isArray(node)) {
         length += node.length === 0 ? 2 : node.length + 1;
         for (let index = 0; index < node.length; index++) {
           const item: unknown = node[index];
           if (isContainer(item)) {
-            stack.push({ value: item, depth: depth + 1, path: { parent: path, key: String(index) } });
+            stack.push({ value: item, depth: depth + 1, parent: frame, key: String(index) });
           } else {
             const cost = item === undefined ? 4 : primitiveCost(item, limits);
             if (typeof cost === "string")
-              return failed(cost, { parent: path, key: String(index) }, item, limits);
+              return failed(cost, { parent: frame, key: String(index) }, item, limits);
             length += cost;
           }
         }
       } else {
         length += 2;
         let first = true;
-        for (const key of Object.keys(node)) {
+        for (const key of Object.keys(node as object)) {
           const item: unknown = (node as Record<string, unknown>)[key];
           if (item === undefined) continue;
           const keyProblem = textProblem(key, limits);
-          if (keyProblem) return failed(keyProblem, { parent: path, key }, key, limits);
+          if (keyProblem) return failed(keyProblem, { parent: frame, key }, key, limits);
           length += key.length + (first ? 3 : 4);
           first = false;
           if (isContainer(item)) {
-            stack.push({ value: item, depth: depth + 1, path: { parent: path, key } });
+            stack.push({ value: item, depth: depth + 1, parent: frame, key });
           } else {
             const cost = primitiveCost(item, limits);
-            if (typeof cost === "string") return failed(cost, { parent: path, key }, item, limits);
+            if (typeof cost === "string") return failed(cost, { parent: frame, key }, item, limits);
             length += cost;
           }
         }
       }
-      if (length > budget) return eventTooLong(path, budget);
+      if (length > budget) return eventTooLong(frame, budget);
     }
   } catch (error) {
     // A getter or proxy that throws: whatever it guards cannot be read, let alone stored.
@@ -146,12 +146,12 @@ export function checkStorable(
       ok: false,
       problem: {
         kind: "unrepresentable",
-        path: formatPath(rootPath),
+        path: formatPath(rootFrame),
         message: `a value cannot be read: ${error instanceof Error ? error.message : String(error)}`,
       },
     };
   }
-  return length > budget ? eventTooLong(rootPath, budget) : { ok: true, length };
+  return length > budget ? eventTooLong(rootFrame, budget) : { ok: true, length };
 }
 
 /**
@@ -210,10 +210,10 @@ interface PathNode {
   key: string;
 }
 
-interface CheckFrame {
-  value: object;
+/** A value to check, and its place: a frame is the path node of its members. */
+interface CheckFrame extends PathNode {
+  value: unknown;
   depth: number;
-  path: PathNode;
 }
 
 type MutableReport = Required<StorableReport>;

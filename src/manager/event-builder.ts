@@ -75,7 +75,7 @@ export function buildEventDraft(
   const bounded = makeEventStorable(data as Record<string, unknown>, metadata);
   data = bounded.data;
   metadata = bounded.metadata;
-  issues.push(...validateEventData(type, data));
+  for (const issue of validateEventData(type, data)) issues.push(issue);
   if (issues.length > 0) metadata = { ...metadata, validationIssues: issues };
 
   if (redactor) {
@@ -84,7 +84,11 @@ export function buildEventDraft(
     metadata = redacted.metadata;
   }
 
-  const stored = makeEventStorable(data as Record<string, unknown>, metadata);
+  // Only what was added since the first pass can break the limits again: redactions, issues.
+  const stored =
+    redactor || issues.length > 0
+      ? makeEventStorable(data as Record<string, unknown>, metadata)
+      : { data: data as Record<string, unknown>, metadata, report: undefined };
   const truncated = mergeStorableReports(bounded.report, stored.report);
   return {
     id: typeof id === "string" ? id : newId("evt"),

@@ -52,7 +52,11 @@ export function normalizeEventDraft(draft: EventDraft, index = 0): EventDraft {
   }
   const data = requireObject(fields, "data", "event", details);
   const metadata = fields.metadata === undefined ? {} : requireObject(fields, "metadata", "event", details);
-  requireStorable(data, metadata, { id, sessionId, runId, provider }, details);
+  requireStorableText(id, "id", details);
+  requireStorableText(sessionId, "sessionId", details);
+  if (runId !== undefined) requireStorableText(runId, "runId", details);
+  if (provider !== undefined) requireStorableText(provider, "provider", details);
+  requireStorable(data, metadata, details);
   // Built field by field rather than with conditional spreads: this runs once per appended event.
   const normalized = {
     id,
@@ -67,22 +71,23 @@ export function normalizeEventDraft(draft: EventDraft, index = 0): EventDraft {
   return normalized;
 }
 
+/** Refuses envelope text PostgreSQL cannot hold (the other stores could, differently). */
+function requireStorableText(text: string, field: string, details: Record<string, unknown>): void {
+  if (!isStorableText(text)) {
+    throw unstorable(
+      `event ${field} holds a NUL character or a lone surrogate`,
+      { ...details, field },
+      "text",
+    );
+  }
+}
+
 /** Refuses an event some store could not hold as it is; see `normalizeEventDraft`. */
 function requireStorable(
   data: Record<string, unknown>,
   metadata: Record<string, unknown>,
-  texts: Record<string, string | undefined>,
   details: Record<string, unknown>,
 ): void {
-  for (const [field, text] of Object.entries(texts)) {
-    if (text !== undefined && !isStorableText(text)) {
-      throw unstorable(
-        `event ${field} holds a NUL character or a lone surrogate`,
-        { ...details, field },
-        "text",
-      );
-    }
-  }
   const dataCheck = checkStorable(data, EVENT_LIMITS.maxEventLength, "data");
   const check = dataCheck.ok
     ? checkStorable(metadata, EVENT_LIMITS.maxEventLength - dataCheck.length, "metadata")
