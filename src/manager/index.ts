@@ -10,4 +10,5 @@ export {
   type StartRunOptions,
   type StartSessionInput,
 } from "./session-manager.js";
+export { DEFAULT_STORAGE_RETRY, type StorageRetryOptions } from "./storage-retry.js";
 export { type StreamEventsOptions, streamSessionEvents } from "./stream-events.js";

@@ -29,7 +29,7 @@ export const DEFAULT_STORAGE_RETRY: StorageRetryPolicy = Object.freeze({
   maxDelayMs: 2000,
 });
 
-export const storageRetrySchema = z.strictObject({
+const storageRetrySchema = z.strictObject({
   attempts: z.number().int().min(1).max(100).optional(),
   initialDelayMs: z.number().int().nonnegative().optional(),
   maxDelayMs: z.number().int().nonnegative().optional(),
@@ -54,19 +54,15 @@ export function retryDelays(policy: StorageRetryPolicy): number[] {
 
 /**
  * Runs `write`, trying again after each retryable failure while tries remain. Resolves with its
- * result, or rejects with the last error as an `AsmError` (`fallbackCode` for foreign errors).
+ * result, or rejects with the last error as an `AsmError` (`storage_write_failed` if it was not one).
  */
-export async function withStorageRetry<T>(
-  write: () => Promise<T>,
-  policy: StorageRetryPolicy,
-  fallbackCode: "storage_write_failed" | "storage_error" = "storage_write_failed",
-): Promise<T> {
+export async function withStorageRetry<T>(write: () => Promise<T>, policy: StorageRetryPolicy): Promise<T> {
   const delays = retryDelays(policy);
   for (let retry = 0; ; retry++) {
     try {
       return await write();
     } catch (error) {
-      const failure = AsmError.from(error, fallbackCode);
+      const failure = AsmError.from(error, "storage_write_failed");
       const delay = delays[retry];
       if (!failure.retryable || delay === undefined) throw failure;
       await sleep(delay);
