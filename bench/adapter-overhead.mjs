@@ -11,7 +11,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { SessionManager } from "../dist/manager/index.js";
+import { SessionManager } from "../dist/index.js";
 import { AmpAdapter } from "../dist/providers/amp/index.js";
 import { ClaudeAdapter } from "../dist/providers/claude/index.js";
 import { CodexAdapter } from "../dist/providers/codex/index.js";

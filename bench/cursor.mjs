@@ -2,7 +2,7 @@
 // against a small one in the same database. Paging by cursor should cost the same wherever the
 // cursor is and however long the log: an index seek, not a scan.
 import { join } from "node:path";
-import { SessionManager } from "../dist/manager/index.js";
+import { SessionManager } from "../dist/index.js";
 import { openSqliteStore } from "../dist/stores/sqlite/index.js";
 import { collectGarbage, formatMs, median, quantile, seededRandom, tempDir, timed } from "./lib.mjs";
 import { assertContiguousLog, openRawConnection, rawEventAppender } from "./raw-events.mjs";

@@ -2,7 +2,7 @@
 // raw prepared inserts of the same rows into the same schema, measured in the same run.
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { SessionManager } from "../dist/manager/index.js";
+import { SessionManager } from "../dist/index.js";
 import { openSqliteStore } from "../dist/stores/sqlite/index.js";
 import { collectGarbage, formatRate, median, tempDir, timed } from "./lib.mjs";
 import { assertContiguousLog, openRawConnection, rawEventAppender } from "./raw-events.mjs";

@@ -11,7 +11,7 @@
 //   npx tsx examples/advanced-patterns.ts --provider claude  # the real claude CLI
 import path from "node:path";
 import { FileArtifactStore } from "../src/artifacts/file/index.js";
-import { SessionManager } from "../src/manager/index.js";
+import { SessionManager } from "../src/index.js";
 import type { PolicyInput } from "../src/policy/index.js";
 import { ProviderRouter } from "../src/routing/index.js";
 import { openSqliteStore } from "../src/stores/sqlite/index.js";

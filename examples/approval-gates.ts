@@ -12,7 +12,7 @@
 //
 //   npx tsx examples/approval-gates.ts                    # a scripted Claude CLI
 //   npx tsx examples/approval-gates.ts --provider codex   # the real codex CLI
-import { SessionManager } from "../src/manager/index.js";
+import { SessionManager } from "../src/index.js";
 import {
   ApprovalGate,
   cancelForApproval,

@@ -12,7 +12,7 @@
 //   npx tsx examples/policy-enforcement.ts --provider amp    # the real amp CLI
 import { AsmError } from "../src/core/errors.js";
 import type { AsmEvent } from "../src/core/events.js";
-import { SessionManager } from "../src/manager/index.js";
+import { SessionManager } from "../src/index.js";
 import type { PolicyAction } from "../src/policy/index.js";
 import { MemorySessionStore } from "../src/stores/memory/index.js";
 import { createMainAgent, describeEvent, runExample } from "./support.js";

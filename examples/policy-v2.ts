@@ -15,7 +15,7 @@
 //   npx tsx examples/policy-v2.ts                    # a scripted Claude CLI
 //   npx tsx examples/policy-v2.ts --provider claude  # the real claude CLI
 import { AsmError } from "../src/core/errors.js";
-import { SessionManager } from "../src/manager/index.js";
+import { SessionManager } from "../src/index.js";
 import {
   compileToolRules,
   definePolicy,

@@ -10,7 +10,7 @@
 //
 //   npx tsx examples/routing-v2.ts                    # scripted Claude, Codex and Amp CLIs
 //   npx tsx examples/routing-v2.ts --provider claude  # the real claude CLI behind the router
-import { SessionManager } from "../src/manager/index.js";
+import { SessionManager } from "../src/index.js";
 import { mulberry32, ProviderRouter } from "../src/routing/index.js";
 import { MemorySessionStore } from "../src/stores/memory/index.js";
 import { createAgents, runExample, unreachableAgent } from "./support.js";

@@ -10,6 +10,7 @@ export * from "./ports/index.js";
 export * from "./providers/provider-descriptor.js";
 export * from "./providers/registry.js";
 export * from "./routing/index.js";
+export { SessionManager, type SessionManagerOptions } from "./session-manager.js";
 export { MemorySessionStore } from "./stores/memory/index.js";
 export {
   type OpenStoreOptions,

@@ -2,11 +2,12 @@ export { buildEventDraft, type EventContext, type EventSource } from "./event-bu
 export { type EventListener, RunEventPipeline } from "./event-pipeline.js";
 export { formatArgv, inputMessages } from "./options.js";
 export {
+  type CoreRunResult,
   type ExecuteRunOptions,
   type RunOnceOptions,
   type RunResult,
-  SessionManager,
-  type SessionManagerOptions,
+  SessionManagerBase,
+  type SessionManagerOptions as SessionManagerBaseOptions,
   type StartRunOptions,
   type StartSessionInput,
 } from "./session-manager.js";

@@ -3,7 +3,6 @@ import { CAPABILITY_TYPES } from "../core/capabilities.js";
 import { AsmError } from "../core/errors.js";
 import type { AsmEvent } from "../core/events.js";
 import type { InputMessage, RunInput } from "../core/run.js";
-import { policySchema } from "../policy/policy.js";
 
 const jsonObject = z.record(z.string(), z.unknown());
 
@@ -41,14 +40,13 @@ export const startRunSchema = z.strictObject({
   metadata: jsonObject.optional(),
 });
 
-export const executeRunSchema = z.strictObject({
+/** The `executeRun` options the manager itself owns; run extensions add theirs. */
+export const EXECUTE_RUN_OPTION_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   onEvent: z.custom<(event: AsmEvent) => void>((value) => typeof value === "function").optional(),
   timeoutMs: z.number().int().nonnegative().optional(),
   signal: z.instanceof(AbortSignal).optional(),
   adapterOptions: jsonObject.optional(),
-  policy: policySchema.optional(),
-  policies: z.array(policySchema).optional(),
-});
+};
 
 export const streamEventsSchema = z.strictObject({
   after: z.number().int().nonnegative().optional(),

@@ -1,13 +1,5 @@
-import type { AsmError } from "../core/errors.js";
 import type { Run } from "../core/run.js";
-import type { ExecuteResult } from "../ports/provider-adapter.js";
-
-/** How a run ends. The first outcome decided wins; later ones are ignored. */
-export type RunOutcome =
-  | { status: "completed"; result: ExecuteResult }
-  | { status: "failed"; error: AsmError }
-  | { status: "cancelled"; reason: string }
-  | { status: "timeout"; timeoutMs: number };
+import type { RunOutcome } from "../ports/run-extension.js";
 
 /**
  * The in-process state of one executing run: its abort controller and a one-shot latch that

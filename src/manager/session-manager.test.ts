@@ -7,9 +7,9 @@ import type { AsmEvent } from "../core/events.js";
 import { isTerminalRunEventType } from "../core/events.js";
 import { AsmError as CoreAsmError } from "../core/index.js";
 import type { SessionStore } from "../ports/session-store.js";
+import { SessionManager } from "../session-manager.js";
 import { MemorySessionStore } from "../stores/memory/index.js";
 import { openSqliteStore } from "../stores/sqlite/index.js";
-import { SessionManager } from "./session-manager.js";
 import { aborted, type Script, ScriptedAdapter } from "./test-support/scripted-adapter.js";
 
 const answer: Script = async (request, sink) => {

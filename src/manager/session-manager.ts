@@ -13,25 +13,43 @@ import {
   type SessionStatus,
   transitionSession,
 } from "../core/session.js";
-import { addTokenUsage, EMPTY_TOKEN_USAGE, type TokenUsage } from "../core/token-usage.js";
-import { runCost } from "../cost/cost.js";
-import { DEFAULT_PRICING, type PricingTable } from "../cost/pricing-table.js";
-import { compileToolRules } from "../policy/adapter-compiler.js";
-import { PolicyEnforcer, type PolicyReport } from "../policy/enforcer.js";
-import { type Policy, type PolicyInput, resolvePolicy } from "../policy/policy.js";
-import type { ProviderAdapter } from "../ports/provider-adapter.js";
+import { EMPTY_TOKEN_USAGE, type TokenUsage } from "../core/token-usage.js";
+import type { ExecuteRequest, ProviderAdapter } from "../ports/provider-adapter.js";
+import type {
+  RunCostFigure,
+  RunExtension,
+  RunExtensionOptions,
+  RunResultExtensions,
+} from "../ports/run-extension.js";
 import type { SessionStore } from "../ports/session-store.js";
+import { settleWithin } from "../utils/settle-within.js";
 import { buildEventDraft } from "./event-builder.js";
 import { type EventListener, notifyListener, RunEventPipeline } from "./event-pipeline.js";
 import {
-  executeRunSchema,
+  EXECUTE_RUN_OPTION_SCHEMAS,
   inputMessages,
   parseOptions,
   parseRunInput,
   startRunSchema,
   startSessionSchema,
 } from "./options.js";
-import { RunExecution, type RunOutcome } from "./run-execution.js";
+import { RunExecution } from "./run-execution.js";
+import {
+  checkExtensionOptions,
+  checkExtensions,
+  executeOptionsSchema,
+  RunHookChain,
+} from "./run-extensions.js";
+import {
+  adapterFailure,
+  failureData,
+  modelFromEvents,
+  outcomeError,
+  outcomeOfStored,
+  reportedCostOf,
+  terminalEvent,
+  usageFromEvents,
+} from "./run-outcome.js";
 import {
   resolveStorageRetry,
   type StorageRetryOptions,
@@ -58,10 +76,10 @@ export interface SessionManagerOptions {
    */
   cancelGraceMs?: number;
   /**
-   * Prices used when a provider does not report a run's cost itself.
-   * Default: `DEFAULT_PRICING` (list prices of current Claude and OpenAI models).
+   * Features that take part in every run (policy, cost, workspace, continuity, telemetry…), in
+   * the order their hooks run; see `RunExtension`. Default: none.
    */
-  pricing?: PricingTable;
+  extensions?: readonly RunExtension[];
   /**
    * Retries of a run's event writes and of its end that fail with a retryable storage code
    * (`storage_busy`, …); see `StorageRetryOptions`. A batch that still cannot be written halts
@@ -88,7 +106,8 @@ export interface StartRunOptions {
   metadata?: JsonObject;
 }
 
-export interface ExecuteRunOptions {
+/** Options of one run's execution; run extensions add theirs (`RunExtensionOptions`). */
+export interface ExecuteRunOptions extends RunExtensionOptions {
   /** Called with each event of the run after it is stored (so it has its sequence). */
   onEvent?: (event: AsmEvent) => void;
   /** End the run with status `timeout` after this long. Default: no limit. */
@@ -97,14 +116,6 @@ export interface ExecuteRunOptions {
   signal?: AbortSignal;
   /** Per-run options handed to the provider adapter as `request.options`. */
   adapterOptions?: JsonObject;
-  /**
-   * A policy enforced on the run (limits, tool rules, what a violation does; see `Policy`).
-   * It is checked before the run starts: an impossible one is a `validation_error` and leaves
-   * the run pending. Default: none.
-   */
-  policy?: PolicyInput;
-  /** Policies stacked into one by `mergePolicies` (strictest wins). Give `policy` or this, not both. */
-  policies?: PolicyInput[];
 }
 
 export interface RunOnceOptions extends ExecuteRunOptions, StartRunOptions {
@@ -115,8 +126,14 @@ export interface RunOnceOptions extends ExecuteRunOptions, StartRunOptions {
   tags?: string[];
 }
 
-/** A completed run. Failed, cancelled and timed-out runs reject with an `AsmError` instead. */
-export interface RunResult {
+/**
+ * A completed run, with what the run extensions added (`RunResultExtensions`: `policy`, …).
+ * Failed, cancelled and timed-out runs reject with an `AsmError` instead.
+ */
+export type RunResult = CoreRunResult & Partial<RunResultExtensions>;
+
+/** What every completed run reports, whatever extensions took part. */
+export interface CoreRunResult {
   sessionId: string;
   runId: string;
   output: RunOutput;
@@ -128,21 +145,22 @@ export interface RunResult {
   costUsd: number | null;
   providerSessionId?: string;
   model?: string;
-  /** How the run fared against its policy, when it had one. */
-  policy?: PolicyReport;
 }
 
 /**
  * Orchestrates sessions and runs over a store and a provider adapter: every state change is a
  * checked transition, every event goes through one pipeline into the log, and every run ends
- * with exactly one terminal status and one terminal event.
+ * with exactly one terminal status and one terminal event. It knows no feature: policy, cost
+ * and the rest take part through `extensions`. Users construct `SessionManager`, this class
+ * with the built-in extensions.
  */
-export class SessionManager {
+export class SessionManagerBase {
   readonly store: SessionStore;
   readonly adapter: ProviderAdapter;
   private readonly redactor: Redactor | undefined;
   private readonly cancelGraceMs: number;
-  private readonly pricing: PricingTable;
+  private readonly extensions: readonly RunExtension[];
+  private readonly executeSchema: ReturnType<typeof executeOptionsSchema>;
   private readonly storageRetry: StorageRetryPolicy;
   private readonly executions = new Map<string, RunExecution>();
   /** Inputs of runs started here whose stored input was redacted, until they execute or are cancelled. */
@@ -153,7 +171,9 @@ export class SessionManager {
     this.adapter = options.adapter;
     this.redactor = createRedactor(options.redaction);
     this.cancelGraceMs = options.cancelGraceMs ?? 10_000;
-    this.pricing = options.pricing ?? DEFAULT_PRICING;
+    this.extensions = options.extensions ?? [];
+    checkExtensions(this.extensions, Object.keys(EXECUTE_RUN_OPTION_SCHEMAS));
+    this.executeSchema = executeOptionsSchema(EXECUTE_RUN_OPTION_SCHEMAS, this.extensions);
     this.storageRetry = resolveStorageRetry(options.storageRetry);
   }
 
@@ -247,12 +267,13 @@ export class SessionManager {
    * Executes a pending run to its end. Resolves with the result when it completes; rejects with
    * an `AsmError` when it fails (the provider's code), is cancelled (`cancelled`) or times out
    * (`timeout`) — in every case after the run's one terminal status and event are stored.
-   * Under a policy whose `onViolation` is `cancel`, a violation stops the provider and the run
-   * fails with `policy_violation`, even if the provider completed meanwhile.
+   * Invalid options (the extensions' included) reject with `validation_error` and leave the run
+   * pending; an extension that vetoes the run at its start fails it before the provider starts.
    */
   async executeRun(runId: string, options: ExecuteRunOptions = {}): Promise<RunResult> {
-    const opts = parseOptions(executeRunSchema, options, "executeRun options");
-    const policy = resolvePolicy(opts);
+    const parsed = parseOptions(this.executeSchema, options, "executeRun options");
+    checkExtensionOptions(this.extensions, parsed);
+    const opts: ExecuteRunOptions = parsed;
     const pending = await this.store.getRun(runId);
     const session = await this.store.getSession(pending.sessionId);
     if (session.status !== "active") {
@@ -278,7 +299,7 @@ export class SessionManager {
     const execution = new RunExecution(session.id);
     this.executions.set(runId, execution);
     try {
-      return await this.drive(execution, run, session, opts, policy);
+      return await this.drive(execution, run, session, opts, parsed);
     } finally {
       this.executions.delete(runId);
     }
@@ -380,26 +401,12 @@ export class SessionManager {
     run: Run,
     session: Session,
     opts: ExecuteRunOptions,
-    policy: Policy | undefined,
+    extensionOptions: Readonly<Record<string, unknown>>,
   ): Promise<RunResult> {
     const startedAt = performance.now();
-    const compiled = policy ? compileToolRules(policy) : undefined;
-    const toolRules = compiled && (compiled.allowedTools || compiled.deniedTools) ? compiled : undefined;
-    // These callbacks reach `pipeline` (declared below) only once events flow, never during start.
-    const enforcer = policy
-      ? PolicyEnforcer.start(
-          policy,
-          {
-            append: (event) => pipeline.append(event),
-            fail: (error) => execution.decide({ status: "failed", error }),
-          },
-          { pricing: this.pricing },
-        )
-      : undefined;
-    const listeners: EventListener[] = [
-      ...(enforcer ? [enforcer.observe] : []),
-      ...(opts.onEvent ? [opts.onEvent] : []),
-    ];
+    const hooks = new RunHookChain(this.extensions);
+    // Filled once the extensions have started; the pipeline reads the array as events are stored.
+    const listeners: EventListener[] = [];
     const pipeline = new RunEventPipeline(
       this.store,
       { sessionId: run.sessionId, runId: run.id, provider: this.adapter.name },
@@ -423,25 +430,39 @@ export class SessionManager {
         : undefined;
 
     try {
+      const veto = await hooks.start({
+        run,
+        session,
+        provider: { name: this.adapter.name },
+        options: extensionOptions,
+        store: this.store,
+        append: (event) => pipeline.append(event),
+        fail: (error) => execution.decide({ status: "failed", error }),
+        signal: execution.controller.signal,
+      });
+      listeners.push(
+        ...hooks.listeners((extension, error) => {
+          pipeline
+            .append({
+              type: "error_occurred",
+              data: { ...failureData(error), fatal: false, details: { ...error.details, extension } },
+            })
+            .catch(() => undefined); // a write failure has already decided the outcome
+        }),
+      );
+      if (opts.onEvent) listeners.push(opts.onEvent);
+      if (veto) execution.decide({ status: "failed", error: veto });
+
       await Promise.all(
         inputMessages(run.input).map((message) => pipeline.append({ type: "message_sent", data: message })),
       ).catch(() => undefined); // a write failure has already decided the outcome
 
       let adapterSettled: Promise<unknown> = Promise.resolve();
       if (!execution.outcome) {
-        adapterSettled = Promise.resolve()
-          .then(() =>
-            this.adapter.execute(
-              {
-                run,
-                session,
-                options: opts.adapterOptions ?? {},
-                ...(toolRules ? { toolRules } : {}),
-              },
-              pipeline,
-              execution.controller.signal,
-            ),
-          )
+        const request: ExecuteRequest = { run, session, options: opts.adapterOptions ?? {} };
+        adapterSettled = hooks
+          .transformRequest(request)
+          .then((transformed) => this.adapter.execute(transformed, pipeline, execution.controller.signal))
           .then(
             (result) => execution.decide({ status: "completed", result }),
             (error: unknown) => execution.decide(adapterFailure(error)),
@@ -453,9 +474,9 @@ export class SessionManager {
         await settleWithin(adapterSettled, this.cancelGraceMs);
       }
       await pipeline.drain();
-      return await this.finalize(execution, run, pipeline, enforcer, performance.now() - startedAt);
+      return await this.finalize(execution, run, pipeline, hooks, performance.now() - startedAt);
     } finally {
-      enforcer?.stop();
+      await hooks.close();
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onAbort);
     }
@@ -465,7 +486,7 @@ export class SessionManager {
     execution: RunExecution,
     run: Run,
     pipeline: RunEventPipeline,
-    enforcer: PolicyEnforcer | undefined,
+    hooks: RunHookChain,
     durationMs: number,
   ): Promise<RunResult> {
     let outcome = execution.outcome ?? {
@@ -476,31 +497,28 @@ export class SessionManager {
     const result = outcome.status === "completed" ? outcome.result : undefined;
     const tokenUsage = result?.tokenUsage ?? usageFromEvents(pipeline.events);
     const model = result?.model ?? modelFromEvents(pipeline.events);
-    // Failed and cancelled runs spent tokens too, so every outcome is priced.
-    const cost = runCost({
-      usage: tokenUsage,
-      model,
-      reportedCostUsd: result?.costUsd ?? failedRunCost(outcome),
-      table: this.pricing,
-    });
-    const costUsd = cost.costUsd;
+    const reportedCostUsd = reportedCostOf(outcome);
+    const metadata = { ...run.metadata, ...result?.metadata };
 
-    // The policy has its last word before the terminal event: a violation seen on the provider's
-    // last events, or on the usage its result reports, fails the run even though the provider
-    // completed (the outcome latch had already settled on "completed").
-    const policyReport = await enforcer?.conclude({ tokenUsage, cost });
+    // The extensions have their last word before the terminal event (a policy may fail a run the
+    // provider completed: the outcome latch had already settled on "completed").
+    const conclusion = await hooks.finish(
+      { run, outcome, tokenUsage, model, reportedCostUsd, events: pipeline.events },
+      metadata,
+    );
+    const cost = conclusion.cost ?? costAsReported(reportedCostUsd);
     // Events missing from the log decide the run, whatever else happened: its terminal event
     // must say how many (`details.unwrittenEvents`). A failure the store recovered from in time
     // (everything written after all) leaves a completed run completed.
     const unwritten = await pipeline.settle();
-    const failure = (unwritten > 0 ? pipeline.failure : undefined) ?? enforcer?.failure;
+    const failure = (unwritten > 0 ? pipeline.failure : undefined) ?? conclusion.failure;
     if (failure && (outcome.status === "completed" || unwritten > 0)) {
       outcome = { status: "failed", error: failure };
     }
     const ended: Run = {
       ...transitionRun(run, outcome.status),
       tokenUsage,
-      costUsd,
+      costUsd: cost.usd,
       turnCount: result?.turnCount ?? run.turnCount,
       ...(result?.provider ? { provider: result.provider } : {}),
       ...(outcome.status === "completed" ? { output: outcome.result.output } : {}),
@@ -510,13 +528,9 @@ export class SessionManager {
         ...(result?.providerSessionId ? { providerSessionId: result.providerSessionId } : {}),
         ...(model ? { model } : {}),
       },
-      metadata: {
-        ...run.metadata,
-        ...result?.metadata,
-        ...(cost.warning ? { costWarning: cost.warning } : {}),
-      },
+      metadata: { ...metadata, ...conclusion.metadata },
     };
-    const terminal = pipeline.build(terminalEvent(outcome, tokenUsage, durationMs, costUsd), "manager");
+    const terminal = pipeline.build(terminalEvent(outcome, tokenUsage, durationMs, cost.usd), "manager");
 
     let stored: Run = this.redactRun(ended);
     try {
@@ -542,6 +556,7 @@ export class SessionManager {
 
     if (outcome.status !== "completed") throw outcomeError(outcome, run);
     return {
+      ...conclusion.result,
       sessionId: run.sessionId,
       runId: run.id,
       output: outcome.result.output,
@@ -549,10 +564,9 @@ export class SessionManager {
       events: pipeline.events,
       stopReason: outcome.result.stopReason ?? "end_turn",
       durationMs,
-      costUsd,
+      costUsd: cost.usd,
       ...(outcome.result.providerSessionId ? { providerSessionId: outcome.result.providerSessionId } : {}),
       ...(outcome.result.model ? { model: outcome.result.model } : {}),
-      ...(policyReport ? { policy: policyReport } : {}),
     };
   }
 
@@ -613,121 +627,13 @@ export class SessionManager {
   }
 }
 
-function adapterFailure(error: unknown): RunOutcome {
-  const failure = AsmError.from(error, "provider_error");
-  return failure.code === "cancelled"
-    ? { status: "cancelled", reason: failure.message }
-    : { status: "failed", error: failure };
-}
-
-function failureData(error: AsmError) {
-  return {
-    errorCode: error.code,
-    errorMessage: error.message,
-    ...(error.providerError ? { providerError: error.providerError } : {}),
-    ...(Object.keys(error.details).length > 0 ? { details: error.details } : {}),
-  };
-}
-
-function terminalEvent(
-  outcome: RunOutcome,
-  tokenUsage: TokenUsage,
-  durationMs: number,
-  costUsd: number | null,
-): AdapterEvent {
-  const duration = Math.round(durationMs);
-  switch (outcome.status) {
-    case "completed":
-      return {
-        type: "run_completed",
-        data: {
-          stopReason: outcome.result.stopReason ?? "end_turn",
-          tokenUsage,
-          durationMs: duration,
-          costUsd,
-        },
-      };
-    case "failed":
-      return { type: "run_failed", data: { ...failureData(outcome.error), durationMs: duration } };
-    case "cancelled":
-      return { type: "run_cancelled", data: { reason: outcome.reason } };
-    case "timeout":
-      return { type: "run_timeout", data: { timeoutMs: outcome.timeoutMs } };
-  }
-}
-
-function outcomeOfStored(run: Run): RunOutcome {
-  switch (run.status) {
-    case "cancelled":
-      return { status: "cancelled", reason: "cancelled by another writer" };
-    case "timeout":
-      return { status: "timeout", timeoutMs: 0 };
-    default:
-      return {
-        status: "failed",
-        error: new AsmError(
-          run.error?.code ?? "internal_error",
-          run.error?.message ?? `run ended ${run.status}`,
-        ),
-      };
-  }
-}
-
-function outcomeError(outcome: Exclude<RunOutcome, { status: "completed" }>, run: Run): AsmError {
-  const ids = { runId: run.id, sessionId: run.sessionId };
-  switch (outcome.status) {
-    case "failed":
-      return new AsmError(outcome.error.code, outcome.error.message, {
-        details: { ...outcome.error.details, ...ids },
-        ...(outcome.error.providerError ? { providerError: outcome.error.providerError } : {}),
-        ...(outcome.error.hint ? { hint: outcome.error.hint } : {}),
-        cause: outcome.error,
-      });
-    case "cancelled":
-      return new AsmError("cancelled", `run ${run.id} was cancelled: ${outcome.reason}`, {
-        details: { ...ids, reason: outcome.reason },
-      });
-    case "timeout":
-      return new AsmError("timeout", `run ${run.id} timed out after ${outcome.timeoutMs} ms`, {
-        details: { ...ids, timeoutMs: outcome.timeoutMs },
-      });
-  }
-}
-
-/** A failed provider may still say what the run cost (`details.costUsd`, as the Claude adapter does). */
-function failedRunCost(outcome: RunOutcome): number | undefined {
-  if (outcome.status !== "failed") return undefined;
-  const { costUsd } = outcome.error.details;
-  return typeof costUsd === "number" && Number.isFinite(costUsd) && costUsd >= 0 ? costUsd : undefined;
-}
-
-/** The model a provider announced in `run_started`, for providers that name it only there. */
-function modelFromEvents(events: readonly AsmEvent[]): string | undefined {
-  for (const event of events) if (event.type === "run_started" && event.data.model) return event.data.model;
-  return undefined;
-}
-
-/** Sums the run's `token_usage_updated` increments, for providers that report usage only as events. */
-function usageFromEvents(events: readonly AsmEvent[]): TokenUsage {
-  let usage: TokenUsage = { ...EMPTY_TOKEN_USAGE };
-  for (const event of events) {
-    if (event.type === "token_usage_updated" && !event.metadata.validationIssues) {
-      const { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, reasoningTokens } = event.data;
-      usage = addTokenUsage(usage, {
-        inputTokens,
-        outputTokens,
-        ...(cacheReadTokens !== undefined ? { cacheReadTokens } : {}),
-        ...(cacheWriteTokens !== undefined ? { cacheWriteTokens } : {}),
-        ...(reasoningTokens !== undefined ? { reasoningTokens } : {}),
-      });
-    }
-  }
-  return usage;
-}
-
-/** Waits for `promise` or `ms`, whichever comes first, leaving no timer behind. */
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
+/** A run's cost when no extension priced it: what the provider reported, else unknown. */
+function costAsReported(reportedCostUsd: number | undefined): RunCostFigure {
+  return reportedCostUsd === undefined
+    ? {
+        usd: null,
+        source: "unknown",
+        warning: "the provider reported no cost and no extension priced the run",
+      }
+    : { usd: reportedCostUsd, source: "provider" };
 }

@@ -31,3 +31,4 @@ export {
   resolvePolicy,
   type ToolRule,
 } from "./policy.js";
+export { type PolicyExtensionOptions, policyExtension } from "./policy-extension.js";

@@ -30,6 +30,19 @@ export type {
   UsageTotals,
 } from "./query-api.js";
 export {
+  type CostSource,
+  RUN_EXTENSION_SPECIFICATION,
+  type RunContribution,
+  type RunCostFigure,
+  type RunEnd,
+  type RunExtension,
+  type RunExtensionContext,
+  type RunExtensionOptions,
+  type RunHooks,
+  type RunOutcome,
+  type RunResultExtensions,
+} from "./run-extension.js";
+export {
   DEFAULT_EVENT_PAGE,
   type EventQuery,
   MAX_EVENT_PAGE,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AsmError } from "../core/errors.js";
 import { type AsmEvent, isTerminalRunEventType } from "../core/events.js";
-import { SessionManager } from "../manager/session-manager.js";
+import { SessionManager } from "../session-manager.js";
 import { MemorySessionStore } from "../stores/memory/index.js";
 import { ProviderRouter } from "./provider-router.js";
 import { fail, held, ManualClock, ScriptedProvider, succeed } from "./test-support/scripted-provider.js";

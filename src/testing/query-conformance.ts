@@ -891,13 +891,13 @@ export function defineQueryConformance(harness: QueryConformanceHarness, framewo
     });
 
     describe("a closed store", () => {
-      it("refuses queries and maintenance with storage_connection_failed", async () => {
+      it("refuses queries and maintenance with storage_error (closed)", async () => {
         const store = await harness.open();
         await dispose(store);
-        await rejectsWith(store.query.searchSessions(), "storage_connection_failed");
-        await rejectsWith(store.query.getUsageSummary(), "storage_connection_failed");
-        await rejectsWith(store.maintenance.healthCheck(), "storage_connection_failed");
-        await rejectsWith(store.maintenance.recoverOrphanedRuns(), "storage_connection_failed");
+        await rejectsWith(store.query.searchSessions(), "storage_error", { closed: true });
+        await rejectsWith(store.query.getUsageSummary(), "storage_error", { closed: true });
+        await rejectsWith(store.maintenance.healthCheck(), "storage_error", { closed: true });
+        await rejectsWith(store.maintenance.recoverOrphanedRuns(), "storage_error", { closed: true });
       });
     });
   });

@@ -57,7 +57,8 @@ export interface TestFramework {
  *   a long-poll parked on a session that gets deleted ends with `session_not_found`.
  * - `saveRun` with `expectedStatus` for a run that is not stored is `run_not_found`.
  * - `types: []` is a `validation_error` (it could only ever match nothing).
- * - After `close()`, every method but `close` rejects with `storage_connection_failed`.
+ * - After `close()`, every method but `close` rejects with `storage_error` (`details.closed`;
+ *   not retryable: a closed store stays closed).
  */
 export function defineSessionStoreConformance(harness: SessionStoreHarness, framework: TestFramework): void {
   const { describe, it } = framework;
@@ -780,10 +781,10 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
         assert.deepEqual(value, []);
         assert.ok(ms < 15_000, `close took ${ms} ms to wake the long-poll`);
         await store.close();
-        await rejectsWith(store.getSession(session.id), "storage_connection_failed");
-        await rejectsWith(store.appendEvent(draft(session.id)), "storage_connection_failed");
-        await rejectsWith(store.getEvents(session.id), "storage_connection_failed");
-        await rejectsWith(store.saveSession(makeSession()), "storage_connection_failed");
+        await rejectsWith(store.getSession(session.id), "storage_error");
+        await rejectsWith(store.appendEvent(draft(session.id)), "storage_error");
+        await rejectsWith(store.getEvents(session.id), "storage_error");
+        await rejectsWith(store.saveSession(makeSession()), "storage_error");
       });
     });
 

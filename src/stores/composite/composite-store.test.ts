@@ -106,9 +106,10 @@ describe("CompositeStore", () => {
     await Promise.all([store.close(), store.close()]);
     await store.close();
     expect(artifacts.closes).toBe(1);
-    await expect(sessions.listSessions()).rejects.toMatchObject({ code: "storage_connection_failed" });
-    await expect(store.put("k", "v")).rejects.toMatchObject({ code: "storage_connection_failed" });
-    await expect(store.listSessions()).rejects.toMatchObject({ code: "storage_connection_failed" });
+    const closed = { code: "storage_error", details: { closed: true } };
+    await expect(sessions.listSessions()).rejects.toMatchObject(closed);
+    await expect(store.put("k", "v")).rejects.toMatchObject(closed);
+    await expect(store.listSessions()).rejects.toMatchObject(closed);
   });
 
   it("closes the session store even when the artifact store fails to close, then reports it", async () => {
@@ -117,7 +118,10 @@ describe("CompositeStore", () => {
     artifacts.failWith = new Error("disk gone");
     const store = new CompositeStore({ sessions, artifacts });
     await expect(store.close()).rejects.toMatchObject({ code: "storage_error", message: "disk gone" });
-    await expect(sessions.listSessions()).rejects.toMatchObject({ code: "storage_connection_failed" });
+    await expect(sessions.listSessions()).rejects.toMatchObject({
+      code: "storage_error",
+      details: { closed: true },
+    });
   });
 
   it("turns anything but an AsmError from a part into storage_error, and keeps AsmErrors", async () => {

@@ -10,6 +10,7 @@ import type {
   SessionListQuery,
   SessionStore,
 } from "../../ports/session-store.js";
+import { storeClosed } from "../shared/errors.js";
 
 /** The two stores a composite joins. It owns both from then on: its `close()` closes them. */
 export interface CompositeStoreParts<S extends SessionStore, A extends ArtifactStore> {
@@ -144,9 +145,7 @@ export class CompositeStore<S extends SessionStore = SessionStore, A extends Art
 
   async #call<T>(operation: () => Promise<T>): Promise<T> {
     if (this.#closing !== undefined) {
-      throw new AsmError("storage_connection_failed", "composite store is closed", {
-        hint: "Open a new store; a closed one cannot be reused.",
-      });
+      throw storeClosed("composite");
     }
     try {
       return await operation();

@@ -14,8 +14,10 @@ export function runNotFound(runId: string): AsmError {
   return new AsmError("run_not_found", `run ${runId} not found`, { details: { runId } });
 }
 
+/** A closed store stays closed: `storage_error`, not the retryable `storage_connection_failed`. */
 export function storeClosed(store: string): AsmError {
-  return new AsmError("storage_connection_failed", `${store} store is closed`, {
+  return new AsmError("storage_error", `${store} store is closed`, {
+    details: { closed: true },
     hint: "Open a new store; a closed one cannot be reused.",
   });
 }

@@ -11,8 +11,8 @@ import { hostname } from "node:os";
 import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
 import { isTerminalRunEventType } from "../../../core/events.js";
-import { SessionManager } from "../../../manager/session-manager.js";
 import type { RecoveryReport } from "../../../ports/maintenance.js";
+import { SessionManager } from "../../../session-manager.js";
 import type { DurableSessionStore } from "../../../testing/index.js";
 import { workerArgs } from "../../test-support/workers.js";
 

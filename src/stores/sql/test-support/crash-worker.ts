@@ -19,8 +19,8 @@ import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AsmError } from "../../../core/errors.js";
 import type { AsmEvent } from "../../../core/events.js";
-import { SessionManager } from "../../../manager/session-manager.js";
 import type { ProviderAdapter } from "../../../ports/provider-adapter.js";
+import { SessionManager } from "../../../session-manager.js";
 import type { DurableSessionStore } from "../../../testing/index.js";
 import type { CrashStoreSpec } from "./crash-scenario.js";
 

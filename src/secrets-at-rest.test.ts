@@ -13,16 +13,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { asm, requireBuiltCli } from "../cli/test-support/cli.js";
-import { AsmError } from "../core/errors.js";
-import type { AsmEvent } from "../core/events.js";
-import { ApprovalGate } from "../policy/approvals.js";
-import type { DurableSessionStore } from "../ports/durable-store.js";
-import { ShellAdapter } from "../providers/shell/index.js";
-import { TEST_DATABASE_URL } from "../stores/postgres/test-support/database.js";
-import { useTestSchemas } from "../stores/postgres/test-support/harness.js";
-import { openSqliteStore } from "../stores/sqlite/index.js";
-import { SessionManager } from "./session-manager.js";
+import { asm, requireBuiltCli } from "./cli/test-support/cli.js";
+import { AsmError } from "./core/errors.js";
+import type { AsmEvent } from "./core/events.js";
 import {
   fingerprints,
   found,
@@ -31,8 +24,15 @@ import {
   secretObject,
   sensitiveValue,
   splitDeltas,
-} from "./test-support/planted-secrets.js";
-import { ScriptedAdapter } from "./test-support/scripted-adapter.js";
+} from "./manager/test-support/planted-secrets.js";
+import { ScriptedAdapter } from "./manager/test-support/scripted-adapter.js";
+import { ApprovalGate } from "./policy/approvals.js";
+import type { DurableSessionStore } from "./ports/durable-store.js";
+import { ShellAdapter } from "./providers/shell/index.js";
+import { SessionManager } from "./session-manager.js";
+import { TEST_DATABASE_URL } from "./stores/postgres/test-support/database.js";
+import { useTestSchemas } from "./stores/postgres/test-support/harness.js";
+import { openSqliteStore } from "./stores/sqlite/index.js";
 
 const run = promisify(execFile);
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { AsmError } from "../core/errors.js";
 import { type AsmEvent, isTerminalRunEventType } from "../core/events.js";
-import { ApprovalGate } from "../policy/approvals.js";
-import type { PolicyInput } from "../policy/policy.js";
+import { aborted, type Script, ScriptedAdapter } from "../manager/test-support/scripted-adapter.js";
+import { SessionManager } from "../session-manager.js";
 import { MemorySessionStore } from "../stores/memory/index.js";
-import { SessionManager } from "./session-manager.js";
-import { aborted, type Script, ScriptedAdapter } from "./test-support/scripted-adapter.js";
+import { ApprovalGate } from "./approvals.js";
+import type { PolicyInput } from "./policy.js";
 
 function setup(script: Script) {
   const store = new MemorySessionStore();
