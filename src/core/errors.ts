@@ -5,7 +5,9 @@ import type { ProviderErrorPayload } from "./provider-error.js";
  *
  * The seed taxonomy is kept as is; codes it used without listing (`query_error`,
  * `maintenance_error`, `command_not_found`, `command_failed`) are listed here, and a few
- * codes this library needs are added: `provider_not_found`, `storage_busy`, `storage_corrupt`.
+ * codes this library needs are added: `provider_not_found`, `storage_busy`, `storage_corrupt`, and
+ * `parse_error` (a provider printed output that is not a frame of its protocol: reported on
+ * `error_occurred`, never retried — the same output would come again).
  */
 export const ERROR_CODES_BY_CATEGORY = {
   validation: ["validation_error", "invalid_input", "missing_required_field", "invalid_format"],
@@ -37,6 +39,7 @@ export const ERROR_CODES_BY_CATEGORY = {
     "provider_timeout",
     "provider_authentication_failed",
     "provider_quota_exceeded",
+    "parse_error",
   ],
   storage: [
     "storage_error",

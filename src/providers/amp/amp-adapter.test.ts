@@ -399,19 +399,28 @@ describe("AmpAdapter", () => {
       expect(expectResult(outcome).output.content).toBe("Still here.");
       const problems = outcome.sink.of("error_occurred");
       expect(problems.map((event) => event.data.fatal)).toEqual([false, false, false, false, false]);
-      expect(problems.map((event) => [event.data.providerError?.kind, event.data.details?.reason])).toEqual([
+      expect(problems.map((event) => [event.data.errorCode, event.data.details?.reason])).toEqual([
         ["parse_error", "malformed_json"],
         ["parse_error", "not_an_object"],
         ["parse_error", "oversized_line"],
-        ["protocol_error", undefined],
-        ["protocol_error", undefined],
+        ["parse_error", "invalid_frame"],
+        ["parse_error", "invalid_frame"],
       ]);
       expect(problems[0]?.data.details).toMatchObject({ lineNumber: 2, line: "Warning: not json" });
       expect(problems[2]?.data.details).toMatchObject({ lineNumber: 4, bytes: 200_000, truncated: true });
-      expect(problems[3]?.data.details).toMatchObject({ lineNumber: 5, frameType: "assistant" });
-      expect(problems[4]?.data.details).toMatchObject({ lineNumber: 6, blockType: "tool_use" });
-      // The good block of the frame with a bad block still counts.
-      expect(outcome.sink.of("message_received").map((event) => event.data.content)).toEqual(["Still here."]);
+      expect(problems[3]?.data.details).toMatchObject({
+        lineNumber: 5,
+        frameType: "assistant",
+        issues: [{ path: "message.content", message: expect.any(String) }],
+      });
+      // A frame with one bad block is refused whole, and kept (its raw text) in the report.
+      expect(problems[4]?.data.details).toMatchObject({
+        lineNumber: 6,
+        frameType: "assistant",
+        issues: [{ path: "message.content.0.name", message: expect.any(String) }],
+        line: expect.stringContaining('"text":"Still here."'),
+      });
+      expect(outcome.sink.of("message_received")).toEqual([]);
       expect(outcome.sink.events[0]?.type).toBe("run_started");
     });
 

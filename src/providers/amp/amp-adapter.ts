@@ -33,6 +33,7 @@ import {
   type ResolvedAmpOptions,
   resolveAmpOptions,
 } from "./options.js";
+import { AMP_FRAMES } from "./protocol.js";
 import { ampSettings, loadBaseSettings, type SettingsFile, writeSettingsFile } from "./settings.js";
 import { AMP_TOOL_NAMES } from "./tool-names.js";
 
@@ -60,10 +61,14 @@ const PIPE_DRAIN_MS = 2000;
  * means. Pass `providerOptions.settingsFile` to start from a settings file. A run's policy
  * (`request.toolRules`) is written into that file too, in Amp's tool names (`AMP_TOOL_NAMES`).
  *
- * Events: see `AmpEventMapper`. The run resolves on a `result` frame with `subtype: "success"`
- * and a zero exit code: `output.content` is the result text, `providerSessionId` the thread id,
- * `turnCount` Amp's `num_turns`, `metadata.amp` the duration and thread. Amp reports no cost, so
- * `costUsd` is left unset. It rejects with:
+ * Events: see `AmpEventMapper`. Every output line is checked before it is mapped (`AMP_FRAMES`):
+ * one that is not JSON, is oversized, or is not an Amp frame of the right shape is reported as
+ * `error_occurred` (`parse_error`, with the line's start) and skipped.
+ *
+ * The run resolves on a `result` frame with `subtype: "success"` and a zero exit code:
+ * `output.content` is the result text, `providerSessionId` the thread id, `turnCount` Amp's
+ * `num_turns`, `metadata.amp` the duration and thread. Amp reports no cost, so `costUsd` is left
+ * unset. It rejects with:
  * - `provider_authentication_failed` at once, without spawning, when `AMP_API_KEY` is in neither
  *   the adapter's `env` nor `process.env`; and when Amp says the key was refused;
  * - `provider_rate_limited` when an error result or stderr says so (HTTP 429, "rate limit");
@@ -204,10 +209,6 @@ function systemPrompt(text: string | undefined): { systemPrompt?: string } {
   return text === undefined ? {} : { systemPrompt: text };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -274,12 +275,12 @@ class AmpRun {
       try {
         for await (const line of readJsonLines(cli.child.stdout, {
           maxLineBytes: this.#spec.options.maxLineBytes,
-          requireObject: true,
+          frames: AMP_FRAMES,
         })) {
           // Once a cancel is asked for, what Amp still prints is not the run's anymore.
           if (this.#cancelled) continue;
           if (line.kind === "problem") this.#mapper.lineProblem(line.problem);
-          else if (isRecord(line.value)) this.#mapper.handle(line.value, line.lineNumber);
+          else this.#mapper.handle(line.value);
         }
       } catch {
         // The stream was destroyed below, or failed with the process: the exit tells what happened.

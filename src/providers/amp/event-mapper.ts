@@ -1,28 +1,26 @@
-import type { z } from "zod";
 import type { AdapterEvent } from "../../core/events.js";
 import { EMPTY_TOKEN_USAGE, type TokenUsage } from "../../core/token-usage.js";
 import type { EventSink } from "../../ports/provider-adapter.js";
 import { contentText, toolInputObject } from "../shared/content.js";
+import type { VariantOf } from "../shared/frame-check.js";
 import type { LineProblem } from "../shared/jsonl-reader.js";
 import { PROVIDERS, parseErrorEvent } from "../shared/provider-failures.js";
 import { toCanonicalToolName } from "../shared/tool-rules.js";
 import { isZeroUsage, maxUsage, tokenUsage, UsageTracker, usageDifference } from "../shared/usage-tracker.js";
 import {
-  type AmpAssistantFrame,
+  type AmpFrame,
   type AmpPermissionDenial,
   type AmpResultFrame,
   type AmpUsage,
-  type AmpUserFrame,
-  FRAME_SCHEMAS,
-  systemInitSchema,
-  textBlockSchema,
-  thinkingBlockSchema,
-  toolResultBlockSchema,
-  toolUseBlockSchema,
+  ASSISTANT_BLOCKS,
+  SYSTEM_FRAMES,
+  USER_BLOCKS,
 } from "./protocol.js";
 import { AMP_TOOL_NAMES } from "./tool-names.js";
 
 const PROVIDER = PROVIDERS.amp;
+
+type FrameOfType<T extends AmpFrame["type"]> = Extract<AmpFrame, { type: T }>;
 
 function usageOf(usage: AmpUsage | null | undefined): TokenUsage | undefined {
   if (!usage) return undefined;
@@ -48,7 +46,8 @@ interface ToolCall {
 }
 
 /**
- * Turns Amp's stream-JSON frames into canonical events, each exactly once:
+ * Turns Amp's stream-JSON frames (checked against `AMP_FRAMES` by the reader) into canonical
+ * events, each exactly once:
  *
  * - `system/init` → `run_started { providerSessionId: session_id (the thread id), cwd, tools,
  *   mcpServers }`. Amp names no model there; `model` is the one its messages report, if any.
@@ -65,11 +64,13 @@ interface ToolCall {
  *   (a message seen twice adds only what grew).
  * - the result's `permission_denials` → `error_occurred { errorCode: "tool_permission_denied",
  *   fatal: false }`, once per tool call.
- * - a frame of a known type that does not have the expected shape → `error_occurred
- *   { providerError.kind: "protocol_error", fatal: false }`, and it is skipped.
+ * - an output line the reader could not use (not JSON, too long, not an Amp frame of the right
+ *   shape) → `error_occurred { errorCode: "parse_error", fatal: false }` (see `parseErrorEvent`),
+ *   and it is skipped.
  *
  * Output of subagents (`parent_tool_use_id` set) maps the same way, with `parentToolCallId`.
- * The first `result` is kept for the adapter to settle the run; frames after it are ignored.
+ * The first `result` is kept for the adapter to settle the run; frames after it are ignored, but
+ * unusable lines after it are still reported.
  */
 export class AmpEventMapper {
   readonly #sink: EventSink;
@@ -112,32 +113,24 @@ export class AmpEventMapper {
 
   /** Reports an output line that could not be used; the run goes on. */
   lineProblem(problem: LineProblem): void {
-    if (this.#outcome) return;
     this.#emit(parseErrorEvent(PROVIDER, problem));
   }
 
-  handle(frame: Record<string, unknown>, lineNumber: number): void {
+  handle(frame: AmpFrame): void {
     if (this.#outcome) return;
-    const { type } = frame;
-    if (type === "system") {
-      if (frame.subtype === "init") {
-        const init = this.#valid(systemInitSchema, frame, lineNumber, "frame");
-        if (init) this.#init(init);
-      }
-      return;
-    }
-    if (type !== "assistant" && type !== "user" && type !== "result") return;
-    const parsed = this.#valid(FRAME_SCHEMAS[type], frame, lineNumber, "frame");
-    if (!parsed) return;
-    switch (parsed.type) {
+    switch (frame.type) {
+      case "system":
+        // Other subtypes are informational.
+        if (SYSTEM_FRAMES.is(frame, "init")) this.#init(frame);
+        return;
       case "assistant":
-        this.#assistant(parsed, lineNumber);
+        this.#assistant(frame);
         return;
       case "user":
-        this.#user(parsed, lineNumber);
+        this.#user(frame);
         return;
       case "result":
-        this.#result(parsed);
+        this.#result(frame);
         return;
     }
   }
@@ -172,40 +165,7 @@ export class AmpEventMapper {
     });
   }
 
-  /** `value` checked against `schema`; a mismatch is reported (`protocol_error`) and skipped. */
-  #valid<S extends z.ZodType>(
-    schema: S,
-    value: Record<string, unknown>,
-    lineNumber: number,
-    kind: "frame" | "block",
-  ): z.infer<S> | undefined {
-    const parsed = schema.safeParse(value);
-    if (parsed.success) return parsed.data;
-    this.#protocolProblem(`an unexpected ${String(value.type)} ${kind}`, lineNumber, {
-      [kind === "frame" ? "frameType" : "blockType"]: value.type,
-      issues: parsed.error.issues.map((issue) => ({
-        path: issue.path.map(String).join("."),
-        message: issue.message,
-      })),
-    });
-    return undefined;
-  }
-
-  #protocolProblem(what: string, lineNumber: number, details: Record<string, unknown>): void {
-    const errorMessage = `${PROVIDER.displayName}: skipped ${what} (line ${lineNumber})`;
-    this.#emit({
-      type: "error_occurred",
-      data: {
-        errorCode: "provider_error",
-        errorMessage,
-        fatal: false,
-        providerError: { provider: PROVIDER.name, kind: "protocol_error", message: errorMessage },
-        details: { lineNumber, ...details },
-      },
-    });
-  }
-
-  #init(init: z.infer<typeof systemInitSchema>): void {
+  #init(init: VariantOf<typeof SYSTEM_FRAMES, "init">): void {
     this.#threadId = init.session_id;
     this.#ensureStarted({
       ...(init.cwd ? { cwd: init.cwd } : {}),
@@ -214,7 +174,7 @@ export class AmpEventMapper {
     });
   }
 
-  #assistant(frame: AmpAssistantFrame, lineNumber: number): void {
+  #assistant(frame: FrameOfType<"assistant">): void {
     const { message } = frame;
     const parentId = frame.parent_tool_use_id ?? undefined;
     const parent = parentId ? { parentToolCallId: parentId } : {};
@@ -225,34 +185,22 @@ export class AmpEventMapper {
       if (message.stop_reason) this.#stopReason = message.stop_reason;
     }
     for (const block of message.content) {
-      switch (block.type) {
-        case "text": {
-          const text = this.#valid(textBlockSchema, block, lineNumber, "block");
-          if (text?.text) {
-            this.#emit({
-              type: "message_received",
-              data: { role: "assistant", content: text.text, ...ids, ...parent },
-            });
-          }
-          break;
+      if (ASSISTANT_BLOCKS.is(block, "text")) {
+        if (block.text) {
+          this.#emit({
+            type: "message_received",
+            data: { role: "assistant", content: block.text, ...ids, ...parent },
+          });
         }
-        case "thinking": {
-          const thinking = this.#valid(thinkingBlockSchema, block, lineNumber, "block");
-          if (thinking?.thinking) {
-            this.#emit({
-              type: "message_streamed",
-              data: { delta: thinking.thinking, stream: "thinking", ...ids, ...parent },
-            });
-          }
-          break;
+      } else if (ASSISTANT_BLOCKS.is(block, "thinking")) {
+        if (block.thinking) {
+          this.#emit({
+            type: "message_streamed",
+            data: { delta: block.thinking, stream: "thinking", ...ids, ...parent },
+          });
         }
-        case "tool_use": {
-          const use = this.#valid(toolUseBlockSchema, block, lineNumber, "block");
-          if (use) this.#toolStarted(use.id, use.name, toolInputObject(use.input), parent);
-          break;
-        }
-        default:
-          break;
+      } else if (ASSISTANT_BLOCKS.is(block, "tool_use")) {
+        this.#toolStarted(block.id, block.name, toolInputObject(block.input), parent);
       }
     }
     this.#countUsage(message.id ?? undefined, usageOf(message.usage));
@@ -274,15 +222,13 @@ export class AmpEventMapper {
     });
   }
 
-  #user(frame: AmpUserFrame, lineNumber: number): void {
+  #user(frame: FrameOfType<"user">): void {
     const { content } = frame.message;
     if (typeof content === "string") return;
     const parentId = frame.parent_tool_use_id ?? undefined;
     const parent = parentId ? { parentToolCallId: parentId } : {};
-    for (const block of content) {
-      if (block.type !== "tool_result") continue;
-      const result = this.#valid(toolResultBlockSchema, block, lineNumber, "block");
-      if (!result || this.#finishedTools.has(result.tool_use_id)) continue;
+    for (const result of content) {
+      if (!USER_BLOCKS.is(result, "tool_result") || this.#finishedTools.has(result.tool_use_id)) continue;
       this.#finishedTools.add(result.tool_use_id);
       const call = this.#tools.get(result.tool_use_id);
       const data = {

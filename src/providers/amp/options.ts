@@ -75,7 +75,7 @@ export interface AmpAdapterOptions extends AgentAdapterOptions {
    * long Amp may take to exit once its output ended. Default `2000`.
    */
   killGraceMs?: number;
-  /** Output lines longer than this many bytes are skipped and reported as `parse_error`. Default 1 MiB. */
+  /** Output lines longer than this many bytes are skipped and reported as `parse_error` (with their first 4 KiB). Default 1 MiB. */
   maxLineBytes?: number;
 }
 

@@ -288,7 +288,7 @@ describe("ClaudeAdapter: failures", () => {
     ]);
     expect(sink.of("run_started")[0]?.data.providerSessionId).toBe(SCRIPTED_CLAUDE_SESSION_ID);
     expect(sink.of("error_occurred")[0]?.data).toMatchObject({
-      errorCode: "provider_error",
+      errorCode: "parse_error",
       fatal: false,
       providerError: { provider: "claude", kind: "parse_error" },
       details: { reason: "malformed_json", line: '{"type":"assistant","message": oops this is not json' },
@@ -305,7 +305,7 @@ describe("ClaudeAdapter: failures", () => {
       truncated: true,
     });
     const line = event?.data.details?.line;
-    expect(typeof line === "string" && line.startsWith('{"type":"oversized"') && line.length <= 2048).toBe(
+    expect(typeof line === "string" && line.startsWith('{"type":"oversized"') && line.length <= 4096).toBe(
       true,
     );
     expect(result.output.content).toBe("After the big line");

@@ -1,7 +1,7 @@
 import { access } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
-import type { Options, SDKResultMessage, SpawnedProcess, SpawnOptions } from "@anthropic-ai/claude-agent-sdk";
+import type { Options, SpawnedProcess, SpawnOptions } from "@anthropic-ai/claude-agent-sdk";
 import type { Capability } from "../../core/capabilities.js";
 import type { AsmError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/session.js";
@@ -28,6 +28,7 @@ import {
 import { costFromCumulative } from "../shared/usage-tracker.js";
 import { CLAUDE_CAPABILITIES } from "./descriptor.js";
 import { ClaudeEventMapper } from "./event-mapper.js";
+import { CLAUDE_FRAMES, type ClaudeResultFrame, checkedFrame, RESULT_FRAMES } from "./frames.js";
 import {
   type ClaudeAdapterOptions,
   type ClaudeRunOptions,
@@ -138,8 +139,11 @@ class FilteredCliProcess implements SpawnedProcess {
  * `subtype`): `provider_authentication_failed` (401), `provider_rate_limited` (429/529,
  * overloaded), `provider_quota_exceeded` (billing), else `provider_error`; when Claude Code
  * cannot be found (`provider_unavailable`) or exits without a result (`provider_error` with its
- * stderr tail); and with `cancelled` once its process group is gone after a cancel. A malformed or
- * oversized output line is reported as `error_occurred` (`parse_error`) and skipped.
+ * stderr tail); and with `cancelled` once its process group is gone after a cancel. Every output
+ * line is checked before the SDK reads it (`CLAUDE_FRAMES`): one that is not JSON, is oversized, or
+ * is not a Claude Code frame of the right shape is reported as `error_occurred` (`parse_error`,
+ * with the line's start) and skipped, and the run goes on; a refused `result` still ends the turn,
+ * and the run fails "ended without a result" unless a valid one follows.
  *
  * Per-run options (`executeRun({ adapterOptions })`): see `ClaudeRunOptions` — `resumeSessionId`
  * continues a Claude session, `previousCumulativeCostUsd` lets a resumed run report its own cost.
@@ -247,6 +251,8 @@ class ClaudeRun {
   #process: CliProcess | undefined;
   #command: string | undefined;
   #cancelled = false;
+  /** A `result` frame of the wrong shape came (and was reported): the turn ended without a result. */
+  #resultRefused = false;
 
   constructor(spec: ClaudeRunSpec) {
     this.#spec = spec;
@@ -274,14 +280,11 @@ class ClaudeRun {
       const query = this.#spec.sdk.query({ prompt: this.#spec.prompt, options: this.#sdkOptions() });
       for await (const message of query) {
         if (this.#cancelled) break;
-        // Typed as the SDK's union, but it also passes on frames it does not know, like ours.
-        const frame: unknown = message;
-        if (isLineProblemFrame(frame)) {
-          this.#reportProblem(frame.index);
-          continue;
-        }
-        this.#mapper.handle(message);
-        if (message.type === "result" && afterResult === undefined) {
+        const turnEnded = this.#take(message);
+        if (afterResult !== undefined) {
+          // Still printing after the result: the wait for its exit starts over.
+          afterResult.refresh();
+        } else if (turnEnded) {
           // The SDK closes stdin at the result and waits for the CLI to exit: bound that wait.
           afterResult = setTimeout(
             () => this.#process?.terminate(this.#spec.options.killGraceMs),
@@ -364,17 +367,38 @@ class ClaudeRun {
           this.#problems.set(index, problem);
           return JSON.stringify({ type: LINE_PROBLEM_FRAME, index } satisfies LineProblemFrame);
         },
-        { maxLineBytes: this.#spec.options.maxLineBytes },
+        // Frames are checked here, before the SDK: some wrong shapes would make it throw.
+        { maxLineBytes: this.#spec.options.maxLineBytes, frames: CLAUDE_FRAMES },
       ),
     );
     return new FilteredCliProcess(cli, stdout);
   }
 
-  #reportProblem(index: number): void {
+  /**
+   * Maps one message the SDK yielded (typed as its union, but it also passes on frames it does
+   * not know, like the filter's). True when it ended the turn: a result, valid or refused.
+   */
+  #take(message: unknown): boolean {
+    if (isLineProblemFrame(message)) {
+      if (this.#reportProblem(message.index)?.frameType !== "result") return false;
+      // A result of the wrong shape ends the turn too. Claude Code then waits for stdin to close,
+      // which the SDK, never seeing a result, would not do: it is done here.
+      this.#resultRefused = true;
+      this.#process?.child.stdin.end();
+      return true;
+    }
+    const frame = checkedFrame(message);
+    this.#mapper.handle(frame);
+    return frame.type === "result";
+  }
+
+  /** Reports the problem the filter put in the output at `index`, once; returns it. */
+  #reportProblem(index: number): LineProblem | undefined {
     const problem = this.#problems.get(index);
-    if (problem === undefined) return;
+    if (problem === undefined) return undefined;
     this.#problems.delete(index);
     this.#mapper.emit(parseErrorEvent(PROVIDER, problem));
+    return problem;
   }
 
   /** Makes sure Claude Code and everything it started are gone before the run settles. */
@@ -414,7 +438,7 @@ class ClaudeRun {
         ...(exit?.code != null ? { exitCode: exit.code } : {}),
         ...(exit?.signal ? { signal: exit.signal } : {}),
         ...(stderr ? { stderr } : {}),
-        ...(exit?.code === 0 && !stderr.trim()
+        ...((exit?.code === 0 && !stderr.trim()) || this.#resultRefused
           ? { message: `${PROVIDER.displayName} ended without a result`, kind: "protocol_error" as const }
           : {}),
         ...(thrown !== undefined ? { cause: thrown } : {}),
@@ -426,25 +450,25 @@ class ClaudeRun {
     const cost = this.#cost(result);
     const providerSessionId = this.#mapper.providerSessionId ?? result.session_id;
     const model = this.#mapper.model;
+    const success = RESULT_FRAMES.is(result, "success") ? result : undefined;
     return {
       output: {
-        content: result.subtype === "success" ? result.result : "",
-        ...(result.subtype === "success" && result.structured_output !== undefined
-          ? { structuredOutput: result.structured_output }
-          : {}),
+        content: success?.result ?? "",
+        ...(success?.structured_output !== undefined ? { structuredOutput: success.structured_output } : {}),
       },
       stopReason: result.stop_reason ?? "end_turn",
       tokenUsage,
       ...(cost.costUsd !== undefined ? { costUsd: cost.costUsd } : {}),
       ...(providerSessionId ? { providerSessionId } : {}),
       ...(model ? { model } : {}),
-      turnCount: result.num_turns,
+      ...(result.num_turns != null ? { turnCount: result.num_turns } : {}),
       metadata: { claude: this.#resultMetadata(result, cost.note) },
     };
   }
 
   /** This run's cost: the session's cumulative cost minus what it had reached before the run. */
-  #cost(result: SDKResultMessage): { costUsd?: number; note?: string } {
+  #cost(result: ClaudeResultFrame): { costUsd?: number; note?: string } {
+    if (result.total_cost_usd == null) return { note: "Claude Code's result carried no total_cost_usd" };
     const previous = this.#spec.previousCumulativeCostUsd;
     if (previous === undefined) {
       return {
@@ -460,17 +484,18 @@ class ClaudeRun {
     };
   }
 
-  #resultMetadata(result: SDKResultMessage, costNote: string | undefined): JsonObject {
+  #resultMetadata(result: ClaudeResultFrame, costNote: string | undefined): JsonObject {
+    const denials = result.permission_denials ?? [];
     return {
-      sessionId: result.session_id,
-      cumulativeCostUsd: result.total_cost_usd,
+      ...(result.session_id ? { sessionId: result.session_id } : {}),
+      ...(result.total_cost_usd != null ? { cumulativeCostUsd: result.total_cost_usd } : {}),
       subtype: result.subtype,
-      durationMs: result.duration_ms,
-      durationApiMs: result.duration_api_ms,
+      ...(result.duration_ms != null ? { durationMs: result.duration_ms } : {}),
+      ...(result.duration_api_ms != null ? { durationApiMs: result.duration_api_ms } : {}),
       ...(result.terminal_reason ? { terminalReason: result.terminal_reason } : {}),
-      ...(result.permission_denials.length > 0
+      ...(denials.length > 0
         ? {
-            permissionDenials: result.permission_denials.map((denial) => ({
+            permissionDenials: denials.map((denial) => ({
               toolName: denial.tool_name,
               toolCallId: denial.tool_use_id,
             })),
@@ -481,19 +506,18 @@ class ClaudeRun {
   }
 
   #resultFailure(
-    result: SDKResultMessage,
+    result: ClaudeResultFrame,
     stderr: string,
     exitCode: number | undefined,
     thrown: unknown,
   ): AsmError {
     const failure = this.#mapper.apiFailure;
-    const errors = result.subtype === "success" ? [] : result.errors;
-    const text = result.subtype === "success" ? result.result : "";
-    const message = [...errors, text, failure?.message].find(
+    const success = RESULT_FRAMES.is(result, "success") ? result : undefined;
+    const errors = RESULT_FRAMES.isOther(result) ? result.errors : [];
+    const message = [...errors, success?.result, failure?.message].find(
       (part) => typeof part === "string" && part.trim() !== "",
     );
-    const status =
-      result.subtype === "success" ? (result.api_error_status ?? failure?.status) : failure?.status;
+    const status = success ? (success.api_error_status ?? failure?.status) : failure?.status;
     const cost = this.#cost(result);
     return providerFailure(PROVIDER, {
       ...(status != null ? { status } : {}),
@@ -509,7 +533,7 @@ class ClaudeRun {
         ...(result.terminal_reason ? { terminalReason: result.terminal_reason } : {}),
         ...(errors.length > 0 ? { errors } : {}),
         ...(cost.costUsd !== undefined ? { costUsd: cost.costUsd } : {}),
-        cumulativeCostUsd: result.total_cost_usd,
+        ...(result.total_cost_usd != null ? { cumulativeCostUsd: result.total_cost_usd } : {}),
       },
     });
   }

@@ -1,31 +1,27 @@
-import type {
-  SDKAPIRetryMessage,
-  SDKAssistantMessage,
-  SDKMessage,
-  SDKPartialAssistantMessage,
-  SDKPermissionDeniedMessage,
-  SDKResultMessage,
-  SDKSystemMessage,
-  SDKUserMessage,
-} from "@anthropic-ai/claude-agent-sdk";
 import type { AdapterEvent } from "../../core/events.js";
 import type { TokenUsage } from "../../core/token-usage.js";
 import type { EventSink } from "../../ports/provider-adapter.js";
 import { contentText } from "../shared/content.js";
+import type { VariantOf } from "../shared/frame-check.js";
 import { PROVIDERS, providerFailure } from "../shared/provider-failures.js";
 import { isZeroUsage, maxUsage, tokenUsage, UsageTracker, usageDifference } from "../shared/usage-tracker.js";
+import {
+  ASSISTANT_BLOCKS,
+  type ClaudeApiUsage,
+  type ClaudeFrame,
+  type ClaudeResultFrame,
+  STREAM_DELTAS,
+  STREAM_EVENTS,
+  SYSTEM_FRAMES,
+  USER_BLOCKS,
+} from "./frames.js";
 
 const PROVIDER = PROVIDERS.claude;
 
-/** Usage as the Anthropic API reports it, on messages and stream events (fields may be null). */
-interface ApiUsage {
-  input_tokens?: number | null;
-  output_tokens?: number | null;
-  cache_read_input_tokens?: number | null;
-  cache_creation_input_tokens?: number | null;
-}
+type FrameOfType<T extends ClaudeFrame["type"]> = Extract<ClaudeFrame, { type: T }>;
+type SystemFrame<S extends string> = VariantOf<typeof SYSTEM_FRAMES, S>;
 
-function apiUsage(usage: ApiUsage | null | undefined): TokenUsage | undefined {
+function apiUsage(usage: ClaudeApiUsage): TokenUsage | undefined {
   if (!usage) return undefined;
   return tokenUsage({
     input: usage.input_tokens,
@@ -54,7 +50,8 @@ function asObject(value: unknown): Record<string, unknown> {
 }
 
 /**
- * Turns the Claude Agent SDK's messages into canonical events, each exactly once:
+ * Turns Claude Code's frames (checked against `CLAUDE_FRAMES`, as the Agent SDK yields them)
+ * into canonical events, each exactly once:
  *
  * - `system/init` → `run_started { providerSessionId, model, cwd, tools, permissionMode, claudeCodeVersion }`;
  * - `stream_event` text deltas → `message_streamed { delta }`; thinking deltas →
@@ -81,7 +78,7 @@ export class ClaudeEventMapper {
   #started = false;
   #sessionId: string | undefined;
   #model: string | undefined;
-  #result: SDKResultMessage | undefined;
+  #result: ClaudeResultFrame | undefined;
   #apiFailure: ApiFailure | undefined;
   readonly #messageUsage = new Map<string, MessageUsage>();
   /** Messages whose usage grew since it was last emitted. */
@@ -108,7 +105,7 @@ export class ClaudeEventMapper {
     return this.#model;
   }
 
-  get result(): SDKResultMessage | undefined {
+  get result(): ClaudeResultFrame | undefined {
     return this.#result;
   }
 
@@ -127,32 +124,33 @@ export class ClaudeEventMapper {
     this.#sink.emit(event);
   }
 
-  handle(message: SDKMessage): void {
-    if ("session_id" in message && typeof message.session_id === "string" && message.session_id) {
-      this.#sessionId ??= message.session_id;
+  handle(frame: ClaudeFrame): void {
+    if ("session_id" in frame && typeof frame.session_id === "string" && frame.session_id) {
+      this.#sessionId ??= frame.session_id;
     }
-    switch (message.type) {
+    switch (frame.type) {
       case "system":
-        this.#system(message);
+        this.#system(frame);
         return;
       case "stream_event":
-        this.#streamEvent(message);
+        this.#streamEvent(frame);
         return;
       case "assistant":
-        this.#assistant(message);
+        this.#assistant(frame);
         return;
       case "user":
-        if (!("isReplay" in message && message.isReplay)) this.#user(message);
+        if (!frame.isReplay) this.#user(frame);
         return;
       case "result":
         this.#flushUsage();
-        this.#result = message;
-        if (message.session_id) this.#sessionId = message.session_id;
-        for (const denial of message.permission_denials ?? []) {
+        this.#result = frame;
+        if (frame.session_id) this.#sessionId = frame.session_id;
+        for (const denial of frame.permission_denials ?? []) {
           this.#denied(denial.tool_name, denial.tool_use_id, { toolInput: denial.tool_input });
         }
         return;
       default:
+        // Frames the SDK consumes or nothing is mapped from (tool progress, rate limits, …).
         return;
     }
   }
@@ -187,36 +185,30 @@ export class ClaudeEventMapper {
     this.#usage.addStep(step, extra);
   }
 
-  #system(message: Extract<SDKMessage, { type: "system" }>): void {
-    switch (message.subtype) {
-      case "init":
-        this.#init(message);
-        return;
-      case "api_retry":
-        this.#apiRetry(message);
-        return;
-      case "permission_denied":
-        this.#permissionDenied(message);
-        return;
-      default:
-        return;
-    }
+  #system(frame: FrameOfType<"system">): void {
+    // Other subtypes (status, hooks, tasks, compaction, …) are informational.
+    if (SYSTEM_FRAMES.is(frame, "init")) this.#init(frame);
+    else if (SYSTEM_FRAMES.is(frame, "api_retry")) this.#apiRetry(frame);
+    else if (SYSTEM_FRAMES.is(frame, "permission_denied")) this.#permissionDenied(frame);
   }
 
-  #init(message: SDKSystemMessage): void {
+  #init(message: SystemFrame<"init">): void {
     this.#sessionId = message.session_id || this.#sessionId;
-    this.#model ??= message.model;
+    this.#model ??= message.model ?? undefined;
     this.#ensureStarted({
       ...(message.model ? { model: message.model } : {}),
       ...(message.cwd ? { cwd: message.cwd } : {}),
-      ...(Array.isArray(message.tools) ? { tools: message.tools } : {}),
+      ...(message.tools ? { tools: message.tools } : {}),
       ...(message.permissionMode ? { permissionMode: message.permissionMode } : {}),
       ...(message.claude_code_version ? { claudeCodeVersion: message.claude_code_version } : {}),
     });
   }
 
-  #apiRetry(message: SDKAPIRetryMessage): void {
-    this.#apiFailure = { status: message.error_status, errorType: message.error };
+  #apiRetry(message: SystemFrame<"api_retry">): void {
+    this.#apiFailure = {
+      status: message.error_status,
+      ...(message.error ? { errorType: message.error } : {}),
+    };
     const failure = providerFailure(PROVIDER, {
       status: message.error_status,
       errorType: message.error,
@@ -240,7 +232,7 @@ export class ClaudeEventMapper {
     });
   }
 
-  #permissionDenied(message: SDKPermissionDeniedMessage): void {
+  #permissionDenied(message: SystemFrame<"permission_denied">): void {
     this.#denied(message.tool_name, message.tool_use_id, {
       ...(message.decision_reason ? { decisionReason: message.decision_reason } : {}),
       ...(message.decision_reason_type ? { decisionReasonType: message.decision_reason_type } : {}),
@@ -263,50 +255,40 @@ export class ClaudeEventMapper {
     });
   }
 
-  #streamEvent(message: SDKPartialAssistantMessage): void {
+  #streamEvent(message: FrameOfType<"stream_event">): void {
     const key = message.parent_tool_use_id ?? "";
     const parent = message.parent_tool_use_id ? { parentToolCallId: message.parent_tool_use_id } : {};
     const { event } = message;
-    switch (event.type) {
-      case "message_start": {
-        this.#streaming.set(key, event.message.id);
-        this.#model ??= event.message.model;
-        this.#observeUsage(event.message.id, apiUsage(event.message.usage));
-        return;
+    if (STREAM_EVENTS.is(event, "message_start")) {
+      this.#streaming.set(key, event.message.id);
+      this.#model ??= event.message.model ?? undefined;
+      this.#observeUsage(event.message.id, apiUsage(event.message.usage));
+    } else if (STREAM_EVENTS.is(event, "content_block_delta")) {
+      const messageId = this.#streaming.get(key);
+      const ids = messageId ? { messageId } : {};
+      const { delta } = event;
+      if (STREAM_DELTAS.is(delta, "text_delta") && delta.text) {
+        this.emit({ type: "message_streamed", data: { delta: delta.text, ...ids, ...parent } });
+      } else if (STREAM_DELTAS.is(delta, "thinking_delta") && delta.thinking) {
+        if (messageId) this.#thinkingStreamed.add(messageId);
+        this.emit({
+          type: "message_streamed",
+          data: { delta: delta.thinking, stream: "thinking", ...ids, ...parent },
+        });
       }
-      case "content_block_delta": {
-        const messageId = this.#streaming.get(key);
-        const ids = messageId ? { messageId } : {};
-        if (event.delta.type === "text_delta" && event.delta.text) {
-          this.emit({ type: "message_streamed", data: { delta: event.delta.text, ...ids, ...parent } });
-        } else if (event.delta.type === "thinking_delta" && event.delta.thinking) {
-          if (messageId) this.#thinkingStreamed.add(messageId);
-          this.emit({
-            type: "message_streamed",
-            data: { delta: event.delta.thinking, stream: "thinking", ...ids, ...parent },
-          });
-        }
-        return;
-      }
-      case "message_delta": {
-        const messageId = this.#streaming.get(key);
-        if (messageId) this.#observeUsage(messageId, apiUsage(event.usage));
-        return;
-      }
-      case "message_stop": {
-        const messageId = this.#streaming.get(key);
-        this.#streaming.delete(key);
-        if (messageId) this.#flushUsage(messageId);
-        return;
-      }
-      default:
-        return;
+    } else if (STREAM_EVENTS.is(event, "message_delta")) {
+      const messageId = this.#streaming.get(key);
+      if (messageId) this.#observeUsage(messageId, apiUsage(event.usage));
+    } else if (event.type === "message_stop") {
+      const messageId = this.#streaming.get(key);
+      this.#streaming.delete(key);
+      if (messageId) this.#flushUsage(messageId);
     }
   }
 
-  #assistant(message: SDKAssistantMessage): void {
+  #assistant(message: FrameOfType<"assistant">): void {
     const apiMessage = message.message;
-    this.#model ??= apiMessage.model;
+    this.#model ??= apiMessage.model ?? undefined;
     const parent = message.parent_tool_use_id ? { parentToolCallId: message.parent_tool_use_id } : {};
     if (message.error) {
       // The CLI's synthetic "API Error: …" message: the failure's words, not the model's.
@@ -324,30 +306,26 @@ export class ClaudeEventMapper {
     this.#lastAssistant.set(key, apiMessage.id);
     this.#observeUsage(apiMessage.id, apiUsage(apiMessage.usage));
     for (const block of apiMessage.content) {
-      switch (block.type) {
-        case "text":
-          if (block.text) {
-            this.emit({
-              type: "message_received",
-              data: { role: "assistant", content: block.text, messageId: apiMessage.id, ...parent },
-            });
-          }
-          break;
-        case "thinking":
-          if (block.thinking && !this.#thinkingStreamed.has(apiMessage.id)) {
-            this.emit({
-              type: "message_streamed",
-              data: { delta: block.thinking, stream: "thinking", messageId: apiMessage.id, ...parent },
-            });
-          }
-          break;
-        case "tool_use":
-        case "server_tool_use":
-        case "mcp_tool_use":
-          this.#toolStarted(block.id, block.name, block.input, parent);
-          break;
-        default:
-          break;
+      if (ASSISTANT_BLOCKS.is(block, "text")) {
+        if (block.text) {
+          this.emit({
+            type: "message_received",
+            data: { role: "assistant", content: block.text, messageId: apiMessage.id, ...parent },
+          });
+        }
+      } else if (ASSISTANT_BLOCKS.is(block, "thinking")) {
+        if (block.thinking && !this.#thinkingStreamed.has(apiMessage.id)) {
+          this.emit({
+            type: "message_streamed",
+            data: { delta: block.thinking, stream: "thinking", messageId: apiMessage.id, ...parent },
+          });
+        }
+      } else if (
+        ASSISTANT_BLOCKS.is(block, "tool_use") ||
+        ASSISTANT_BLOCKS.is(block, "server_tool_use") ||
+        ASSISTANT_BLOCKS.is(block, "mcp_tool_use")
+      ) {
+        this.#toolStarted(block.id, block.name, block.input, parent);
       }
     }
   }
@@ -361,14 +339,14 @@ export class ClaudeEventMapper {
     });
   }
 
-  #user(message: SDKUserMessage): void {
+  #user(message: FrameOfType<"user">): void {
     const { content } = message.message;
-    if (!Array.isArray(content)) return;
+    if (typeof content === "string") return;
     const parent = message.parent_tool_use_id ? { parentToolCallId: message.parent_tool_use_id } : {};
     // Tool results end the API message that asked for them.
     this.#flushUsage();
     for (const block of content) {
-      if (block.type !== "tool_result" || this.#toolsFinished.has(block.tool_use_id)) continue;
+      if (!USER_BLOCKS.is(block, "tool_result") || this.#toolsFinished.has(block.tool_use_id)) continue;
       this.#toolsFinished.add(block.tool_use_id);
       const toolCallId = block.tool_use_id;
       const toolName = this.#toolNames.get(toolCallId) ?? "unknown";

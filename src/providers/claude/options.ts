@@ -42,7 +42,7 @@ export interface ClaudeAdapterOptions extends AgentAdapterOptions {
    * process group gets SIGTERM, and again before SIGKILL. Default `2000` (the SDK's own grace).
    */
   killGraceMs?: number;
-  /** Output lines longer than this are skipped and reported as `parse_error`. Default 1 MiB. */
+  /** Output lines longer than this are skipped and reported as `parse_error` (with their first 4 KiB). Default 1 MiB. */
   maxLineBytes?: number;
   /** Stream text and thinking deltas (`message_streamed`) as they arrive. Default `true`. */
   includePartialMessages?: boolean;

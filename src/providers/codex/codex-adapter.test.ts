@@ -345,13 +345,13 @@ describe("CodexAdapter: events", () => {
     const problems = sink.of("error_occurred").map((event) => event.data);
     expect(problems).toHaveLength(2);
     expect(problems[0]).toMatchObject({
-      errorCode: "provider_error",
+      errorCode: "parse_error",
       fatal: false,
       providerError: { provider: "codex", kind: "parse_error" },
       // Lines are counted in Codex's own output: thread.started, turn.started, then this one.
       details: { reason: "oversized_line", lineNumber: 3, bytes: 20000, truncated: true },
     });
-    expect(String(problems[0]?.details?.line).length).toBeLessThanOrEqual(2048);
+    expect(String(problems[0]?.details?.line).length).toBeLessThanOrEqual(4096);
     expect(problems[1]).toMatchObject({ details: { reason: "not_an_object", line: "[1, 2, 3]" } });
     const types = sink.events.map((event) => event.type);
     expect(types.indexOf("error_occurred")).toBeLessThan(types.indexOf("message_received"));

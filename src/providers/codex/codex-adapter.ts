@@ -34,6 +34,7 @@ import {
 import { type CodexBinary, findBundledCodex } from "./codex-binary.js";
 import { CODEX_CAPABILITIES } from "./descriptor.js";
 import { CodexEventMapper, statusFromMessage } from "./event-mapper.js";
+import { checkedFrame } from "./frames.js";
 import { guardLauncherPath } from "./guard-launcher.js";
 import { GUARD_CONFIG_ENV, type GuardConfig, type GuardFrame, parseGuardFrame } from "./guard-protocol.js";
 import {
@@ -113,8 +114,10 @@ function processEnv(): Record<string, string> {
  * (`provider_authentication_failed` for a 401, `provider_rate_limited` for a 429, else
  * `provider_error` with Codex's stderr tail); when Codex exits non-zero or is killed without a
  * `turn.failed` (`provider_error`, stderr tail); when it cannot be found (`provider_unavailable`);
- * and with `cancelled` once its process group is gone after a cancel. A malformed or oversized
- * output line is reported as `error_occurred` (`parse_error`) and skipped.
+ * and with `cancelled` once its process group is gone after a cancel. Every output line is
+ * checked in the guard before the SDK reads it (`CODEX_FRAMES`): one that is not JSON, is
+ * oversized, or is not a Codex event of the right shape is reported as `error_occurred`
+ * (`parse_error`, with the line's start) and skipped, and the run goes on.
  *
  * Usage on resumed threads: Codex's `turn.completed.usage` is summed over the whole thread, so a
  * run's own usage is the total minus the thread's total before it. That previous total comes
@@ -298,7 +301,7 @@ class CodexRun {
       for await (const event of events) {
         const frame = parseGuardFrame(event, this.#token);
         if (frame) this.#onFrame(frame);
-        else if (!this.#cancelled) this.#mapper.handle(event);
+        else if (!this.#cancelled) this.#mapper.handle(checkedFrame(event));
       }
       return {};
     } catch (error) {

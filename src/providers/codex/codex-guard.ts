@@ -7,8 +7,9 @@
  *
  * - Codex runs in its own process group, so a stop reaches every process it started (tool
  *   commands, MCP servers), and nothing it started outlives the run;
- * - its stdout goes through the shared JSONL filter: a malformed or oversized line becomes a
- *   `line_problem` frame instead of making the SDK throw and kill the run.
+ * - its stdout goes through the shared JSONL filter, checked against Codex's events (frames.ts):
+ *   a malformed or oversized line, or one that is not a Codex event of the right shape, becomes a
+ *   `line_problem` frame instead of making the SDK (or the adapter's mapper) throw and kill the run.
  *
  * SIGTERM/SIGINT/SIGHUP (the SDK's abort), a reader that went away, or a parent that died stop
  * the group: SIGTERM, then SIGKILL after the configured grace. The guard exits once the group is
@@ -20,6 +21,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CliProcess } from "../shared/cli-process.js";
 import { createJsonlFilter } from "../shared/jsonl-reader.js";
+import { CODEX_FRAMES } from "./frames.js";
 import { GUARD_CONFIG_ENV, type GuardConfig, type GuardFrame, readGuardConfig } from "./guard-protocol.js";
 
 const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
@@ -114,7 +116,8 @@ async function guard(config: GuardConfig): Promise<number | NodeJS.Signals> {
         token: config.token,
         problem,
       } satisfies GuardFrame),
-    { maxLineBytes: config.maxLineBytes },
+    // Frames are checked here, before the SDK: some wrong shapes would make it throw.
+    { maxLineBytes: config.maxLineBytes, frames: CODEX_FRAMES },
   );
   const stdoutEnded = once(filter, "end").catch(() => undefined);
   cli.child.stdout.pipe(filter).pipe(process.stdout, { end: false });

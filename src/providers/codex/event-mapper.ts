@@ -1,9 +1,9 @@
-import type { ThreadEvent, ThreadItem, Usage } from "@openai/codex-sdk";
 import type { AdapterEvent } from "../../core/events.js";
 import type { TokenUsage } from "../../core/token-usage.js";
 import type { EventSink } from "../../ports/provider-adapter.js";
 import { PROVIDERS, providerFailure } from "../shared/provider-failures.js";
 import { tokenCount, tokenUsage, UsageTracker } from "../shared/usage-tracker.js";
+import { CODEX_ITEMS, type CodexFrame, type CodexItem, type CodexUsage } from "./frames.js";
 import { CODEX_TOOL_NAMES, mcpToolName } from "./tool-names.js";
 
 const PROVIDER = PROVIDERS.codex;
@@ -13,22 +13,21 @@ const PROVIDER = PROVIDERS.codex;
  * `input_tokens`, and reasoning tokens inside `output_tokens`. A bucket Codex did not send stays
  * absent; `cache_write_input_tokens` (which the SDK sets to 0 when missing) only when non-zero.
  */
-export function codexTokenUsage(usage: Usage): TokenUsage {
-  // Read loosely: older CLIs send only input, cached input and output (openai/codex#19022).
-  const fields: Partial<Record<keyof Usage, unknown>> = usage;
-  const input = tokenCount(fields.input_tokens);
-  const output = tokenCount(fields.output_tokens);
-  const cached = tokenCount(fields.cached_input_tokens);
-  const written = tokenCount(fields.cache_write_input_tokens);
+export function codexTokenUsage(usage: CodexUsage): TokenUsage {
+  // Older CLIs send only input, cached input and output (openai/codex#19022).
+  const input = tokenCount(usage.input_tokens);
+  const output = tokenCount(usage.output_tokens);
+  const cached = tokenCount(usage.cached_input_tokens);
+  const written = tokenCount(usage.cache_write_input_tokens);
   return tokenUsage({
     input: Math.max(0, input - cached - written),
     output,
-    cacheRead: fields.cached_input_tokens == null ? undefined : cached,
+    cacheRead: usage.cached_input_tokens == null ? undefined : cached,
     cacheWrite: written > 0 ? written : undefined,
     reasoning:
-      fields.reasoning_output_tokens == null
+      usage.reasoning_output_tokens == null
         ? undefined
-        : Math.min(tokenCount(fields.reasoning_output_tokens), output),
+        : Math.min(tokenCount(usage.reasoning_output_tokens), output),
   });
 }
 
@@ -39,8 +38,6 @@ export function statusFromMessage(message: string): number | undefined {
 }
 
 const RECONNECT = /^Reconnecting\.\.\.\s*(\d+)\/(\d+)/;
-
-type RawItem = Readonly<Record<string, unknown>>;
 
 interface ToolStart {
   name: string;
@@ -61,7 +58,7 @@ function asObject(value: unknown): Record<string, unknown> {
 }
 
 /** The fields of an item other than its identity and lifecycle. */
-function itemFields(item: RawItem): Record<string, unknown> {
+function itemFields(item: CodexItem): Record<string, unknown> {
   const { id: _id, type: _type, status: _status, ...rest } = item;
   return rest;
 }
@@ -71,68 +68,63 @@ function failedStatus(status: unknown): string | undefined {
 }
 
 /** How a tool item starts: its canonical name and input; undefined for items that are not tools. */
-function toolStart(item: ThreadItem): ToolStart | undefined {
-  const raw: RawItem = item;
-  switch (item.type) {
-    case "agent_message":
-    case "reasoning":
-    case "error":
-      return undefined;
-    case "command_execution":
-      return { name: CODEX_TOOL_NAMES.command_execution, input: { command: item.command } };
-    case "file_change":
-      return { name: CODEX_TOOL_NAMES.file_change, input: { changes: item.changes } };
-    case "mcp_tool_call":
-      return { name: mcpToolName(item.server, item.tool), input: asObject(item.arguments) };
-    case "web_search":
-      return { name: CODEX_TOOL_NAMES.web_search, input: { query: item.query } };
-    case "todo_list":
-      return { name: CODEX_TOOL_NAMES.todo_list, input: { items: item.items } };
-    default:
-      // An item type this SDK version does not type (the CLI is ahead of it).
-      return typeof raw.type === "string" ? { name: raw.type, input: itemFields(raw) } : undefined;
+function toolStart(item: CodexItem): ToolStart | undefined {
+  if (
+    CODEX_ITEMS.is(item, "agent_message") ||
+    CODEX_ITEMS.is(item, "reasoning") ||
+    CODEX_ITEMS.is(item, "error")
+  ) {
+    return undefined;
   }
+  if (CODEX_ITEMS.is(item, "command_execution")) {
+    return { name: CODEX_TOOL_NAMES.command_execution, input: { command: item.command } };
+  }
+  if (CODEX_ITEMS.is(item, "file_change")) {
+    return { name: CODEX_TOOL_NAMES.file_change, input: { changes: item.changes } };
+  }
+  if (CODEX_ITEMS.is(item, "mcp_tool_call")) {
+    return { name: mcpToolName(item.server, item.tool), input: asObject(item.arguments) };
+  }
+  if (CODEX_ITEMS.is(item, "web_search"))
+    return { name: CODEX_TOOL_NAMES.web_search, input: { query: item.query } };
+  if (CODEX_ITEMS.is(item, "todo_list"))
+    return { name: CODEX_TOOL_NAMES.todo_list, input: { items: item.items } };
+  // An item type this SDK version does not type (the CLI is ahead of it).
+  return { name: item.type, input: itemFields(item) };
 }
 
 /** How a completed tool item ended. */
-function toolEnd(item: ThreadItem): ToolEnd {
-  const raw: RawItem = item;
-  switch (item.type) {
-    case "command_execution": {
-      const exitCode = typeof raw.exit_code === "number" ? raw.exit_code : null;
-      const status = failedStatus(item.status);
-      const output = { output: item.aggregated_output, exitCode, status: item.status };
-      if (status === "declined") return { output, failure: "the command was declined" };
-      if (exitCode !== null && exitCode !== 0)
-        return { output, failure: `the command exited with code ${exitCode}` };
-      if (status) return { output, failure: "the command failed" };
-      return { output };
-    }
-    case "file_change": {
-      const output = { changes: item.changes, status: item.status };
-      return item.status === "failed" ? { output, failure: "the patch was not applied" } : { output };
-    }
-    case "mcp_tool_call": {
-      if (item.error !== undefined || item.status === "failed") {
-        const message = item.error?.message ?? "the MCP tool call failed";
-        return { output: { error: message }, failure: message };
-      }
-      const result = item.result;
-      return {
-        output: result ? { content: result.content, structuredContent: result.structured_content } : {},
-      };
-    }
-    case "web_search":
-      return { output: itemFields(raw) };
-    case "todo_list":
-      return { output: { items: item.items } };
-    default: {
-      const status = failedStatus(raw.status);
-      return status
-        ? { output: itemFields(raw), failure: `the ${String(raw.type)} item ${status}` }
-        : { output: itemFields(raw) };
-    }
+function toolEnd(item: CodexItem): ToolEnd {
+  if (CODEX_ITEMS.is(item, "command_execution")) {
+    const exitCode = item.exit_code ?? null;
+    const status = failedStatus(item.status);
+    const output = { output: item.aggregated_output, exitCode, status: item.status };
+    if (status === "declined") return { output, failure: "the command was declined" };
+    if (exitCode !== null && exitCode !== 0)
+      return { output, failure: `the command exited with code ${exitCode}` };
+    if (status) return { output, failure: "the command failed" };
+    return { output };
   }
+  if (CODEX_ITEMS.is(item, "file_change")) {
+    const output = { changes: item.changes, status: item.status };
+    return item.status === "failed" ? { output, failure: "the patch was not applied" } : { output };
+  }
+  if (CODEX_ITEMS.is(item, "mcp_tool_call")) {
+    if (item.error != null || item.status === "failed") {
+      const message = item.error?.message ?? "the MCP tool call failed";
+      return { output: { error: message }, failure: message };
+    }
+    const { result } = item;
+    return {
+      output: result ? { content: result.content, structuredContent: result.structured_content } : {},
+    };
+  }
+  if (CODEX_ITEMS.is(item, "web_search")) return { output: itemFields(item) };
+  if (CODEX_ITEMS.is(item, "todo_list")) return { output: { items: item.items } };
+  const status = failedStatus(item.status);
+  return status
+    ? { output: itemFields(item), failure: `the ${item.type} item ${status}` }
+    : { output: itemFields(item) };
 }
 
 export interface CodexEventMapperOptions {
@@ -232,7 +224,7 @@ export class CodexEventMapper {
     this.#sink.emit(event);
   }
 
-  handle(event: ThreadEvent): void {
+  handle(event: CodexFrame): void {
     switch (event.type) {
       case "thread.started":
         this.#threadId = event.thread_id;
@@ -261,8 +253,6 @@ export class CodexEventMapper {
       case "error":
         this.#warning(event.message, { source: "stream" });
         return;
-      default:
-        return;
     }
   }
 
@@ -281,39 +271,35 @@ export class CodexEventMapper {
     });
   }
 
-  #item(item: ThreadItem, completed: boolean): void {
-    switch (item.type) {
-      case "agent_message":
-        if (completed && !this.#finished.has(item.id)) {
-          this.#finished.add(item.id);
-          this.#finalMessage = item.text;
-          this.emit({
-            type: "message_received",
-            data: { role: "assistant", content: item.text, itemId: item.id },
-          });
-        }
-        return;
-      case "reasoning":
-        if (completed && !this.#finished.has(item.id) && item.text) {
-          this.#finished.add(item.id);
-          this.emit({
-            type: "message_streamed",
-            data: { delta: item.text, stream: "thinking", itemId: item.id },
-          });
-        }
-        return;
-      case "error":
-        if (!this.#finished.has(item.id)) {
-          this.#finished.add(item.id);
-          this.#warning(item.message, { source: "item", itemId: item.id });
-        }
-        return;
-      default:
-        this.#tool(item, completed);
+  #item(item: CodexItem, completed: boolean): void {
+    if (CODEX_ITEMS.is(item, "agent_message")) {
+      if (completed && !this.#finished.has(item.id)) {
+        this.#finished.add(item.id);
+        this.#finalMessage = item.text;
+        this.emit({
+          type: "message_received",
+          data: { role: "assistant", content: item.text, itemId: item.id },
+        });
+      }
+    } else if (CODEX_ITEMS.is(item, "reasoning")) {
+      if (completed && !this.#finished.has(item.id) && item.text) {
+        this.#finished.add(item.id);
+        this.emit({
+          type: "message_streamed",
+          data: { delta: item.text, stream: "thinking", itemId: item.id },
+        });
+      }
+    } else if (CODEX_ITEMS.is(item, "error")) {
+      if (!this.#finished.has(item.id)) {
+        this.#finished.add(item.id);
+        this.#warning(item.message, { source: "item", itemId: item.id });
+      }
+    } else {
+      this.#tool(item, completed);
     }
   }
 
-  #tool(item: ThreadItem, completed: boolean): void {
+  #tool(item: CodexItem, completed: boolean): void {
     if (this.#finished.has(item.id)) return;
     let name = this.#tools.get(item.id);
     if (name === undefined) {

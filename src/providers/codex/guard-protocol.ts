@@ -21,7 +21,7 @@ export interface GuardConfig {
   pathDirs: string[];
   /** Marks the guard's frames, so a line Codex prints can never pass for one. */
   token: string;
-  /** Output lines longer than this are replaced by a `line_problem` frame. */
+  /** Output lines longer than this are replaced by a `line_problem` frame (as are lines that are not Codex events). */
   maxLineBytes: number;
   /** After a stop request, how long Codex's process group gets before SIGKILL. */
   killGraceMs: number;
@@ -37,7 +37,7 @@ export interface GuardStartedFrame {
   pid: number;
 }
 
-/** Printed in place of a malformed or oversized Codex output line. */
+/** Printed in place of a Codex output line that is not a frame it can pass on (see `createJsonlFilter`). */
 export interface GuardLineProblemFrame {
   type: "asm.codex_guard.line_problem";
   token: string;
@@ -59,10 +59,16 @@ const PROBLEM_REASONS: ReadonlySet<string> = new Set<LineProblemReason>([
   "malformed_json",
   "oversized_line",
   "not_an_object",
+  "unknown_frame",
+  "invalid_frame",
 ]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isFrameIssue(value: unknown): boolean {
+  return isRecord(value) && typeof value.path === "string" && typeof value.message === "string";
 }
 
 function isLineProblem(value: unknown): value is LineProblem {
@@ -74,7 +80,9 @@ function isLineProblem(value: unknown): value is LineProblem {
     typeof value.lineNumber === "number" &&
     typeof value.bytes === "number" &&
     typeof value.preview === "string" &&
-    typeof value.truncated === "boolean"
+    typeof value.truncated === "boolean" &&
+    (value.frameType === undefined || typeof value.frameType === "string") &&
+    (value.issues === undefined || (Array.isArray(value.issues) && value.issues.every(isFrameIssue)))
   );
 }
 

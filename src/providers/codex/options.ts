@@ -104,7 +104,7 @@ export interface CodexAdapterOptions extends AgentAdapterOptions {
    * Default `2000`.
    */
   killGraceMs?: number;
-  /** Output lines longer than this are skipped and reported as `parse_error`. Default 1 MiB. */
+  /** Output lines longer than this are skipped and reported as `parse_error` (with their first 4 KiB). Default 1 MiB. */
   maxLineBytes?: number;
   providerOptions?: CodexProviderOptions;
 }

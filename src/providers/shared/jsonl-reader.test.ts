@@ -1,7 +1,10 @@
+import { isUtf8 } from "node:buffer";
+import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import {
   createJsonlFilter,
+  type FrameCheck,
   type JsonLine,
   type LineProblem,
   LineSplitter,
@@ -124,5 +127,81 @@ describe("createJsonlFilter", () => {
       out += String(chunk);
     }
     expect(out).toBe('{"a":1}\n{"problem":2}\n{"b":2}\n');
+  });
+});
+
+describe("frame checks while reading", () => {
+  const frames: FrameCheck<{ type: "ping"; n: number }> = (value) =>
+    value.type === "ping" && typeof value.n === "number"
+      ? { ok: true, frame: { type: "ping", n: value.n } }
+      : value.type === "ping"
+        ? {
+            ok: false,
+            problem: {
+              reason: "invalid_frame",
+              message: "n: expected number",
+              frameType: "ping",
+              issues: [{ path: "n", message: "expected number" }],
+            },
+          }
+        : { ok: false, problem: { reason: "unknown_frame", message: "unknown" } };
+
+  it("readJsonLines yields checked frames and reports refused objects with the raw line", async () => {
+    const out: JsonLine[] = [];
+    const text = '{"type":"ping","n":1}\n{"type":"ping","n":"x"}\n{"type":"pong"}\n[1]\n';
+    for await (const item of readJsonLines(Readable.from([Buffer.from(text)]), { frames })) out.push(item);
+    expect(out).toEqual([
+      { kind: "value", value: { type: "ping", n: 1 }, lineNumber: 1 },
+      {
+        kind: "problem",
+        problem: {
+          reason: "invalid_frame",
+          message: "n: expected number",
+          lineNumber: 2,
+          bytes: 23,
+          preview: '{"type":"ping","n":"x"}',
+          truncated: false,
+          frameType: "ping",
+          issues: [{ path: "n", message: "expected number" }],
+        },
+      },
+      expect.objectContaining({
+        kind: "problem",
+        problem: expect.objectContaining({ reason: "unknown_frame", lineNumber: 3 }),
+      }),
+      expect.objectContaining({
+        kind: "problem",
+        problem: expect.objectContaining({ reason: "not_an_object", lineNumber: 4 }),
+      }),
+    ]);
+  });
+
+  it("createJsonlFilter lets only accepted frames through, in place of the others what onProblem returns", async () => {
+    const filter = createJsonlFilter((problem) => JSON.stringify({ bad: problem.reason }), { frames });
+    let out = "";
+    const text = '{"type":"ping","n":1}\n{"type":"ping"}\n{"type":"other"}\n{"type":"ping","n":2}\n';
+    for await (const chunk of Readable.from([Buffer.from(text)]).pipe(filter)) out += String(chunk);
+    expect(out).toBe(
+      '{"type":"ping","n":1}\n{"bad":"invalid_frame"}\n{"bad":"unknown_frame"}\n{"type":"ping","n":2}\n',
+    );
+  });
+
+  it("createJsonlFilter passes lines a readline-based reader reads back whole: no CR, valid UTF-8", async () => {
+    const filter = createJsonlFilter(() => undefined);
+    const chunks: Buffer[] = [];
+    const input = Buffer.concat([
+      Buffer.from('{"a":\r1,\r"b":2}\r\n'),
+      Buffer.from('{"s":"'),
+      Buffer.from([0xff, 0xfe, 0xc3]),
+      Buffer.from('"}\n'),
+    ]);
+    for await (const chunk of Readable.from([input]).pipe(filter)) chunks.push(chunk as Buffer);
+    const out = Buffer.concat(chunks);
+    expect(out.includes(0x0d)).toBe(false);
+    expect(isUtf8(out)).toBe(true);
+    // What node:readline (which the SDKs use) makes of it: the same two objects.
+    const lines: string[] = [];
+    for await (const line of createInterface({ input: Readable.from([out]) })) lines.push(line);
+    expect(lines.map((line) => JSON.parse(line))).toEqual([{ a: 1, b: 2 }, { s: "\uFFFD\uFFFD\uFFFD" }]);
   });
 });

@@ -1,21 +1,55 @@
+import { isUtf8 } from "node:buffer";
 import type { Readable } from "node:stream";
 import { Transform, type TransformCallback } from "node:stream";
 import { HeadBuffer } from "./output-buffer.js";
 
 /** Longest output line an adapter accepts by default: 1 MiB. Longer lines are skipped and reported. */
 export const DEFAULT_MAX_LINE_BYTES = 1_048_576;
-/** How much of a bad line is kept for the report by default: 2 KiB, cut on a UTF-8 boundary. */
-export const DEFAULT_PREVIEW_BYTES = 2048;
+/** How much of a bad line is kept for the report by default: 4 KiB, cut on a UTF-8 boundary. */
+export const DEFAULT_PREVIEW_BYTES = 4096;
 
 export interface LineLimits {
   /** Lines longer than this many bytes (without the newline) are skipped. Default 1 MiB. */
   maxLineBytes?: number;
-  /** Bytes of a skipped or malformed line kept in its report. Default 2 KiB. */
+  /** Bytes of a skipped or malformed line kept in its report. Default 4 KiB. */
   previewBytes?: number;
 }
 
-/** Why a line of provider output could not be used. */
-export type LineProblemReason = "malformed_json" | "oversized_line" | "not_an_object";
+/**
+ * Why a line of provider output could not be used: not JSON, longer than the limit, JSON but
+ * not an object, or an object that is not a frame of the provider's protocol — of a type it does
+ * not have (or with no type), or of a known type but the wrong shape (see `FrameCheck`).
+ */
+export type LineProblemReason =
+  | "malformed_json"
+  | "oversized_line"
+  | "not_an_object"
+  | "unknown_frame"
+  | "invalid_frame";
+
+/** Where a frame is wrong: a dotted path into the frame (`message.content.0.text`) and what is wrong there. */
+export interface FrameIssue {
+  path: string;
+  message: string;
+}
+
+/** Why an object is not a frame of the protocol, as a `FrameCheck` says. */
+export interface FrameProblem {
+  reason: "unknown_frame" | "invalid_frame";
+  message: string;
+  /** The frame's `type`, when it has a string one (cut to 100 characters). */
+  frameType?: string;
+  /** For `invalid_frame`: the first few places where the shape is wrong. */
+  issues?: FrameIssue[];
+}
+
+/**
+ * Tells whether a JSON object is a frame of the provider's protocol, and gives it back typed
+ * (see `frameCheck` in frame-check.ts, which builds one from zod schemas).
+ */
+export type FrameCheck<T> = (
+  value: Record<string, unknown>,
+) => { ok: true; frame: T } | { ok: false; problem: FrameProblem };
 
 /** A line of provider output that was skipped, with enough of it to tell what it was. */
 export interface LineProblem {
@@ -30,6 +64,10 @@ export interface LineProblem {
   preview: string;
   /** True when `preview` is shorter than the line. */
   truncated: boolean;
+  /** For `unknown_frame` and `invalid_frame`: the frame's `type`, when it has a string one. */
+  frameType?: string;
+  /** For `invalid_frame`: where the frame's shape is wrong. */
+  issues?: FrameIssue[];
 }
 
 interface SplitterHandlers {
@@ -118,8 +156,8 @@ export function utf8Preview(bytes: Buffer, maxBytes: number): { text: string; tr
 }
 
 /** One parsed line of JSONL output, or the problem that made it unusable. */
-export type JsonLine =
-  | { kind: "value"; value: unknown; lineNumber: number }
+export type JsonLine<T = unknown> =
+  | { kind: "value"; value: T; lineNumber: number }
   | { kind: "problem"; problem: LineProblem };
 
 export interface ParseLineOptions extends LineLimits {
@@ -127,19 +165,31 @@ export interface ParseLineOptions extends LineLimits {
   requireObject?: boolean;
 }
 
+/** Parse options that check each object against a provider's frame protocol (implies `requireObject`). */
+export interface FrameLineOptions<T> extends LineLimits {
+  /** Objects it refuses are reported as `unknown_frame` / `invalid_frame` instead of being yielded. */
+  frames: FrameCheck<T>;
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+type LineOptions = ParseLineOptions | FrameLineOptions<unknown>;
+
 /**
  * Parses one line (already known to fit the limit). Blank lines yield `undefined`: providers
- * print them between frames and they carry nothing.
+ * print them between frames and they carry nothing. With `frames`, the value is the checked frame.
  */
-export function parseJsonLine(
-  line: Buffer,
-  lineNumber: number,
-  options: ParseLineOptions = {},
-): JsonLine | undefined {
+function parseLine(line: Buffer, lineNumber: number, options: LineOptions): JsonLine | undefined {
   const text = line.toString("utf8");
   if (text.trim() === "") return undefined;
   const previewBytes = options.previewBytes ?? DEFAULT_PREVIEW_BYTES;
-  const problem = (reason: LineProblemReason, message: string): JsonLine => {
+  const problem = (
+    reason: LineProblemReason,
+    message: string,
+    frame: Pick<FrameProblem, "frameType" | "issues"> = {},
+  ): JsonLine => {
     const preview = utf8Preview(line, previewBytes);
     return {
       kind: "problem",
@@ -150,6 +200,7 @@ export function parseJsonLine(
         bytes: line.length,
         preview: preview.text,
         truncated: preview.truncated,
+        ...frame,
       },
     };
   };
@@ -159,8 +210,17 @@ export function parseJsonLine(
   } catch (error) {
     return problem("malformed_json", error instanceof Error ? error.message : String(error));
   }
-  if (options.requireObject && (typeof value !== "object" || value === null || Array.isArray(value))) {
+  const frames = "frames" in options ? options.frames : undefined;
+  if ((frames || ("requireObject" in options && options.requireObject)) && !isJsonObject(value)) {
     return problem("not_an_object", "expected a JSON object");
+  }
+  if (frames && isJsonObject(value)) {
+    const checked = frames(value);
+    if (!checked.ok) {
+      const { reason, message, ...frame } = checked.problem;
+      return problem(reason, message, frame);
+    }
+    return { kind: "value", value: checked.frame, lineNumber };
   }
   return { kind: "value", value, lineNumber };
 }
@@ -183,19 +243,19 @@ function oversizedProblem(
 }
 
 /**
- * Reads JSONL from `stream`: yields each line's value, and a problem for each malformed or
- * oversized line, then goes on with the next line. Memory stays bounded by the line limit.
+ * Reads JSONL from `stream`: yields each line's value (the checked frame, with `frames`), and a
+ * problem for each malformed, oversized or (with `frames`) refused line, then goes on with the
+ * next line. Memory stays bounded by the line limit.
  */
-export async function* readJsonLines(
-  stream: Readable,
-  options: ParseLineOptions = {},
-): AsyncGenerator<JsonLine> {
+export function readJsonLines<T>(stream: Readable, options: FrameLineOptions<T>): AsyncGenerator<JsonLine<T>>;
+export function readJsonLines(stream: Readable, options?: ParseLineOptions): AsyncGenerator<JsonLine>;
+export async function* readJsonLines(stream: Readable, options: LineOptions = {}): AsyncGenerator<JsonLine> {
   const previewBytes = options.previewBytes ?? DEFAULT_PREVIEW_BYTES;
   const queue: JsonLine[] = [];
   const splitter = new LineSplitter(
     {
       line: (line, lineNumber) => {
-        const parsed = parseJsonLine(line, lineNumber, options);
+        const parsed = parseLine(line, lineNumber, options);
         if (parsed) queue.push(parsed);
       },
       oversized: (head, bytes, lineNumber) =>
@@ -212,16 +272,31 @@ export async function* readJsonLines(
 }
 
 /**
- * A stream that lets through only well-formed JSON object lines (each re-terminated with `\n`)
- * and reports every other line to `onProblem`. For putting in front of a parser that would
- * otherwise drop bad lines silently or buffer a huge one whole (an SDK reading a CLI's stdout).
- * When `onProblem` returns a line, that line takes the bad line's place in the output, so a
- * reader downstream learns where the problem was, in order with the other lines.
+ * A line as a reader that splits lines with `node:readline` (as the Claude and Codex SDKs do)
+ * reads it back as one line with the same JSON: readline also ends a line at a lone CR, and a CR
+ * in valid JSON can only be whitespace (a raw one inside a string is invalid), so CRs are
+ * dropped; bytes that are not UTF-8 are written as the U+FFFD they decode to. Other lines are
+ * returned as they are.
+ */
+function readlineSafe(line: Buffer): Buffer {
+  if (!line.includes(0x0d) && isUtf8(line)) return line;
+  return Buffer.from(line.toString("utf8").replaceAll("\r", ""));
+}
+
+/**
+ * A stream that lets through only well-formed JSON object lines — with `frames`, only frames
+ * the check accepts — each re-terminated with `\n` and safe for a readline-based reader (see
+ * `readlineSafe`), and reports every other line to `onProblem`. For putting in front of a parser
+ * that would otherwise drop bad lines silently, crash on them, or buffer a huge one whole (an SDK
+ * reading a CLI's stdout). When `onProblem` returns a line, that line takes the bad line's place
+ * in the output, so a reader downstream learns where the problem was, in order with the other
+ * lines.
  */
 export function createJsonlFilter(
   onProblem: (problem: LineProblem) => string | undefined,
-  limits: LineLimits = {},
+  options: LineLimits & { frames?: FrameCheck<unknown> } = {},
 ): Transform {
+  const { frames, ...limits } = options;
   const previewBytes = limits.previewBytes ?? DEFAULT_PREVIEW_BYTES;
   let out: Buffer[] = [];
   const replace = (line: string | undefined): void => {
@@ -230,9 +305,13 @@ export function createJsonlFilter(
   const splitter = new LineSplitter(
     {
       line: (line, lineNumber) => {
-        const parsed = parseJsonLine(line, lineNumber, { ...limits, requireObject: true });
+        const parsed = parseLine(
+          line,
+          lineNumber,
+          frames ? { ...limits, frames } : { ...limits, requireObject: true },
+        );
         if (parsed === undefined) return;
-        if (parsed.kind === "value") out.push(line, NEWLINE);
+        if (parsed.kind === "value") out.push(readlineSafe(line), NEWLINE);
         else replace(onProblem(parsed.problem));
       },
       oversized: (head, bytes, lineNumber) =>

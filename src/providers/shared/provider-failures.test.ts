@@ -64,7 +64,7 @@ describe("spawnFailure", () => {
 });
 
 describe("parseErrorEvent", () => {
-  it("is a non-fatal error_occurred with kind parse_error and the truncated line", () => {
+  it("is a non-fatal error_occurred with errorCode parse_error and the truncated line", () => {
     const event = parseErrorEvent(claude, {
       reason: "malformed_json",
       message: "Unexpected token",
@@ -76,10 +76,43 @@ describe("parseErrorEvent", () => {
     expect(event).toMatchObject({
       type: "error_occurred",
       data: {
-        errorCode: "provider_error",
+        errorCode: "parse_error",
         fatal: false,
         providerError: { provider: "claude", kind: "parse_error" },
         details: { reason: "malformed_json", lineNumber: 4, bytes: 9000, line: "abc", truncated: true },
+      },
+    });
+  });
+
+  it("names the frame type and where the frame is wrong, for a frame of the wrong shape", () => {
+    const event = parseErrorEvent(claude, {
+      reason: "invalid_frame",
+      message: "message: expected object",
+      lineNumber: 2,
+      bytes: 20,
+      preview: '{"type":"assistant"}',
+      truncated: false,
+      frameType: "assistant",
+      issues: [{ path: "message", message: "expected object" }],
+    });
+    expect(event.data).toEqual({
+      errorCode: "parse_error",
+      errorMessage:
+        "Claude Code: skipped a wrongly shaped assistant frame (line 2): message: expected object",
+      fatal: false,
+      providerError: {
+        provider: "claude",
+        kind: "parse_error",
+        message: "Claude Code: skipped a wrongly shaped assistant frame (line 2): message: expected object",
+      },
+      details: {
+        reason: "invalid_frame",
+        lineNumber: 2,
+        bytes: 20,
+        line: '{"type":"assistant"}',
+        truncated: false,
+        frameType: "assistant",
+        issues: [{ path: "message", message: "expected object" }],
       },
     });
   });

@@ -257,29 +257,37 @@ export function cancelledError(runId: string, details: Record<string, unknown> =
   return new AsmError("cancelled", `run ${runId} was cancelled`, { details: { runId, ...details } });
 }
 
+const SKIPPED: Record<LineProblem["reason"], (problem: LineProblem) => string> = {
+  malformed_json: () => "a malformed output line",
+  oversized_line: (problem) => `an oversized output line (${problem.bytes} bytes)`,
+  not_an_object: () => "an output line that is not a JSON object",
+  unknown_frame: () => "a frame of an unknown type",
+  invalid_frame: (problem) =>
+    problem.frameType === undefined
+      ? "a wrongly shaped frame"
+      : `a wrongly shaped ${problem.frameType} frame`,
+};
+
 /**
- * The `error_occurred` event for an output line that was skipped. The run goes on (`fatal: false`).
+ * The `error_occurred` event for an output line that was skipped: not JSON, too long, not an
+ * object, or not a frame of the provider's protocol (see frame-check.ts). Never fatal: the run
+ * goes on. It carries the line's start as it was printed, and its full length.
  *
  * ```
- * { errorCode: "provider_error", errorMessage: "skipped a malformed output line (line 3): …",
+ * { errorCode: "parse_error", errorMessage: "Claude Code: skipped a malformed output line (line 3): …",
  *   fatal: false,
  *   providerError: { provider, kind: "parse_error", message },
- *   details: { reason: "malformed_json" | "oversized_line" | "not_an_object",
- *              lineNumber, bytes, line: <first previewBytes of the raw line>, truncated } }
+ *   details: { reason: "malformed_json" | "oversized_line" | "not_an_object" | "unknown_frame" | "invalid_frame",
+ *              lineNumber, bytes, line: <first previewBytes of the raw line>, truncated,
+ *              frameType?, issues?: [{ path, message }] } }
  * ```
  */
 export function parseErrorEvent(provider: ProviderIdentity, problem: LineProblem): AdapterEvent {
-  const what =
-    problem.reason === "oversized_line"
-      ? `an oversized output line (${problem.bytes} bytes)`
-      : problem.reason === "not_an_object"
-        ? "an output line that is not a JSON object"
-        : "a malformed output line";
-  const errorMessage = `${provider.displayName}: skipped ${what} (line ${problem.lineNumber}): ${problem.message}`;
+  const errorMessage = `${provider.displayName}: skipped ${SKIPPED[problem.reason](problem)} (line ${problem.lineNumber}): ${problem.message}`;
   return {
     type: "error_occurred",
     data: {
-      errorCode: "provider_error",
+      errorCode: "parse_error",
       errorMessage,
       fatal: false,
       providerError: { provider: provider.name, kind: "parse_error", message: errorMessage },
@@ -289,6 +297,8 @@ export function parseErrorEvent(provider: ProviderIdentity, problem: LineProblem
         bytes: problem.bytes,
         line: problem.preview,
         truncated: problem.truncated,
+        ...(problem.frameType !== undefined ? { frameType: problem.frameType } : {}),
+        ...(problem.issues !== undefined ? { issues: problem.issues } : {}),
       },
     },
   };
