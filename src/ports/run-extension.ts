@@ -59,7 +59,8 @@ export interface RunExtensionOptions {}
  *    (a `run_failed` event; the provider is never started) after the hooks already started get
  *    `finish` and `close`.
  * 3. `transformRequest` — adds to the provider request (tool rules, a resume point, a transcript…).
- * 4. `onEvent` — each stored event of the run, in sequence order.
+ * 4. `onEvent` — each stored event of the run, in sequence order (the terminal one comes after
+ *    `finish`, which decides it).
  * 5. `finish` — before the terminal event: adds to the run's metadata and result, sets its cost,
  *    or fails a run that was completing.
  * 6. `close` — always, last, once the run is over (or abandoned): release timers and resources.
