@@ -147,7 +147,7 @@ function fill(value: unknown, variables: Record<string, string>): unknown {
   return value;
 }
 
-function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+function write(stream: NodeJS.WriteStream, text: string | Buffer): Promise<void> {
   return new Promise((resolve) => {
     // The callback runs once the data is handed to the OS, so an $exit right after loses nothing.
     stream.write(text, () => resolve());
@@ -292,6 +292,9 @@ export async function runScriptedCli(profile: ScriptedCliProfile): Promise<never
       await write(process.stderr, line.$stderr.endsWith("\n") ? line.$stderr : `${line.$stderr}\n`);
     } else if ("$raw" in line) {
       await write(process.stdout, `${line.$raw}\n`);
+    } else if ("$bytes" in line) {
+      const bytes = Buffer.from(line.$bytes, "base64");
+      for (let i = 0; i < (line.$repeat ?? 1); i += 1) await write(process.stdout, bytes);
     } else if ("$oversized" in line) {
       const prefix = '{"type":"oversized","pad":"';
       const suffix = '"}';

@@ -20,6 +20,7 @@ import {
   type TranscriptLine,
 } from "./protocol.js";
 
+export { type FuzzLineKind, type FuzzOptions, type FuzzTranscript, fuzzTranscript } from "./fuzz.js";
 export {
   SCRIPTED_AMP_THREAD_ID,
   SCRIPTED_CLAUDE_SESSION_ID,

@@ -14,6 +14,7 @@
  * | `{"$exit": 1, "$stderr": "boom"}` | write `boom` to stderr, then exit with code 1 |
  * | `{"$stderr": "warning"}` | write to stderr (a newline is added) |
  * | `{"$raw": "not json"}` | write the text as one stdout line, unparsed |
+ * | `{"$bytes": "<base64>", "$repeat": 3}` | write the decoded bytes as they are, `$repeat` times (default 1), no newline added: any bytes, including invalid UTF-8, NUL, CR and lines of any length |
  * | `{"$oversized": 2000000}` | write one valid JSON line of that many bytes |
  * | `{"$crash": true}` | die from SIGKILL at once (a crash mid-stream) |
  * | `{"$comment": "…"}` | nothing |
@@ -60,6 +61,12 @@ export interface StderrDirective {
 export interface RawDirective {
   $raw: string;
 }
+export interface BytesDirective {
+  /** Base64 of the bytes to write to stdout exactly (no newline is added). */
+  $bytes: string;
+  /** Write them this many times, one after the other. Default 1. */
+  $repeat?: number;
+}
 export interface OversizedDirective {
   $oversized: number;
 }
@@ -77,6 +84,7 @@ export type TranscriptDirective =
   | ExitDirective
   | StderrDirective
   | RawDirective
+  | BytesDirective
   | OversizedDirective
   | CrashDirective
   | CommentDirective;

@@ -21,6 +21,7 @@ let counter = 0;
 
 interface Ran {
   stdout: string;
+  stdoutBytes: Buffer;
   stderr: string;
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -40,13 +41,16 @@ function run(
     cwd: dir,
     env: { ...process.env, ...env, ...scriptedCliEnv({ scenario, record: recordPath }) },
   });
-  let stdout = "";
+  const stdout: Buffer[] = [];
   let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += String(chunk)));
+  child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
   child.stderr.on("data", (chunk: Buffer) => (stderr += String(chunk)));
   child.stdin.end(stdin);
   return new Promise((resolve) => {
-    child.on("close", (code, signal) => resolve({ stdout, stderr, code, signal, recordPath }));
+    child.on("close", (code, signal) => {
+      const bytes = Buffer.concat(stdout);
+      resolve({ stdout: bytes.toString("utf8"), stdoutBytes: bytes, stderr, code, signal, recordPath });
+    });
   });
 }
 
@@ -90,6 +94,18 @@ describe("scripted CLIs", () => {
     });
     expect(record?.env.MY_API_KEY).toBe("[redacted]");
     expect(record?.env.PATH).toBe(process.env.PATH);
+  });
+
+  it("$bytes writes any bytes exactly, repeated, with no newline added", async () => {
+    const odd = Buffer.from([0x7b, 0x00, 0xff, 0xfe, 0x0d, 0x0a, 0xc3]);
+    const ran = await run("codex", [
+      { $awaitStdin: "eof" },
+      { $bytes: odd.toString("base64") },
+      { $bytes: Buffer.from("ab").toString("base64"), $repeat: 3 },
+      { $raw: "end" },
+    ]);
+    expect(ran.code).toBe(0);
+    expect(ran.stdoutBytes).toEqual(Buffer.concat([odd, Buffer.from("ababab"), Buffer.from("end\n")]));
   });
 
   it("codex reads the prompt to EOF before playing; the default thread id when not resuming", async () => {
