@@ -223,7 +223,7 @@ describe("run extensions", () => {
         if (event.type !== "run_started") return;
         void append({
           type: "policy_violation",
-          data: { policy: "guard", kind: "tool_denied", action: "cancel" },
+          data: { policy: "guard", kind: "tool_denied", action: "cancel", details: {} },
         }).then(() => fail(new AsmError("policy_violation", "guard says no")));
       },
     }));

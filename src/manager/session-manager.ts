@@ -40,6 +40,7 @@ import {
   executeOptionsSchema,
   RunHookChain,
 } from "./run-extensions.js";
+import { type RunHandle, runEvents } from "./run-handle.js";
 import {
   adapterFailure,
   failureData,
@@ -389,6 +390,35 @@ export class SessionManagerBase {
           ));
       throw failure;
     }
+  }
+
+  /**
+   * Starts a run in an active session and returns at once with its handle: the run id, its
+   * stored events as they are written, its result, and cancel. Start and execute options are
+   * given together; see `startRun` and `executeRun`.
+   */
+  async streamRun(
+    sessionId: string,
+    input: RunInput | string,
+    options: StartRunOptions & ExecuteRunOptions = {},
+  ): Promise<RunHandle<RunResult>> {
+    const { requiredCapabilities, optionalCapabilities, metadata, ...executeOptions } = options;
+    const run = await this.startRun(sessionId, input, {
+      ...(requiredCapabilities ? { requiredCapabilities } : {}),
+      ...(optionalCapabilities ? { optionalCapabilities } : {}),
+      ...(metadata ? { metadata } : {}),
+    });
+    const result = this.executeRun(run.id, executeOptions);
+    // The caller may only iterate the events: a failed run must not become an unhandled rejection.
+    result.catch(() => undefined);
+    const { store } = this;
+    return {
+      runId: run.id,
+      sessionId,
+      events: { [Symbol.asyncIterator]: () => runEvents(store, run, result) },
+      result,
+      cancel: (reason) => this.cancelRun(run.id, reason),
+    };
   }
 
   /** The session's events from a cursor; see `streamSessionEvents`. */
