@@ -14,11 +14,11 @@ export interface TrackedRun {
  *
  * ```ts
  * return this.#active.runTracked(request.run.id, signal, (runSignal) => work(runSignal));
- * // and: cancel(runId) { return Promise.resolve(this.#active.cancel(runId)); }
+ * // and: cancel(runId) { return this.#active.cancelAndWait(runId); }
  * ```
  */
 export class ActiveRuns {
-  readonly #runs = new Map<string, AbortController>();
+  readonly #runs = new Map<string, { controller: AbortController; released: Promise<void> }>();
 
   /**
    * Starts tracking `runId`. Throws `invalid_operation` if it is already tracked: two executions of
@@ -36,17 +36,22 @@ export class ActiveRuns {
     const onCallerAbort = (): void => controller.abort(callerSignal.reason);
     if (callerSignal.aborted) controller.abort(callerSignal.reason);
     else callerSignal.addEventListener("abort", onCallerAbort, { once: true });
-    this.#runs.set(runId, controller);
+    let markReleased = (): void => {};
+    const released = new Promise<void>((resolve) => {
+      markReleased = resolve;
+    });
+    this.#runs.set(runId, { controller, released });
 
-    let released = false;
+    let done = false;
     return {
       signal: controller.signal,
       release: () => {
-        if (released) return;
-        released = true;
+        if (done) return;
+        done = true;
         callerSignal.removeEventListener("abort", onCallerAbort);
         // Safe without an identity check: the id cannot be tracked again until this release.
         this.#runs.delete(runId);
+        markReleased();
       },
     };
   }
@@ -73,11 +78,24 @@ export class ActiveRuns {
    * or already released). Cancelling twice returns true both times: the run is still executing.
    */
   cancel(runId: string, reason?: unknown): boolean {
-    const controller = this.#runs.get(runId);
-    if (controller === undefined) return false;
-    controller.abort(
+    const run = this.#runs.get(runId);
+    if (run === undefined) return false;
+    run.controller.abort(
       reason ?? new AsmError("cancelled", `run ${runId} was cancelled`, { details: { runId } }),
     );
+    return true;
+  }
+
+  /**
+   * `cancel`, resolving only once the run is released — for an adapter, once its `execute` has
+   * settled, which it does only after the run's processes are confirmed gone. What
+   * `ProviderAdapter.cancel(runId)` returns: a caller that awaits it may rely on nothing of the
+   * run still running.
+   */
+  async cancelAndWait(runId: string, reason?: unknown): Promise<boolean> {
+    const run = this.#runs.get(runId);
+    if (run === undefined || !this.cancel(runId, reason)) return false;
+    await run.released;
     return true;
   }
 

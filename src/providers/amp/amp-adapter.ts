@@ -133,9 +133,12 @@ export class AmpAdapter implements ProviderAdapter {
     });
   }
 
-  /** Requests cancellation; `execute` then rejects with `cancelled` once Amp's process group is gone. */
+  /**
+   * Cancels the run. Resolves (true) only once `execute` has rejected with `cancelled`, which it
+   * does once Amp's process group is gone; false for a run this adapter is not executing.
+   */
   async cancel(runId: string): Promise<boolean> {
-    return this.#active.cancel(runId);
+    return this.#active.cancelAndWait(runId);
   }
 
   /**

@@ -189,9 +189,12 @@ export class ClaudeAdapter implements ProviderAdapter {
     });
   }
 
-  /** Requests cancellation; `execute` then rejects with `cancelled` once Claude Code's process group is gone. */
+  /**
+   * Cancels the run. Resolves (true) only once `execute` has rejected with `cancelled`, which it
+   * does once Claude Code's process group is gone; false for a run this adapter is not executing.
+   */
   async cancel(runId: string): Promise<boolean> {
-    return this.#active.cancel(runId);
+    return this.#active.cancelAndWait(runId);
   }
 
   async #checkExecutable(): Promise<void> {

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { CodexOptions, Thread, ThreadOptions } from "@openai/codex-sdk";
 import type { Capability } from "../../core/capabilities.js";
 import { AsmError } from "../../core/errors.js";
@@ -18,10 +17,14 @@ import { ActiveRuns } from "../active-runs.js";
 import { promptFromInput } from "../shared/agent-options.js";
 import {
   groupHasLiveMembers,
+  KILLED_GROUP_WAIT_MS,
+  killGroupAndWait,
+  processIsLive,
   registerGroup,
   requireProcessGroups,
   signalGroup,
   unregisterGroup,
+  waitUntil,
 } from "../shared/process-group.js";
 import {
   cancelledError,
@@ -56,8 +59,8 @@ const THREAD_USAGE_MEMORY = 1000;
 const HARD_STOP_MARGIN_MS = 3000;
 /** After that, how long the SDK's stream gets to end before the run stops waiting for it. */
 const GIVE_UP_MS = 2000;
-/** Poll interval while waiting for Codex's process group to be gone. */
-const POLL_MS = 50;
+/** Once the SDK's stream is over, how long the guard gets to finish exiting before SIGKILL. */
+const GUARD_EXIT_MS = 1000;
 
 /** The SDK's error when the CLI (here: the guard, which exits as Codex did) ended badly. */
 const EXIT_MESSAGE = /^Codex Exec exited with (?:code (-?\d+)|signal ([A-Z0-9]+)): ?([\s\S]*)$/;
@@ -174,9 +177,12 @@ export class CodexAdapter implements ProviderAdapter {
     });
   }
 
-  /** Requests cancellation; `execute` then rejects with `cancelled` once Codex's process group is gone. */
+  /**
+   * Cancels the run. Resolves (true) only once `execute` has rejected with `cancelled`, which it
+   * does once Codex's process group is gone; false for a run this adapter is not executing.
+   */
   async cancel(runId: string): Promise<boolean> {
-    return this.#active.cancel(runId);
+    return this.#active.cancelAndWait(runId);
   }
 
   async #executable(): Promise<CodexBinary> {
@@ -403,25 +409,29 @@ class CodexRun {
   }
 
   /**
-   * Makes sure nothing of Codex's process group is left. The guard stops the group before it
-   * exits, so this is only a check, unless the guard itself was killed.
+   * Resolves once nothing of Codex's process group is left, nor the guard. The guard stops the
+   * group before it exits, so this is mostly a check; a group still there (after a cancel: once
+   * the kill grace and a second more are over) is SIGKILLed, and the run settles only once the
+   * kernel has removed it. The guard is waited for too: after an abort the SDK's stream ends when
+   * the guard's stdout closes, which comes before its exit is complete (and the run may have given
+   * up on that stream after SIGKILLing it).
    */
   async #ensureGone(): Promise<void> {
     const pgid = this.#codexPid;
-    if (pgid === undefined) return;
-    const waitGone = async (ms: number): Promise<boolean> => {
-      const deadline = Date.now() + ms;
-      while (groupHasLiveMembers(pgid)) {
-        if (Date.now() > deadline) return false;
-        await sleep(POLL_MS);
-      }
-      return true;
-    };
-    if (!(await waitGone(this.#cancelled ? this.#spec.options.killGraceMs + 1000 : 0))) {
-      signalGroup(pgid, "SIGKILL");
-      await waitGone(2000);
+    if (pgid !== undefined) {
+      const grace = this.#cancelled ? this.#spec.options.killGraceMs + 1000 : 0;
+      if (!(await waitUntil(() => !groupHasLiveMembers(pgid), grace))) await killGroupAndWait(pgid);
+      unregisterGroup(pgid);
     }
-    unregisterGroup(pgid);
+    const guard = this.#guardPid;
+    if (guard === undefined || (await waitUntil(() => !processIsLive(guard), GUARD_EXIT_MS))) return;
+    try {
+      // Still running, so not reaped: the pid is still the guard's, and safe to signal.
+      process.kill(guard, "SIGKILL");
+    } catch {
+      // It ended in between.
+    }
+    await waitUntil(() => !processIsLive(guard), KILLED_GROUP_WAIT_MS);
   }
 
   #settle(thrown: unknown): ExecuteResult {

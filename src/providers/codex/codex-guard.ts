@@ -11,9 +11,11 @@
  *   a malformed or oversized line, or one that is not a Codex event of the right shape, becomes a
  *   `line_problem` frame instead of making the SDK (or the adapter's mapper) throw and kill the run.
  *
- * SIGTERM/SIGINT/SIGHUP (the SDK's abort), a reader that went away, or a parent that died stop
- * the group: SIGTERM, then SIGKILL after the configured grace. The guard exits once the group is
- * gone, as Codex did (its exit code, or its signal raised again), so the SDK reports the same.
+ * SIGTERM/SIGINT/SIGHUP (the SDK's abort) or a reader that went away stop the group: SIGTERM,
+ * then SIGKILL after the configured grace. The guard exits once the group is gone, as Codex did
+ * (its exit code, or its signal raised again), so the SDK reports the same. A parent that died
+ * leaves nobody to report to: the guard exits at once, and the protection of Codex's group
+ * (../shared/watchdog.ts, as for every provider CLI) SIGKILLs it.
  */
 import { once } from "node:events";
 import { constants } from "node:os";
@@ -21,14 +23,13 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CliProcess } from "../shared/cli-process.js";
 import { createJsonlFilter } from "../shared/jsonl-reader.js";
+import { watchParent } from "../shared/watchdog.js";
 import { CODEX_FRAMES } from "./frames.js";
 import { GUARD_CONFIG_ENV, type GuardConfig, type GuardFrame, readGuardConfig } from "./guard-protocol.js";
 
 const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
 /** Bound on waiting for the rest of Codex's stdout (or the SDK's stdin) once it is over. */
 const DRAIN_MS = 2000;
-/** How often the guard checks that the process that started it is still there. */
-const PARENT_POLL_MS = 1000;
 
 function frameLine(frame: GuardFrame): string {
   return `${JSON.stringify(frame)}\n`;
@@ -70,11 +71,8 @@ async function guard(config: GuardConfig): Promise<number | NodeJS.Signals> {
   // The SDK stopped reading (it went away): nobody is left to report to.
   process.stdout.on("error", stop);
   process.stdin.on("error", () => {});
-  const parent = process.ppid;
-  const watch = setInterval(() => {
-    if (process.ppid !== parent) stop();
-  }, PARENT_POLL_MS);
-  watch.unref();
+  // The SDK owns our stdio, so no pipe from the adapter can tell us it died: watch our parent pid.
+  const unwatch = watchParent(() => process.exit(1));
 
   cli = new CliProcess({
     command: config.executable,
@@ -83,7 +81,7 @@ async function guard(config: GuardConfig): Promise<number | NodeJS.Signals> {
   });
   const pid = cli.pid;
   if (pid === undefined) {
-    clearInterval(watch);
+    unwatch();
     await cli.exited;
     const error = cli.spawnError;
     const errno = errnoOf(error);
@@ -127,7 +125,7 @@ async function guard(config: GuardConfig): Promise<number | NodeJS.Signals> {
   await cli.stop(stopping ? config.killGraceMs : 0);
   await Promise.race([stdoutEnded, sleep(DRAIN_MS)]);
   await flushStdout();
-  clearInterval(watch);
+  unwatch();
   if (exit === undefined) return 1;
   return exit.signal ?? exit.code ?? 1;
 }

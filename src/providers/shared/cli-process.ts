@@ -1,7 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { setTimeout as sleep } from "node:timers/promises";
 import { TailBuffer } from "./output-buffer.js";
-import { groupHasLiveMembers, registerGroup, signalGroup, unregisterGroup } from "./process-group.js";
+import { groupHasLiveMembers, killGroupAndWait, signalGroup, waitUntil } from "./process-group.js";
+import { type GroupProtection, protectGroup } from "./watchdog.js";
 
 export interface CliProcessSpec {
   command: string;
@@ -17,13 +17,11 @@ export interface CliExit {
   signal: NodeJS.Signals | null;
 }
 
-/** How often a process group being stopped is checked for members left. */
-const POLL_MS = 50;
-
 /**
  * A provider CLI started in its own process group (POSIX), so that everything it starts — tool
- * commands, MCP servers, shells — is stopped with it. Keeps the end of its stderr for error
- * reports. Spawning never throws: a failure to start is in `spawnError`.
+ * commands, MCP servers, shells — is stopped with it, and protected from outliving this process
+ * however it ends (see watchdog.ts). Keeps the end of its stderr for error reports. Spawning
+ * never throws: a failure to start is in `spawnError`.
  */
 export class CliProcess {
   readonly child: ChildProcessWithoutNullStreams;
@@ -31,7 +29,9 @@ export class CliProcess {
   readonly #stderr: TailBuffer;
   #exit: CliExit | undefined;
   #spawnError: Error | undefined;
-  #terminating = false;
+  #protection: GroupProtection | undefined;
+  /** When the SIGTERM of `terminate` turns into SIGKILL (epoch ms); undefined until it is sent. */
+  #killAt: number | undefined;
   #killTimer: NodeJS.Timeout | undefined;
 
   constructor(spec: CliProcessSpec) {
@@ -45,7 +45,7 @@ export class CliProcess {
       windowsHide: true,
     });
     const pid = this.child.pid;
-    if (pid !== undefined) registerGroup(pid);
+    if (pid !== undefined) this.#protection = protectGroup(pid);
     this.child.stderr.on("data", (chunk: Buffer) => this.#stderr.write(chunk));
     this.exited = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {
@@ -89,8 +89,8 @@ export class CliProcess {
   /** SIGTERM to the group now, SIGKILL after `graceMs` unless it is gone by then. Idempotent. */
   terminate(graceMs: number): void {
     const pid = this.child.pid;
-    if (pid === undefined || this.#terminating) return;
-    this.#terminating = true;
+    if (pid === undefined || this.#killAt !== undefined) return;
+    this.#killAt = Date.now() + graceMs;
     signalGroup(pid, "SIGTERM");
     this.#killTimer = setTimeout(() => {
       if (groupHasLiveMembers(pid)) signalGroup(pid, "SIGKILL");
@@ -106,26 +106,30 @@ export class CliProcess {
   }
 
   /**
-   * Waits until the CLI and its whole group are gone, stopping them if they are not within
-   * `graceMs`: SIGTERM, then SIGKILL after another `graceMs`. Resolves false only if even
-   * SIGKILL did not end them within a further 2 s (a process that left the group cannot be
-   * reached this way).
+   * Resolves once the CLI and its whole group are confirmed gone, stopping them if they are not
+   * within `graceMs`: SIGTERM (unless `terminate` sent it already), SIGKILL once the grace since
+   * that SIGTERM is over, and then the wait for the kernel to remove them. Resolves false only if
+   * even that did not end them within KILLED_GROUP_WAIT_MS (a member stuck in uninterruptible
+   * sleep, which dies of the pending SIGKILL as soon as it wakes).
    */
   async stop(graceMs: number): Promise<boolean> {
-    const deadline = Date.now() + graceMs;
-    while (!this.isGone() && Date.now() < deadline) await sleep(POLL_MS);
-    if (!this.isGone()) this.terminate(graceMs);
-    const hardDeadline = Date.now() + graceMs + 2000;
-    while (!this.isGone() && Date.now() < hardDeadline) await sleep(POLL_MS);
-    const gone = this.isGone();
-    if (gone) this.dispose();
+    const pid = this.child.pid;
+    if (pid === undefined) return true;
+    const isGone = (): boolean => this.isGone();
+    let gone = this.#killAt === undefined && (await waitUntil(isGone, graceMs));
+    if (!gone) {
+      this.terminate(graceMs);
+      gone = await waitUntil(isGone, Math.max(0, (this.#killAt ?? 0) - Date.now()));
+    }
+    // The grace is over: SIGKILL, and resolve only once nothing of the group is left.
+    if (!gone) gone = await killGroupAndWait(pid, () => this.#exit !== undefined);
+    this.#release();
     return gone;
   }
 
-  /** Stops tracking the group for the exit hook. */
-  dispose(): void {
+  /** Stops protecting the group: it is gone, or has SIGKILL pending. */
+  #release(): void {
     clearTimeout(this.#killTimer);
-    const pid = this.child.pid;
-    if (pid !== undefined) unregisterGroup(pid);
+    this.#protection?.release();
   }
 }

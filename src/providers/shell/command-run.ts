@@ -8,7 +8,13 @@ import { AsmError } from "../../core/errors.js";
 import { providerErrorPayload } from "../../core/provider-error.js";
 import type { EventSink, ExecuteResult } from "../../ports/provider-adapter.js";
 import { HeadBuffer, TailBuffer } from "../shared/output-buffer.js";
-import { groupHasLiveMembers, registerGroup, signalGroup, unregisterGroup } from "../shared/process-group.js";
+import {
+  GROUP_POLL_MS,
+  groupHasLiveMembers,
+  KILLED_GROUP_WAIT_MS,
+  signalGroup,
+} from "../shared/process-group.js";
+import { type GroupProtection, protectGroup } from "../shared/watchdog.js";
 import { missingCwd } from "./options.js";
 
 /** Everything one command execution needs, already validated. */
@@ -25,12 +31,10 @@ export interface CommandSpec {
 
 const PROVIDER = "shell";
 const TOOL_NAME = "shell";
-/** How often a group that outlived its leader is re-checked while it is being stopped. */
-const GROUP_POLL_MS = 50;
 /**
- * How long stdout/stderr may stay open and silent once no process of the group is left (or
- * SIGKILL was sent). Only a process that escaped the group (setsid) can hold them open longer;
- * then we stop reading rather than hang. Output still arriving restarts the wait.
+ * How long stdout/stderr may stay open and silent once no process of the group is left. Only a
+ * process that escaped the group (setsid) can hold them open longer; then we stop reading rather
+ * than hang. Output still arriving restarts the wait.
  */
 const PIPE_DRAIN_MS = 2000;
 
@@ -71,14 +75,15 @@ class CommandRun {
 
   #child: ChildProcessByStdio<null, Readable, Readable> | undefined;
   #pid = 0;
+  #protection: GroupProtection | undefined;
   #startedAt = 0;
   #stopReason: StopReason | undefined;
   #exit: ExitFacts | undefined;
   /** stdout and stderr are closed (Node's 'close'), or we gave up waiting for them. */
   #closed = false;
   #termSent = false;
-  /** The kill grace ran out and SIGKILL went to the group: nothing in it can survive that. */
-  #escalated = false;
+  /** When the kill grace ran out and SIGKILL went to the group (performance.now()). */
+  #killedAt: number | undefined;
   #settled = false;
 
   #timeoutTimer: NodeJS.Timeout | undefined;
@@ -135,7 +140,7 @@ class CommandRun {
     this.#child = child;
     this.#pid = pid;
     this.#startedAt = performance.now();
-    registerGroup(pid);
+    this.#protection = protectGroup(pid);
 
     const { argv, cwd } = this.#spec;
     this.#sink.emit({ type: "run_started", data: { command: [...argv], cwd, pid } });
@@ -196,10 +201,10 @@ class CommandRun {
     signalGroup(this.#pid, "SIGTERM");
     this.#killTimer = setTimeout(() => {
       this.#killTimer = undefined;
-      if (groupHasLiveMembers(this.#pid)) signalGroup(this.#pid, "SIGKILL");
-      this.#escalated = true;
-      // Bounds the wait even if the leader somehow never reports its exit after SIGKILL.
-      this.#armDrainTimer();
+      this.#killedAt = performance.now();
+      signalGroup(this.#pid, "SIGKILL");
+      // Checked until the kernel has removed every member (or the leader's exit never comes).
+      this.#pollTimer ??= setInterval(() => this.#check(), GROUP_POLL_MS);
       this.#check();
     }, this.#spec.killGraceMs);
   }
@@ -207,13 +212,20 @@ class CommandRun {
   /**
    * Settles once three things hold: the leader exited, no process of its group is left, and its
    * pipes closed (or the drain timer gave up on them). Called on every relevant event and timer.
+   * After SIGKILL the first two are waited for at most KILLED_GROUP_WAIT_MS: only a member stuck
+   * in uninterruptible sleep takes longer, and it dies of the pending SIGKILL when it wakes.
    */
   #check(): void {
-    if (this.#settled || this.#exit === undefined) return;
-    if (!this.#escalated && groupHasLiveMembers(this.#pid)) {
+    if (this.#settled) return;
+    const killWaitOver =
+      this.#killedAt !== undefined && performance.now() - this.#killedAt >= KILLED_GROUP_WAIT_MS;
+    if (this.#exit === undefined && !killWaitOver) return;
+    if (!killWaitOver && groupHasLiveMembers(this.#pid)) {
       // Members outlived the leader: background jobs it left behind, or processes still handling
-      // SIGTERM. A run must not leak processes, and they may hold our pipes open, so stop them too.
-      this.#terminateGroup();
+      // SIGTERM. A run must not leak processes, and they may hold our pipes open, so stop them
+      // too; once SIGKILL was sent, it goes again to any member forked while it was delivered.
+      if (this.#killedAt === undefined) this.#terminateGroup();
+      else signalGroup(this.#pid, "SIGKILL");
       this.#pollTimer ??= setInterval(() => this.#check(), GROUP_POLL_MS);
       return;
     }
@@ -241,7 +253,7 @@ class CommandRun {
         this.#child?.stderr.destroy();
         this.#child?.unref();
         this.#closed = true;
-        this.#settle();
+        this.#check();
       });
     }, PIPE_DRAIN_MS);
   }
@@ -254,7 +266,7 @@ class CommandRun {
     clearTimeout(this.#drainTimer);
     clearInterval(this.#pollTimer);
     this.#signal.removeEventListener("abort", this.#onAbort);
-    unregisterGroup(this.#pid);
+    this.#protection?.release();
 
     for (const stream of ["stdout", "stderr"] as const) {
       const rest = this.#decoders[stream].end();

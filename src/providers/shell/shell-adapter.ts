@@ -75,8 +75,11 @@ export class ShellAdapter implements ProviderAdapter {
     });
   }
 
-  /** Requests cancellation; `execute` then rejects with `cancelled` once the process group is gone. */
+  /**
+   * Cancels the run. Resolves (true) only once `execute` has rejected with `cancelled`, which it
+   * does once the process group is gone; false for a run this adapter is not executing.
+   */
   async cancel(runId: string): Promise<boolean> {
-    return this.#active.cancel(runId);
+    return this.#active.cancelAndWait(runId);
   }
 }
