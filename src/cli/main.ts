@@ -54,7 +54,10 @@ Examples:
   $ asm run "explain what this repository does"
   $ asm run --provider codex --permission-mode plan "review the last commit"
   $ asm run --provider shell -- echo "hello world"
-  $ asm run --provider shell --shell 'ls | wc -l'`,
+  $ asm run --provider shell --shell 'ls | wc -l'
+
+Ctrl-C (or SIGTERM, SIGHUP) cancels the run and records it; a second one kills the provider's
+processes at once. Exit code 128 + the signal's number (130 for Ctrl-C).`,
   )
   .action(async (words: string[], options) => {
     const { runCommand } = await import("./commands/run.js");

@@ -1,7 +1,17 @@
+import { constants } from "node:os";
 import { AsmError } from "../core/errors.js";
 
-/** Exit codes: 0 ok, 1 the operation failed, 2 the request was invalid, 130 interrupted. */
-export const EXIT = { ok: 0, failed: 1, invalid: 2, interrupted: 130 } as const;
+/**
+ * Exit codes: 0 ok, 1 the operation failed, 2 the request was invalid. A command stopped by a
+ * signal ends with 128 + its number (`signalExitCode`: 130 for Ctrl-C, 143 for SIGTERM), as a
+ * shell reports a process a signal ended.
+ */
+export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
+
+/** 128 + the number of `signal`: the exit code of a command it ended. */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + constants.signals[signal];
+}
 
 const INVALID_CATEGORIES = new Set(["validation", "resource"]);
 

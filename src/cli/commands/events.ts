@@ -1,4 +1,5 @@
 import { streamSessionEvents } from "../../manager/stream-events.js";
+import { Interruption } from "../interruption.js";
 import { withStore } from "../open-store.js";
 import { EXIT, printJson, styleFor } from "../output.js";
 import { EventRenderer } from "../render.js";
@@ -10,12 +11,14 @@ export interface EventsOptions {
   json?: boolean;
 }
 
-/** `asm events <sessionId>`: the log from a cursor; with --follow, live until Ctrl-C. */
+/**
+ * `asm events <sessionId>`: the log from a cursor; with --follow, live until Ctrl-C (or SIGTERM,
+ * SIGHUP, SIGQUIT). Stopping a follow that way, or closing its stdout (`| head`), ends the
+ * command quietly with exit 0: it only reads, and it printed what it was asked for.
+ */
 export async function eventsCommand(sessionId: string, options: EventsOptions): Promise<number> {
   const json = options.json === true;
-  const controller = new AbortController();
-  const interrupt = () => controller.abort();
-  process.once("SIGINT", interrupt);
+  const interruption = new Interruption();
   const renderer = new EventRenderer(process.stdout, styleFor(process.stdout));
   try {
     return await withStore(options.db, json, async (store) => {
@@ -23,7 +26,7 @@ export async function eventsCommand(sessionId: string, options: EventsOptions): 
       const events = streamSessionEvents(store, sessionId, {
         after: options.after,
         follow: options.follow === true,
-        signal: controller.signal,
+        signal: interruption.signal,
       });
       for await (const event of events) {
         if (json) printJson(event);
@@ -33,6 +36,6 @@ export async function eventsCommand(sessionId: string, options: EventsOptions): 
     });
   } finally {
     renderer.finish();
-    process.off("SIGINT", interrupt);
+    interruption.dispose();
   }
 }

@@ -1,5 +1,7 @@
 import type { PermissionMode } from "../../core/permission-mode.js";
 import { SessionManager } from "../../manager/session-manager.js";
+import { killRegisteredGroups } from "../../providers/shared/process-group.js";
+import { Interruption } from "../interruption.js";
 import { openStore } from "../open-store.js";
 import { EXIT, printJson, reportError, styleFor } from "../output.js";
 import { createProvider } from "../providers.js";
@@ -18,12 +20,15 @@ export interface RunCommandOptions {
   redact?: boolean;
 }
 
-/** `asm run`: one session, one run, rendered live; Ctrl-C cancels the run cleanly. */
+/**
+ * `asm run`: one session, one run, rendered live. Ctrl-C — or SIGTERM, SIGHUP, SIGQUIT — cancels
+ * the run cleanly (recorded, the provider's processes gone, exit 128 + the signal's number); a
+ * second one SIGKILLs the provider's processes instead of waiting out their grace, and the
+ * cancel is still recorded. A stdout nobody reads anymore (`| head`) cancels the run quietly.
+ */
 export async function runCommand(words: string[], options: RunCommandOptions): Promise<number> {
   const json = options.json === true;
-  const controller = new AbortController();
-  const interrupt = () => controller.abort();
-  process.once("SIGINT", interrupt);
+  const interruption = new Interruption({ onRepeat: () => killProviderProcesses(json) });
   const renderer = new EventRenderer(process.stdout, styleFor(process.stdout));
   let store: Awaited<ReturnType<typeof openStore>> | undefined;
   try {
@@ -39,17 +44,25 @@ export async function runCommand(words: string[], options: RunCommandOptions): P
     const input =
       options.provider === "shell" && !options.shell ? { command: words } : { prompt: words.join(" ") };
     await manager.runOnce(input, {
-      signal: controller.signal,
+      signal: interruption.signal,
       ...(options.timeout ? { timeoutMs: options.timeout } : {}),
       onEvent: (event) => (json ? printJson(event) : renderer.render(event)),
     });
     return EXIT.ok;
   } catch (error) {
     renderer.finish();
-    const code = reportError(error, json);
-    return controller.signal.aborted ? EXIT.interrupted : code;
+    // A closed stdout is its reader saying "enough": nothing to report, and nowhere to.
+    const code = interruption.interrupt?.kind === "stdout_closed" ? EXIT.failed : reportError(error, json);
+    return interruption.exitCode ?? code;
   } finally {
-    process.off("SIGINT", interrupt);
     await store?.close();
+    interruption.dispose();
+  }
+}
+
+/** The user asked again: the run's processes get SIGKILL now rather than the rest of their grace. */
+function killProviderProcesses(json: boolean): void {
+  if (killRegisteredGroups() > 0 && !json) {
+    process.stderr.write("asm: stopping the provider's processes now (SIGKILL)\n");
   }
 }
