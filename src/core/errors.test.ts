@@ -42,6 +42,7 @@ describe("error taxonomy", () => {
       message: "bad",
       details: { field: "x" },
       hint: "fix x",
+      timestamp: error.timestamp,
     });
     const wrapped = AsmError.from(new TypeError("boom"), "provider_error");
     expect(wrapped.code).toBe("provider_error");
@@ -50,5 +51,42 @@ describe("error taxonomy", () => {
     expect(AsmError.from(error)).toBe(error);
     expect(AsmError.is(error, "validation_error")).toBe(true);
     expect(AsmError.is(error, "timeout")).toBe(false);
+  });
+});
+
+describe("AsmError", () => {
+  it("is recognised across two copies of the package (a registry-symbol marker, not instanceof)", async () => {
+    // A second module instance stands for a plugin's own copy of the package.
+    const copy = (await import("./errors.js?second-copy")) as typeof import("./errors.js");
+    expect(copy.AsmError).not.toBe(AsmError);
+    const foreign = new copy.AsmError("provider_rate_limited", "slow down");
+    expect(foreign instanceof AsmError).toBe(false);
+    expect(AsmError.is(foreign)).toBe(true);
+    expect(AsmError.is(foreign, "provider_rate_limited")).toBe(true);
+    expect(AsmError.is(foreign, "cancelled")).toBe(false);
+    expect(AsmError.from(foreign)).toBe(foreign);
+    expect(copy.AsmError.is(new AsmError("cancelled", "x"), "cancelled")).toBe(true);
+    const lookalike = Object.assign(new Error("x"), { name: "AsmError", code: "cancelled" });
+    expect(AsmError.is(lookalike)).toBe(false);
+  });
+
+  it("carries a timestamp and an optional context, and round-trips through its JSON form", () => {
+    const error = new AsmError("validation_error", "bad input", {
+      details: { field: "prompt" },
+      hint: "pass a prompt",
+      context: { operation: "startRun", sessionId: "ses_1" },
+    });
+    expect(Number.isNaN(Date.parse(error.timestamp))).toBe(false);
+    const back = AsmError.fromJSON(JSON.parse(JSON.stringify(error.toJSON())));
+    expect(back.toJSON()).toEqual(error.toJSON());
+    expect(back.code).toBe("validation_error");
+    expect(back.context).toEqual({ operation: "startRun", sessionId: "ses_1" });
+    expect(AsmError.fromJSON({ code: "no_such_code" as never, message: "m" }).code).toBe("unknown_error");
+  });
+
+  it("says its code when printed", () => {
+    expect(String(new AsmError("validation_error", "prompt is empty"))).toBe(
+      "AsmError [validation_error]: prompt is empty",
+    );
   });
 });

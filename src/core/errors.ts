@@ -111,16 +111,30 @@ export interface AsmErrorOptions {
   providerError?: ProviderErrorPayload;
   /** What the user can do about it; the CLI prints it under the error line. */
   hint?: string;
+  /** Where it happened (operation, ids), for logs; JSON-safe. Default: none. */
+  context?: Record<string, unknown>;
+  /** When it happened, ISO 8601. Default: now. */
+  timestamp?: string;
   cause?: unknown;
 }
 
-/** The one error type the library throws. Match on `code`, never on `message`. */
+/**
+ * Marks AsmErrors under a registry symbol, so an error thrown by another copy of this package
+ * (a plugin with its own node_modules) is still recognised: `instanceof` alone would miss it.
+ */
+const ASM_ERROR_MARKER: unique symbol = Symbol.for("agent-session-manager.AsmError");
+
+/** The one error type the library throws. Match on `code` (`AsmError.is(error, code)`), never on `message`. */
 export class AsmError extends Error {
   override readonly name = "AsmError";
+  readonly [ASM_ERROR_MARKER] = true;
   readonly code: ErrorCode;
   readonly details: Record<string, unknown>;
   readonly providerError: ProviderErrorPayload | undefined;
   readonly hint: string | undefined;
+  readonly context: Record<string, unknown> | undefined;
+  /** When the error was raised, ISO 8601. */
+  readonly timestamp: string;
 
   constructor(code: ErrorCode, message: string, options: AsmErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -128,6 +142,8 @@ export class AsmError extends Error {
     this.details = options.details ?? {};
     this.providerError = options.providerError;
     this.hint = options.hint;
+    this.context = options.context;
+    this.timestamp = options.timestamp ?? new Date().toISOString();
   }
 
   get category(): ErrorCategory {
@@ -146,16 +162,44 @@ export class AsmError extends Error {
       ...(Object.keys(this.details).length > 0 ? { details: this.details } : {}),
       ...(this.providerError ? { providerError: this.providerError } : {}),
       ...(this.hint ? { hint: this.hint } : {}),
+      ...(this.context ? { context: this.context } : {}),
+      timestamp: this.timestamp,
     };
   }
 
-  static is(value: unknown, code?: ErrorCode): value is AsmError {
-    return value instanceof AsmError && (code === undefined || value.code === code);
+  /** `AsmError [code]: message`, so a log line or `String(error)` always says the code. */
+  override toString(): string {
+    return `${this.name} [${this.code}]: ${this.message}`;
   }
 
-  /** Wraps anything thrown into an AsmError, keeping AsmErrors as they are. */
+  /**
+   * Whether `value` is an AsmError — of this copy of the package or another — with `code` when
+   * given. Prefer it to `instanceof`.
+   */
+  static is(value: unknown, code?: ErrorCode): value is AsmError {
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      (value as { [ASM_ERROR_MARKER]?: unknown })[ASM_ERROR_MARKER] === true &&
+      (code === undefined || (value as AsmError).code === code)
+    );
+  }
+
+  /** The error back from its `toJSON()` form (as stored on a failed run); unknown codes become `unknown_error`. */
+  static fromJSON(serialized: SerializedAsmError): AsmError {
+    const code = isErrorCode(serialized.code) ? serialized.code : "unknown_error";
+    return new AsmError(code, serialized.message, {
+      ...(serialized.details ? { details: serialized.details } : {}),
+      ...(serialized.providerError ? { providerError: serialized.providerError } : {}),
+      ...(serialized.hint ? { hint: serialized.hint } : {}),
+      ...(serialized.context ? { context: serialized.context } : {}),
+      ...(serialized.timestamp ? { timestamp: serialized.timestamp } : {}),
+    });
+  }
+
+  /** Wraps anything thrown into an AsmError, keeping AsmErrors (of any copy) as they are. */
   static from(error: unknown, fallbackCode: ErrorCode = "internal_error"): AsmError {
-    if (error instanceof AsmError) return error;
+    if (AsmError.is(error)) return error;
     const message = error instanceof Error ? error.message : String(error);
     return new AsmError(fallbackCode, message, { cause: error });
   }
@@ -167,4 +211,7 @@ export interface SerializedAsmError {
   details?: Record<string, unknown>;
   providerError?: ProviderErrorPayload;
   hint?: string;
+  context?: Record<string, unknown>;
+  /** Absent in errors stored before it was recorded. */
+  timestamp?: string;
 }

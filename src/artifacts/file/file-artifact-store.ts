@@ -272,7 +272,7 @@ export class FileArtifactStore implements ArtifactStore {
 
   /** Any failure as an AsmError: ours pass through, a tampered tree is `storage_corrupt`, the rest `storage_error`. */
   #asmError(error: unknown, key: string, operation: string, location: KeyLocation): AsmError {
-    if (error instanceof AsmError) return error;
+    if (AsmError.is(error)) return error;
     if (error instanceof TamperedEntry) {
       return new AsmError(
         "storage_corrupt",

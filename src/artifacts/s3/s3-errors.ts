@@ -61,7 +61,7 @@ export function isS3NotFound(error: unknown): boolean {
  *   with a hint where there is one. `details` carry the S3 error name, HTTP status and request id.
  */
 export function s3Error(error: unknown, context: S3ErrorContext): AsmError {
-  if (error instanceof AsmError) return error;
+  if (AsmError.is(error)) return error;
   const { name, status, code, requestId, message } = describe(error);
   let errorCode: ErrorCode = "storage_error";
   let hint: string | undefined;

@@ -53,7 +53,7 @@ const CONNECTION_MESSAGE = /connection terminated|timeout exceeded when trying t
  * the store. AsmErrors (ours, thrown inside transactions) pass through.
  */
 export function toStorageError(error: unknown, target: ConnectionTarget): AsmError {
-  if (error instanceof AsmError) return error;
+  if (AsmError.is(error)) return error;
   const where = describeTarget(target);
   const message = describeError(error);
   const details = { host: target.host, port: target.port, database: target.database, schema: target.schema };

@@ -675,7 +675,7 @@ export class PostgresSessionStore implements SessionStore {
       return await operation();
     } catch (error) {
       // A call that was in flight when the store closed fails on the ended pool.
-      if (this.#closed && !(error instanceof AsmError)) throw storeClosed("PostgreSQL");
+      if (this.#closed && !AsmError.is(error)) throw storeClosed("PostgreSQL");
       throw toStorageError(error, this.#target);
     }
   }
@@ -683,7 +683,7 @@ export class PostgresSessionStore implements SessionStore {
 
 /** A failure of the connection itself (socket, protocol), as opposed to a SQL error or one of ours. */
 function isBelowSql(error: unknown): boolean {
-  return serverError(error) === undefined && !(error instanceof AsmError);
+  return serverError(error) === undefined && !AsmError.is(error);
 }
 
 /** The session's row as positional parameters, in `SESSION_COLUMNS` order, with checked timestamps. */

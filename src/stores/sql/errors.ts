@@ -17,7 +17,7 @@ export async function guarded<T>(
   try {
     return await work();
   } catch (error) {
-    if (error instanceof AsmError) throw error;
+    if (AsmError.is(error)) throw error;
     const mapped = backend.toError(error);
     if (mapped.code !== "storage_error") throw mapped;
     throw new AsmError(fallback, mapped.message, {

@@ -12,7 +12,7 @@ export interface ErrorContext {
  * `SqliteError` leaves the store. AsmErrors (ours, thrown inside transactions) pass through.
  */
 export function toStorageError(error: unknown, context: ErrorContext): AsmError {
-  if (error instanceof AsmError) return error;
+  if (AsmError.is(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (!(error instanceof Database.SqliteError)) {
     return new AsmError("storage_error", `SQLite failed: ${message}`, {
