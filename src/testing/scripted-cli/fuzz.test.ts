@@ -25,4 +25,11 @@ describe("fuzzTranscript", () => {
       expect(fuzz.kinds.huge).toBe(4);
     },
   );
+
+  it("onlyMarkers: a clean transcript of as many plain markers", () => {
+    const fuzz = fuzzTranscript("codex", { seed: 3, lines: 100, onlyMarkers: true });
+    expect(fuzz.markers).toHaveLength(100);
+    expect(fuzz.badLines).toBe(0);
+    expect(fuzz.kinds.huge).toBe(0);
+  });
 });

@@ -414,6 +414,11 @@ export interface FuzzOptions {
   hugeBytes?: number;
   /** Deepest nesting of a deeply nested line. Default 20 000. */
   maxDepth?: number;
+  /**
+   * Every body line a plain marker, no huge lines: the clean run of as many lines that a fuzz
+   * run's cost (memory, time) is compared with. Default false.
+   */
+  onlyMarkers?: boolean;
 }
 
 export interface FuzzTranscript {
@@ -560,7 +565,7 @@ export function fuzzTranscript(provider: ScriptedCliProvider, options: FuzzOptio
     huge: 0,
   };
   const hugeAt = new Set<number>();
-  for (let i = 0; i < Math.min(options.hugeLines ?? 2, options.lines); i += 1) {
+  for (let i = 0; i < Math.min(options.onlyMarkers ? 0 : (options.hugeLines ?? 2), options.lines); i += 1) {
     let at = fuzz.int(options.lines);
     while (hugeAt.has(at)) at = (at + 1) % options.lines;
     hugeAt.add(at);
@@ -580,12 +585,13 @@ export function fuzzTranscript(provider: ScriptedCliProvider, options: FuzzOptio
       }
       continue;
     }
-    const roll = fuzz.int(100);
+    const roll = options.onlyMarkers ? 0 : fuzz.int(100);
     if (roll < 30) {
       const text = `marker-${options.seed}-${markers.length}`;
       markers.push(text);
       kinds.marker += 1;
-      body.push(markerLine(fuzz, kit.marker(text, markers.length), maxDepth));
+      const frame = kit.marker(text, markers.length);
+      body.push(options.onlyMarkers ? bytesLine(JSON.stringify(frame)) : markerLine(fuzz, frame, maxDepth));
     } else if (roll < 52) {
       // Every frame type in turn, each broken at a random required place.
       const sample = kit.samples[wrongShapes % kit.samples.length] as Sample;
