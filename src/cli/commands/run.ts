@@ -1,6 +1,6 @@
 import type { PermissionMode } from "../../core/permission-mode.js";
-import { SessionManager } from "../../manager/session-manager.js";
 import { killRegisteredGroups } from "../../providers/shared/process-group.js";
+import { SessionManager } from "../../session-manager.js";
 import { Interruption } from "../interruption.js";
 import { openStore } from "../open-store.js";
 import { EXIT, printJson, reportError, styleFor } from "../output.js";

@@ -9,8 +9,8 @@ import { AsmError, type ErrorCode } from "../../core/errors.js";
 import type { AdapterEvent, AsmEvent } from "../../core/events.js";
 import type { RunInput } from "../../core/run.js";
 import type { JsonObject } from "../../core/session.js";
-import { SessionManager } from "../../manager/session-manager.js";
 import type { ExecuteResult, ToolRestrictions } from "../../ports/provider-adapter.js";
+import { SessionManager } from "../../session-manager.js";
 import { MemorySessionStore } from "../../stores/memory/index.js";
 import {
   defineAdapterConformance,

@@ -5,8 +5,8 @@ import { describe, expect, it } from "vitest";
 import { AsmError } from "../../core/errors.js";
 import type { AsmEvent } from "../../core/events.js";
 import type { PermissionMode } from "../../core/permission-mode.js";
-import { SessionManager } from "../../manager/session-manager.js";
 import type { ToolRestrictions } from "../../ports/provider-adapter.js";
+import { SessionManager } from "../../session-manager.js";
 import { MemorySessionStore } from "../../stores/memory/index.js";
 import { defineAdapterConformance, isProcessAlive } from "../../testing/adapter-conformance.js";
 import {

@@ -6,8 +6,8 @@ import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { AsmError } from "../../core/errors.js";
 import type { AsmEvent } from "../../core/events.js";
-import { SessionManager } from "../../manager/session-manager.js";
 import type { PolicyInput } from "../../policy/policy.js";
+import { SessionManager } from "../../session-manager.js";
 import { openSqliteStore, type SqliteSessionStore } from "../../stores/sqlite/index.js";
 import {
   hasToolResult,

@@ -3,8 +3,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { AsmEvent } from "../../core/events.js";
-import { SessionManager } from "../../manager/session-manager.js";
 import type { ToolRestrictions } from "../../ports/provider-adapter.js";
+import { SessionManager } from "../../session-manager.js";
 import { MemorySessionStore } from "../../stores/memory/index.js";
 import { defineAdapterConformance, isProcessAlive } from "../../testing/adapter-conformance.js";
 import {

@@ -8,8 +8,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, expect } from "vitest";
 import { AsmError } from "../../core/errors.js";
 import { isTerminalRunEventType } from "../../core/events.js";
-import type { SessionManager } from "../../manager/session-manager.js";
 import type { SessionStore } from "../../ports/session-store.js";
+import type { SessionManager } from "../../session-manager.js";
 import { isProcessAlive } from "../../testing/adapter-conformance.js";
 
 /**
