@@ -130,6 +130,10 @@ describe.skipIf(CLAUDE === undefined)(
       expect(started?.data).toMatchObject({ providerSessionId: result.providerSessionId });
       const received = events.filter((event) => event.type === "message_received");
       expect(received.map((event) => event.data.content)).toContain("Hello from the mock model");
+      // Every frame the real CLI printed passed the adapter's frame checks.
+      expect(
+        events.filter((event) => event.type === "error_occurred" && event.data.errorCode === "parse_error"),
+      ).toEqual([]);
 
       const [call] = api.messageRequests();
       expect(call?.url).toMatch(/^\/v1\/messages/);
@@ -163,6 +167,10 @@ describe.skipIf(CLAUDE === undefined)(
       expect(JSON.stringify(completed[0]?.data.toolOutput)).toContain("e2e-tool-ok");
       expect((started[0]?.sequence ?? 0) < (completed[0]?.sequence ?? 0)).toBe(true);
       expect(api.messageRequests().length).toBeGreaterThanOrEqual(2);
+      // Every frame the real CLI printed passed the adapter's frame checks.
+      expect(
+        events.filter((event) => event.type === "error_occurred" && event.data.errorCode === "parse_error"),
+      ).toEqual([]);
     });
 
     it("a policy's tool rules reach Claude Code: the model is offered only the allowed tools, never a denied one", async () => {
@@ -204,6 +212,10 @@ describe.skipIf(CLAUDE === undefined)(
       const failed = events.filter((event) => event.type === "run_failed");
       expect(failed).toHaveLength(1);
       expect(failed[0]?.data).toMatchObject({ errorCode: "provider_authentication_failed" });
+      // Every frame the real CLI printed passed the adapter's frame checks.
+      expect(
+        events.filter((event) => event.type === "error_occurred" && event.data.errorCode === "parse_error"),
+      ).toEqual([]);
       expect(api.messageRequests().length).toBeGreaterThanOrEqual(1);
     });
 

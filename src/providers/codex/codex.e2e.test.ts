@@ -155,6 +155,10 @@ describe.skipIf(CODEX === undefined || process.platform !== "linux")(
         .filter((event) => event.type === "message_received")
         .map((event) => event.data.content);
       expect(received).toEqual(["Hello from the mock model"]);
+      // Every event the real CLI printed passed the adapter's frame checks (in its guard).
+      expect(
+        all.filter((event) => event.type === "error_occurred" && event.data.errorCode === "parse_error"),
+      ).toEqual([]);
       const thinking = all.filter((event) => event.type === "message_streamed").map((event) => event.data);
       expect(thinking).toEqual([
         expect.objectContaining({ delta: "Thinking about hello", stream: "thinking" }),
@@ -247,6 +251,10 @@ describe.skipIf(CODEX === undefined || process.platform !== "linux")(
       expect(JSON.stringify(completed[0]?.data.toolOutput)).toContain("e2e-tool-ok");
       expect((started[0]?.sequence ?? 0) < (completed[0]?.sequence ?? 0)).toBe(true);
       expect(api.responseRequests().length).toBe(2);
+      // Every event the real CLI printed passed the adapter's frame checks (in its guard).
+      expect(
+        all.filter((event) => event.type === "error_occurred" && event.data.errorCode === "parse_error"),
+      ).toEqual([]);
       // Two model calls in one turn: Codex sums them.
       expect(result.tokenUsage).toEqual({
         inputTokens: 120,
@@ -281,6 +289,10 @@ describe.skipIf(CODEX === undefined || process.platform !== "linux")(
       const warnings = all.filter((event) => event.type === "error_occurred");
       expect(warnings.length).toBeGreaterThan(0);
       expect(warnings.every((event) => event.data.fatal === false)).toBe(true);
+      // Every event the real CLI printed passed the adapter's frame checks (in its guard).
+      expect(
+        all.filter((event) => event.type === "error_occurred" && event.data.errorCode === "parse_error"),
+      ).toEqual([]);
       expect(api.responseRequests().length).toBeGreaterThanOrEqual(2);
     });
 
