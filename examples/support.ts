@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { assertCredentials } from "../src/cli/credentials.js";
 import { reportError } from "../src/cli/output.js";
 import { AsmError } from "../src/core/errors.js";
 import type { AsmEvent } from "../src/core/events.js";
@@ -15,6 +14,7 @@ import type { ProviderAdapter } from "../src/ports/provider-adapter.js";
 import { AmpAdapter } from "../src/providers/amp/index.js";
 import { ClaudeAdapter } from "../src/providers/claude/index.js";
 import { CodexAdapter } from "../src/providers/codex/index.js";
+import { checkCredentials } from "../src/providers/registry.js";
 import {
   readScriptedCliRecord,
   type ScriptedCliRecord,
@@ -92,7 +92,8 @@ export function createAgent(
 ): ExampleAgent {
   const cwd = tempDir(provider);
   if (options.live) {
-    assertCredentials(provider);
+    const credentials = checkCredentials(provider);
+    if (!credentials.ok) throw credentials.error;
     return {
       provider,
       adapter: agentAdapter(provider, { cwd }),

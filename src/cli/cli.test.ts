@@ -1,12 +1,33 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AsmEvent } from "../core/events.js";
+import { readScriptedCliRecord, scriptedCliEnv, scriptedCliPath } from "../testing/scripted-cli/index.js";
 import { asm, collect, jsonLines, Lines, requireBuiltCli, shellRunArgs, start } from "./test-support/cli.js";
 
 let dir: string;
 let db: string;
+
+const CLAUDE_TRANSCRIPTS = fileURLToPath(new URL("../providers/claude/transcripts", import.meta.url));
+
+/** An environment in which no provider finds credentials. */
+function noCredentials(home: string): Record<string, string> {
+  return {
+    HOME: home,
+    CLAUDE_CONFIG_DIR: join(home, ".claude"),
+    CODEX_HOME: join(home, ".codex"),
+    ANTHROPIC_API_KEY: "",
+    ANTHROPIC_AUTH_TOKEN: "",
+    CLAUDE_CODE_OAUTH_TOKEN: "",
+    CLAUDE_CODE_USE_BEDROCK: "",
+    CLAUDE_CODE_USE_VERTEX: "",
+    CODEX_API_KEY: "",
+    OPENAI_API_KEY: "",
+    AMP_API_KEY: "",
+  };
+}
 
 beforeAll(() => {
   requireBuiltCli();
@@ -88,21 +109,80 @@ describe("asm run", () => {
     expect(existsSync(fresh)).toBe(false);
   });
 
+  it("reaches an explicit --executable with no credentials, passing the registry's flags and provider options", async () => {
+    const home = mkdtempSync(join(tmpdir(), "asm-home-"));
+    const record = join(home, "record.json");
+    try {
+      const result = await asm(
+        [
+          "run",
+          "-p",
+          "claude",
+          "--executable",
+          scriptedCliPath("claude"),
+          "--max-turns",
+          "3",
+          "--system-prompt",
+          "be brief",
+          "--denied-tools",
+          "Bash,WebFetch",
+          "--db",
+          join(home, "asm.db"),
+          "--json",
+          "hi",
+        ],
+        {
+          ...noCredentials(home),
+          ...scriptedCliEnv({ scenario: join(CLAUDE_TRANSCRIPTS, "text.jsonl"), record }),
+        },
+      );
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      expect(jsonLines(result.stdout).at(-1)?.type).toBe("session_completed");
+      const invocation = readScriptedCliRecord(record);
+      expect(invocation?.argv).toEqual(
+        expect.arrayContaining(["--max-turns=3", "--disallowedTools=Bash,WebFetch"]),
+      );
+      // Claude Code gets its system prompt in the SDK's initialize request on stdin.
+      expect(JSON.stringify(invocation?.stdin)).toContain('"systemPrompt":["be brief"]');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it("validates --provider-option against the provider's schema, naming the key (exit 2)", async () => {
+    const unknown = await asm([
+      "run",
+      "-p",
+      "codex",
+      "--provider-option",
+      "skipGitRepoCheck=maybe",
+      "--db",
+      join(dir, "x.db"),
+      "hi",
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/skipGitRepoCheck/);
+    const typo = await asm([
+      "run",
+      "-p",
+      "codex",
+      "--provider-option",
+      "skipGitRepoChek=true",
+      "--db",
+      join(dir, "x.db"),
+      "hi",
+    ]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/unknown provider option "skipGitRepoChek" for codex/);
+    const shellOnly = await asm(["run", "-p", "codex", "--shell", "--db", join(dir, "x.db"), "hi"]);
+    expect(shellOnly.code).toBe(2);
+    expect(shellOnly.stderr).toMatch(/--shell is for the shell provider/);
+    expect(existsSync(join(dir, "x.db"))).toBe(false);
+  });
+
   it("fails fast without provider credentials, saying how to log in", async () => {
     const home = mkdtempSync(join(tmpdir(), "asm-home-"));
-    const noCredentials = {
-      HOME: home,
-      CLAUDE_CONFIG_DIR: join(home, ".claude"),
-      CODEX_HOME: join(home, ".codex"),
-      ANTHROPIC_API_KEY: "",
-      ANTHROPIC_AUTH_TOKEN: "",
-      CLAUDE_CODE_OAUTH_TOKEN: "",
-      CLAUDE_CODE_USE_BEDROCK: "",
-      CLAUDE_CODE_USE_VERTEX: "",
-      CODEX_API_KEY: "",
-      OPENAI_API_KEY: "",
-      AMP_API_KEY: "",
-    };
     const fresh = join(dir, "no-credentials.db");
     try {
       for (const [provider, variable] of [
@@ -115,7 +195,7 @@ describe("asm run", () => {
           provider === "claude"
             ? ["run", "--db", fresh, "hello"]
             : ["run", "-p", provider, "--db", fresh, "hi"];
-        const result = await asm(args, noCredentials);
+        const result = await asm(args, noCredentials(home));
         expect(result.code).toBe(1);
         const lines = result.stderr.trim().split("\n");
         expect(lines).toHaveLength(2);

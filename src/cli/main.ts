@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Keep this file's imports minimal: `asm --help` must start fast, so every command loads its
-// implementation (store, providers, zod) only when it runs.
+// implementation (stores, adapters, SDKs) only when it runs. The provider registry is light
+// (descriptors and option schemas; no adapter): `asm run`'s choices and help come from it.
 import { Command, InvalidArgumentError, Option } from "commander";
 import { PERMISSION_MODES } from "../core/permission-mode.js";
+import { cliEnvironmentVariable, cliFlag } from "../providers/cli-face.js";
+import { listProviders } from "../providers/registry.js";
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -26,6 +29,19 @@ const program = new Command("asm")
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
   .configureOutput({ outputError: (text, write) => write(text.startsWith("error") ? `asm: ${text}` : text) });
 
+/** Each provider's `ASM_<PROVIDER>_<OPTION>` variables, as help lines. */
+function providerEnvironmentHelp(): string {
+  return listProviders()
+    .flatMap((provider) =>
+      provider.cli.env.map(
+        (option) =>
+          `  ${cliEnvironmentVariable(provider.name, option).padEnd(26)} ${cliFlag(option)} for ${provider.name}`,
+      ),
+    )
+    .join("\n");
+}
+
+const providerNames = listProviders().map((provider) => provider.name);
 const dbOption = "--db <path>";
 const dbHelp = "SQLite file or postgres:// URL (default: $ASM_DB or ./.asm/asm.db)";
 
@@ -33,10 +49,20 @@ program
   .command("run")
   .description("run one prompt (or, for the shell provider, one command) in a new session")
   .argument("<words...>", "the prompt; for --provider shell, the command and its arguments")
-  .option("-p, --provider <name>", "claude, codex, amp or shell", "claude")
+  .option("-p, --provider <name>", providerNames.join(", "), "claude")
   .option("-m, --model <model>", "model for the provider (default: the provider's own)")
   .addOption(
     new Option("--permission-mode <mode>", "what the agent may do without asking").choices(PERMISSION_MODES),
+  )
+  .option("--executable <path>", "the provider's CLI to run (default: the one its SDK ships)")
+  .option("--system-prompt <text>", "instructions added to the provider's system prompt")
+  .option("--max-turns <n>", "stop the agent after this many turns")
+  .option("--allowed-tools <a,b>", "the only tools the agent may use (comma-separated)")
+  .option("--denied-tools <a,b>", "tools the agent must not use (comma-separated)")
+  .option(
+    "--provider-option <key=value>",
+    "one of the provider's own options, e.g. skipGitRepoCheck=true for codex (repeatable)",
+    collect,
   )
   .option(dbOption, dbHelp)
   .option("--json", "print one JSON event per line")
@@ -55,6 +81,11 @@ Examples:
   $ asm run --provider codex --permission-mode plan "review the last commit"
   $ asm run --provider shell -- echo "hello world"
   $ asm run --provider shell --shell 'ls | wc -l'
+  $ asm run --provider claude --executable ./my-claude --max-turns 3 "fix the failing test"
+  $ asm run --provider codex --provider-option skipGitRepoCheck=true "summarize this folder"
+
+Environment (a flag wins over its variable):
+${providerEnvironmentHelp()}
 
 Ctrl-C (or SIGTERM, SIGHUP) cancels the run and records it; a second one kills the provider's
 processes at once. Exit code 128 + the signal's number (130 for Ctrl-C).`,

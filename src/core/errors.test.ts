@@ -57,7 +57,8 @@ describe("error taxonomy", () => {
 describe("AsmError", () => {
   it("is recognised across two copies of the package (a registry-symbol marker, not instanceof)", async () => {
     // A second module instance stands for a plugin's own copy of the package.
-    const copy = (await import("./errors.js?second-copy")) as typeof import("./errors.js");
+    const secondCopy = "./errors.js?second-copy";
+    const copy = (await import(secondCopy)) as typeof import("./errors.js");
     expect(copy.AsmError).not.toBe(AsmError);
     const foreign = new copy.AsmError("provider_rate_limited", "slow down");
     expect(foreign instanceof AsmError).toBe(false);

@@ -1,16 +1,27 @@
+import { AsmError } from "../../core/errors.js";
 import type { PermissionMode } from "../../core/permission-mode.js";
+import type { ProviderAdapter } from "../../ports/provider-adapter.js";
+import { cliAdapterOptions } from "../../providers/cli-face.js";
+import type { CommonCliOption } from "../../providers/provider-descriptor.js";
+import { checkCredentials, getProvider } from "../../providers/registry.js";
 import { killRegisteredGroups } from "../../providers/shared/process-group.js";
 import { SessionManager } from "../../session-manager.js";
 import { Interruption } from "../interruption.js";
 import { openStore } from "../open-store.js";
 import { EXIT, printJson, reportError, styleFor } from "../output.js";
-import { createProvider } from "../providers.js";
 import { EventRenderer } from "../render.js";
 
 export interface RunCommandOptions {
   provider: string;
   model?: string;
   permissionMode?: PermissionMode;
+  executable?: string;
+  systemPrompt?: string;
+  maxTurns?: string;
+  allowedTools?: string;
+  deniedTools?: string;
+  /** `--provider-option key=value`, repeatable. */
+  providerOption?: string[];
   db?: string;
   json?: boolean;
   cwd?: string;
@@ -32,17 +43,11 @@ export async function runCommand(words: string[], options: RunCommandOptions): P
   const renderer = new EventRenderer(process.stdout, styleFor(process.stdout));
   let store: Awaited<ReturnType<typeof openStore>> | undefined;
   try {
-    const adapter = await createProvider(options.provider, {
-      ...(options.cwd ? { cwd: options.cwd } : {}),
-      ...(options.model ? { model: options.model } : {}),
-      ...(options.permissionMode ? { permissionMode: options.permissionMode } : {}),
-      ...(options.shell ? { shell: true } : {}),
-    });
+    const { adapter, takesCommand } = await createProvider(options);
     store = await openStore(options.db);
     const manager = new SessionManager({ store, adapter, redaction: options.redact !== false });
-    // The shell provider takes argv as typed; every other provider takes the words as a prompt.
-    const input =
-      options.provider === "shell" && !options.shell ? { command: words } : { prompt: words.join(" ") };
+    // A command provider takes argv as typed (or, with --shell, one command line); the others a prompt.
+    const input = takesCommand && !options.shell ? { command: words } : { prompt: words.join(" ") };
     await manager.runOnce(input, {
       signal: interruption.signal,
       ...(options.timeout ? { timeoutMs: options.timeout } : {}),
@@ -65,4 +70,50 @@ function killProviderProcesses(json: boolean): void {
   if (killRegisteredGroups() > 0 && !json) {
     process.stderr.write("asm: stopping the provider's processes now (SIGKILL)\n");
   }
+}
+
+/** The flags and `ASM_<PROVIDER>_…` variables of the provider's common options, by option. */
+function commonOptions(options: RunCommandOptions): Partial<Record<CommonCliOption, string>> {
+  const given: Partial<Record<CommonCliOption, string | undefined>> = {
+    executable: options.executable,
+    model: options.model,
+    permissionMode: options.permissionMode,
+    cwd: options.cwd,
+    systemPrompt: options.systemPrompt,
+    maxTurns: options.maxTurns,
+    allowedTools: options.allowedTools,
+    deniedTools: options.deniedTools,
+  };
+  return Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
+}
+
+/**
+ * The adapter the command line asks for, through the provider registry: its flags, variables
+ * and `--provider-option` entries validated against the provider's schema, and its credentials
+ * checked before anything starts (an explicit executable answers for its own login).
+ */
+async function createProvider(
+  options: RunCommandOptions,
+): Promise<{ adapter: ProviderAdapter; takesCommand: boolean }> {
+  const descriptor = getProvider(options.provider);
+  const takesCommand = descriptor.cli.input === "command";
+  if (options.shell && !takesCommand) {
+    throw new AsmError("validation_error", `--shell is for the shell provider, not ${descriptor.name}`, {
+      hint: "drop --shell, or run the command with --provider shell --shell",
+    });
+  }
+  const adapterOptions = cliAdapterOptions(descriptor, {
+    options: commonOptions(options),
+    providerOptions: options.providerOption ?? [],
+  });
+  const credentials = checkCredentials(descriptor.name, {
+    ...(typeof adapterOptions.executablePath === "string"
+      ? { executablePath: adapterOptions.executablePath }
+      : {}),
+  });
+  if (!credentials.ok) throw credentials.error;
+  const adapter = await descriptor.create(
+    options.shell ? { ...adapterOptions, allowShellString: true } : adapterOptions,
+  );
+  return { adapter, takesCommand };
 }
