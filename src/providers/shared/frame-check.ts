@@ -162,7 +162,7 @@ export function openUnion<
       }
     });
   return {
-    schema: schema as unknown as z.ZodType<OpenMember<K, B>>,
+    schema,
     is: <N extends keyof V & string>(
       member: OpenMember<K, B>,
       name: N,
