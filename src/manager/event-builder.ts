@@ -10,6 +10,7 @@ import {
 import { newId } from "../core/ids.js";
 import type { Redactor } from "../core/redaction.js";
 import { isStorableText, makeEventStorable, mergeStorableReports } from "../core/storable.js";
+import { isRecord } from "../utils/is-record.js";
 
 /** Who an event belongs to. */
 export interface EventContext {
@@ -162,10 +163,6 @@ function boundedText(value: unknown): string {
     text = `[${typeof value}]`;
   }
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** An object literal or `JSON.parse` result, not a Date, Map or class instance. */

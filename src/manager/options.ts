@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { CAPABILITY_TYPES } from "../core/capabilities.js";
-import { AsmError } from "../core/errors.js";
 import type { AsmEvent } from "../core/events.js";
 import type { InputMessage, RunInput } from "../core/run.js";
+import { parseWith } from "../core/validation.js";
 
 const jsonObject = z.record(z.string(), z.unknown());
 
@@ -45,7 +45,7 @@ export const EXECUTE_RUN_OPTION_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   onEvent: z.custom<(event: AsmEvent) => void>((value) => typeof value === "function").optional(),
   timeoutMs: z.number().int().nonnegative().optional(),
   signal: z.instanceof(AbortSignal).optional(),
-  adapterOptions: jsonObject.optional(),
+  providerOptions: z.record(z.string().min(1), jsonObject).optional(),
 };
 
 export const streamEventsSchema = z.strictObject({
@@ -59,18 +59,7 @@ export const streamEventsSchema = z.strictObject({
 
 /** Parses caller input with a schema, turning problems into one `validation_error`. */
 export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value ?? {});
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({
-    path: issue.path.map(String).join("."),
-    message: issue.message,
-  }));
-  const first = issues[0];
-  throw new AsmError(
-    "validation_error",
-    `invalid ${what}: ${first ? `${first.path ? `${first.path}: ` : ""}${first.message}` : "rejected"}`,
-    { details: { issues } },
-  );
+  return parseWith(schema, value ?? {}, what);
 }
 
 /** Accepts a bare prompt string as shorthand for `{ prompt }`. */

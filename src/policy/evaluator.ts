@@ -2,6 +2,7 @@ import type { AsmEvent } from "../core/events.js";
 import { addTokenUsage, EMPTY_TOKEN_USAGE, type TokenUsage } from "../core/token-usage.js";
 import { runCost } from "../cost/cost.js";
 import type { PricingTable } from "../cost/pricing-table.js";
+import { isRecord } from "../utils/is-record.js";
 import { LIMIT_NAMES, type LimitName, type Policy, type PolicyAction } from "./policy.js";
 
 /** `tool_denied`: a tool rule forbids the tool. `budget_exceeded`: a limit was gone over. */
@@ -225,8 +226,4 @@ function keepNew(state: PolicyState, candidates: readonly Finding[]): Evaluation
   const reported = new Set(state.reported);
   for (const finding of findings) reported.add(finding.violation.key);
   return { state: { ...state, reported }, findings };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AsmError } from "../core/errors.js";
+import { parseWith } from "../core/validation.js";
 
 /**
  * What a violation triggers, from the least to the most strict (the order `mergePolicies` uses):
@@ -60,16 +61,7 @@ const STRICTNESS: Readonly<Record<PolicyAction, number>> = { warn: 0, request_ap
 
 /** Validates a policy and applies its defaults; throws `validation_error` listing every problem. */
 export function definePolicy(input: PolicyInput): Policy {
-  const parsed = policySchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => ({
-    path: issue.path.map(String).join("."),
-    message: issue.message,
-  }));
-  const summary = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
-  throw new AsmError("validation_error", `invalid policy: ${summary.join("; ")}`, {
-    details: { check: "invalid_policy", issues },
-  });
+  return parseWith(policySchema, input, "policy", { details: { check: "invalid_policy" } });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { isRecord } from "../utils/is-record.js";
 
 /*
  * A loopback mock of the OpenAI Responses API, enough for the real Codex CLI (`codex exec`) to
@@ -83,10 +84,6 @@ export const DEFAULT_MOCK_USAGE: Readonly<Required<MockUsage>> = Object.freeze({
   outputTokens: 10,
   reasoningTokens: 3,
 });
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** The outputs of the function calls the request sends back to the model (what the tools printed). */
 export function functionCallOutputs(body: ResponsesRequestBody): string[] {

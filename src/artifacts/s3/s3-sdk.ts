@@ -1,4 +1,5 @@
 import { AsmError } from "../../core/errors.js";
+import { lazyImport, moduleNotFound } from "../../utils/lazy-import.js";
 
 /** The AWS SDK modules the S3 store uses, loaded on first use. */
 export interface S3Sdk {
@@ -8,31 +9,20 @@ export interface S3Sdk {
 
 const PACKAGES = ["@aws-sdk/client-s3", "@aws-sdk/lib-storage"] as const;
 
-let loading: Promise<S3Sdk> | undefined;
-
 /**
  * Imports the AWS SDK. It is an optional peer dependency, loaded only here and only when an S3
- * store first talks to S3, so importing the package (or even this store's module) never pays for
- * it or needs it installed.
+ * store first talks to S3.
  *
  * @throws AsmError `dependency_not_available` when a package is not installed.
  */
-export function loadS3Sdk(): Promise<S3Sdk> {
-  if (loading === undefined) {
-    const attempt = Promise.all([import("@aws-sdk/client-s3"), import("@aws-sdk/lib-storage")]).then(
-      ([s3, storage]) => ({ s3, storage }),
-      (error: unknown) => {
-        throw sdkLoadError(error);
-      },
-    );
-    loading = attempt;
-    // Installing the SDK fixes a failure; let the next call try again.
-    attempt.catch(() => {
-      if (loading === attempt) loading = undefined;
-    });
-  }
-  return loading;
-}
+export const loadS3Sdk: () => Promise<S3Sdk> = lazyImport(
+  () =>
+    Promise.all([import("@aws-sdk/client-s3"), import("@aws-sdk/lib-storage")]).then(([s3, storage]) => ({
+      s3,
+      storage,
+    })),
+  sdkLoadError,
+);
 
 /**
  * Any import failure as `dependency_not_available`: a missing package (the usual case), or one
@@ -56,18 +46,4 @@ export function sdkLoadError(error: unknown): AsmError {
       cause: error,
     },
   );
-}
-
-/**
- * The module-not-found error in `error` or its causes: module runners and bundlers (vitest, for
- * one) wrap the loader's error in their own.
- */
-function moduleNotFound(error: unknown): Error | undefined {
-  let current = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = "code" in current ? current.code : undefined;
-    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") return current;
-    current = current.cause;
-  }
-  return undefined;
 }

@@ -1,3 +1,4 @@
+import { isRecord } from "../../utils/is-record.js";
 import type { LineProblem, LineProblemReason } from "../shared/jsonl-reader.js";
 
 /*
@@ -62,10 +63,6 @@ const PROBLEM_REASONS: ReadonlySet<string> = new Set<LineProblemReason>([
   "unknown_frame",
   "invalid_frame",
 ]);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function isFrameIssue(value: unknown): boolean {
   return isRecord(value) && typeof value.path === "string" && typeof value.message === "string";

@@ -1,14 +1,14 @@
 import type * as CodexSdk from "@openai/codex-sdk";
-import { importOptionalSdk, optionalSdk } from "../shared/optional-sdk.js";
+import { optionalSdk } from "../shared/optional-sdk.js";
 import { PROVIDERS } from "../shared/provider-failures.js";
 
 export type CodexSdkModule = Pick<typeof CodexSdk, "Codex">;
 
 export const CODEX_SDK_PACKAGE = "@openai/codex-sdk";
 
-/** `importOptionalSdk` for the Codex SDK, with any importer (tests simulate a missing one). */
+/** The Codex SDK through `importer`, loaded as `optionalSdk` loads it (tests simulate a missing one). */
 export function importCodexSdk(importer: () => Promise<CodexSdkModule>): Promise<CodexSdkModule> {
-  return importOptionalSdk(PROVIDERS.codex, CODEX_SDK_PACKAGE, importer);
+  return optionalSdk(PROVIDERS.codex, CODEX_SDK_PACKAGE, importer)();
 }
 
 /** The Codex SDK, loaded on first use. */

@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import type { Readable } from "node:stream";
 import { Transform, type TransformCallback } from "node:stream";
+import { isRecord } from "../../utils/is-record.js";
 import { HeadBuffer } from "./output-buffer.js";
 
 /** Longest output line an adapter accepts by default: 1 MiB. Longer lines are skipped and reported. */
@@ -171,10 +172,6 @@ export interface FrameLineOptions<T> extends LineLimits {
   frames: FrameCheck<T>;
 }
 
-function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 type LineOptions = ParseLineOptions | FrameLineOptions<unknown>;
 
 /**
@@ -211,10 +208,10 @@ function parseLine(line: Buffer, lineNumber: number, options: LineOptions): Json
     return problem("malformed_json", error instanceof Error ? error.message : String(error));
   }
   const frames = "frames" in options ? options.frames : undefined;
-  if ((frames || ("requireObject" in options && options.requireObject)) && !isJsonObject(value)) {
+  if ((frames || ("requireObject" in options && options.requireObject)) && !isRecord(value)) {
     return problem("not_an_object", "expected a JSON object");
   }
-  if (frames && isJsonObject(value)) {
+  if (frames && isRecord(value)) {
     const checked = frames(value);
     if (!checked.ok) {
       const { reason, message, ...frame } = checked.problem;

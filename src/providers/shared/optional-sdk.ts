@@ -1,30 +1,14 @@
 import { AsmError } from "../../core/errors.js";
+import { lazyImport, moduleNotFound } from "../../utils/lazy-import.js";
 import { type ProviderIdentity, sdkNotInstalled } from "./provider-failures.js";
 
-function isModuleNotFound(error: unknown): boolean {
-  return (
-    typeof error === "object" &&
-    error !== null &&
-    "code" in error &&
-    (error.code === "ERR_MODULE_NOT_FOUND" || error.code === "MODULE_NOT_FOUND")
-  );
-}
-
-/** Runs `importer`, turning a missing package into `dependency_not_available` with an install hint. */
-export async function importOptionalSdk<T>(
-  provider: ProviderIdentity,
-  packageName: string,
-  importer: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await importer();
-  } catch (error) {
-    if (isModuleNotFound(error)) throw sdkNotInstalled(provider, packageName, error);
-    throw new AsmError("dependency_not_available", `cannot load ${packageName}: ${String(error)}`, {
-      hint: `reinstall ${packageName}`,
-      cause: error,
-    });
-  }
+/** A provider SDK that failed to import: not installed (with an install hint), or broken. */
+function sdkLoadError(provider: ProviderIdentity, packageName: string, error: unknown): AsmError {
+  if (moduleNotFound(error)) return sdkNotInstalled(provider, packageName, error);
+  return new AsmError("dependency_not_available", `cannot load ${packageName}: ${String(error)}`, {
+    hint: `reinstall ${packageName}`,
+    cause: error,
+  });
 }
 
 /**
@@ -37,14 +21,5 @@ export function optionalSdk<T>(
   packageName: string,
   importer: () => Promise<T>,
 ): () => Promise<T> {
-  let cached: Promise<T> | undefined;
-  return () => {
-    if (cached) return cached;
-    const loading = importOptionalSdk(provider, packageName, importer);
-    cached = loading;
-    loading.catch(() => {
-      if (cached === loading) cached = undefined;
-    });
-    return loading;
-  };
+  return lazyImport(importer, (error) => sdkLoadError(provider, packageName, error));
 }

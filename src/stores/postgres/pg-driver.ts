@@ -1,5 +1,6 @@
 import type { Client, ClientBase, Pool } from "pg";
 import { AsmError } from "../../core/errors.js";
+import { lazyImport } from "../../utils/lazy-import.js";
 
 /**
  * Everything this store takes from `pg`, loaded on first use: `pg` is an optional peer
@@ -8,13 +9,7 @@ import { AsmError } from "../../core/errors.js";
 export type PgDriver = typeof import("pg");
 
 /** Loads `pg`; a missing module is `dependency_not_available` with the install command. */
-export async function loadPg(): Promise<PgDriver> {
-  try {
-    return await import("pg");
-  } catch (error) {
-    throw missingDriver(error);
-  }
-}
+export const loadPg: () => Promise<PgDriver> = lazyImport(() => import("pg"), missingDriver);
 
 /** The error for a `pg` that cannot be loaded. Exported for tests, which cannot uninstall pg. */
 export function missingDriver(cause: unknown): AsmError {

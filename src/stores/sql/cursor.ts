@@ -1,4 +1,5 @@
 import { AsmError } from "../../core/errors.js";
+import { isRecord } from "../../utils/is-record.js";
 
 /**
  * Keyset cursors: base64url of the JSON `{ o, v, id }` — the page's `orderBy`, the sort value
@@ -46,9 +47,7 @@ function parse(cursor: string): Record<string, unknown> | undefined {
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    return typeof value === "object" && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
+    return isRecord(value) ? value : undefined;
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@ import { type AsmEvent, EVENT_TYPES, type EventType } from "../../core/events.js
 import { PROVIDER_ERROR_KINDS } from "../../core/provider-error.js";
 import { RUN_STATUSES, type Run } from "../../core/run.js";
 import { SESSION_STATUSES, type Session } from "../../core/session.js";
+import { zodIssues } from "../../core/validation.js";
 import type { SessionExport } from "../../ports/query-api.js";
 import { validationError } from "../shared/errors.js";
 
@@ -138,10 +139,7 @@ const exportSchema = z
 export function parseSessionExport(data: unknown): SessionExport {
   const result = exportSchema.safeParse(data);
   if (!result.success) {
-    const issues = result.error.issues.map((issue) => ({
-      path: issue.path.map(String).join("."),
-      message: issue.message,
-    }));
+    const issues = zodIssues(result.error);
     throw validationError(
       `not a valid session export: ${issues
         .slice(0, 3)
