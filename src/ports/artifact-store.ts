@@ -13,6 +13,9 @@ export interface PutArtifactOptions {
   contentType?: string;
 }
 
+/** The `ArtifactStore` contract this package drives; a store declares the one it implements. */
+export const ARTIFACT_STORE_SPECIFICATION = "v1";
+
 /**
  * Blob storage by key (patches, files, exports).
  *
@@ -20,6 +23,8 @@ export interface PutArtifactOptions {
  * `..` is rejected with `validation_error`. Every method rejects with an `AsmError`.
  */
 export interface ArtifactStore {
+  /** `ARTIFACT_STORE_SPECIFICATION`. */
+  readonly specificationVersion: typeof ARTIFACT_STORE_SPECIFICATION;
   /** Stores the body under `key`, replacing any previous body atomically. */
   put(key: string, body: Uint8Array | string, options?: PutArtifactOptions): Promise<ArtifactInfo>;
   /** The body; rejects with `not_found` when there is none. */

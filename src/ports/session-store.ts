@@ -2,6 +2,12 @@ import type { AsmEvent, EventDraft, EventType } from "../core/events.js";
 import type { Run, RunStatus } from "../core/run.js";
 import type { Session, SessionStatus } from "../core/session.js";
 
+/**
+ * The `SessionStore` contract this package drives. A store declares the one it implements, so a
+ * store written against another version is refused up front instead of being misdriven.
+ */
+export const SESSION_STORE_SPECIFICATION = "v1";
+
 /** Largest page `getEvents` returns in one call. */
 export const MAX_EVENT_PAGE = 1000;
 /** Page size of `getEvents` when `limit` is not given. */
@@ -64,6 +70,8 @@ export interface SaveRunOptions {
  * (`storage_error`, `storage_busy`, `storage_corrupt`, `storage_connection_failed`, …).
  */
 export interface SessionStore {
+  /** `SESSION_STORE_SPECIFICATION`. */
+  readonly specificationVersion: typeof SESSION_STORE_SPECIFICATION;
   /**
    * Insert or replace a session by id. Never changes the session's event log. The move from the
    * stored status must be in `SESSION_TRANSITIONS` (or keep the status); a new session must be

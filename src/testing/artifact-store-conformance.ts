@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import type { ArtifactInfo, ArtifactStore } from "../ports/artifact-store.js";
+import {
+  ARTIFACT_STORE_SPECIFICATION,
+  type ArtifactInfo,
+  type ArtifactStore,
+} from "../ports/artifact-store.js";
 import { rejectsWith } from "./assertions.js";
 import type { TestFramework } from "./session-store-conformance.js";
 import { storeCase } from "./store-case.js";
@@ -81,6 +85,9 @@ export function defineArtifactStoreConformance(
   const test = storeCase<ArtifactStore>(it, () => harness.open(), dispose);
 
   describe(`${harness.name}: ArtifactStore conformance`, () => {
+    test("declares the ArtifactStore specification it implements", async (store) => {
+      assert.equal(store.specificationVersion, ARTIFACT_STORE_SPECIFICATION);
+    });
     describe("put and get", () => {
       test("returns the bytes that were put", async (store) => {
         const body = new Uint8Array([104, 101, 108, 108, 111, 0, 255, 10]);

@@ -4,7 +4,7 @@ import type { ErrorCode } from "../core/errors.js";
 import type { AsmEvent, EventDraft, EventType } from "../core/events.js";
 import type { Run } from "../core/run.js";
 import type { Session } from "../core/session.js";
-import type { SessionStore } from "../ports/session-store.js";
+import { SESSION_STORE_SPECIFICATION, type SessionStore } from "../ports/session-store.js";
 import { errorCode, rejectsWith } from "./assertions.js";
 import { defineLifecycleTransitionCases } from "./conformance/lifecycle-transitions.js";
 import { defineStorableEventCases } from "./conformance/storable-events.js";
@@ -84,6 +84,9 @@ export function defineSessionStoreConformance(harness: SessionStoreHarness, fram
   describe(`${harness.name}: SessionStore conformance`, () => {
     defineLifecycleTransitionCases(harness, framework);
     defineStorableEventCases(harness, framework);
+    test("declares the SessionStore specification it implements", async (store) => {
+      assert.equal(store.specificationVersion, SESSION_STORE_SPECIFICATION);
+    });
     describe("sessions", () => {
       test("saves and returns a session with every field", async (store) => {
         const parent = await saved(store, makeSession());

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { AsmError } from "../../core/errors.js";
 import type { ArtifactInfo, ArtifactStore, PutArtifactOptions } from "../../ports/artifact-store.js";
+import { ARTIFACT_STORE_SPECIFICATION } from "../../ports/artifact-store.js";
 import { bodyBytes, plainBytes, sha256Hex, withAsmErrors } from "../shared/artifact-body.js";
 import {
   DEFAULT_ARTIFACT_CONTENT_TYPE,
@@ -71,6 +72,7 @@ export interface FileArtifactStoreOptions {
  * Other failures are `storage_error` with `details.path`.
  */
 export class FileArtifactStore implements ArtifactStore {
+  readonly specificationVersion = ARTIFACT_STORE_SPECIFICATION;
   /** Absolute path of the root directory. */
   readonly root: string;
   readonly #durable: boolean;

@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import { AsmError } from "../../core/errors.js";
 import type { ArtifactInfo, ArtifactStore, PutArtifactOptions } from "../../ports/artifact-store.js";
+import { ARTIFACT_STORE_SPECIFICATION } from "../../ports/artifact-store.js";
 import { bodyBytes, sha256Hex, withAsmErrors } from "../shared/artifact-body.js";
 import {
   DEFAULT_ARTIFACT_CONTENT_TYPE,
@@ -76,6 +77,7 @@ interface Connection {
  * access, a missing bucket and other S3 errors are `storage_error` with a hint.
  */
 export class S3ArtifactStore implements ArtifactStore {
+  readonly specificationVersion = ARTIFACT_STORE_SPECIFICATION;
   readonly bucket: string;
   /** The normalized prefix, without a trailing `/`; `""` for none. */
   readonly prefix: string;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileArtifactStore } from "../../artifacts/file/index.js";
 import { AsmError } from "../../core/errors.js";
 import type { ArtifactInfo, ArtifactStore } from "../../ports/artifact-store.js";
+import { ARTIFACT_STORE_SPECIFICATION } from "../../ports/artifact-store.js";
 import type { Maintenance } from "../../ports/maintenance.js";
 import type { QueryApi } from "../../ports/query-api.js";
 import { defineArtifactStoreConformance, defineSessionStoreConformance } from "../../testing/index.js";
@@ -46,6 +47,7 @@ defineArtifactStoreConformance(
 
 /** An artifact store that records what happens to it and fails on request. */
 class ProbeArtifactStore implements ArtifactStore {
+  readonly specificationVersion = ARTIFACT_STORE_SPECIFICATION;
   closes = 0;
   failWith: unknown;
 

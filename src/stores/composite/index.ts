@@ -2,7 +2,12 @@ import { AsmError } from "../../core/errors.js";
 import type { AsmEvent, EventDraft } from "../../core/events.js";
 import type { Run } from "../../core/run.js";
 import type { Session } from "../../core/session.js";
-import type { ArtifactInfo, ArtifactStore, PutArtifactOptions } from "../../ports/artifact-store.js";
+import type {
+  ARTIFACT_STORE_SPECIFICATION,
+  ArtifactInfo,
+  ArtifactStore,
+  PutArtifactOptions,
+} from "../../ports/artifact-store.js";
 import type {
   EventQuery,
   RunListQuery,
@@ -10,6 +15,7 @@ import type {
   SessionListQuery,
   SessionStore,
 } from "../../ports/session-store.js";
+import { SESSION_STORE_SPECIFICATION } from "../../ports/session-store.js";
 import { storeClosed } from "../shared/errors.js";
 
 /** The two stores a composite joins. It owns both from then on: its `close()` closes them. */
@@ -34,11 +40,13 @@ export type SessionStoreExtras<S> = Pick<S, Extract<keyof S, (typeof PASSED_THRO
  *
  * Nothing is atomic across the two: a run saved with an artifact key in its events may point at
  * an artifact whose put failed. Every failure is an AsmError; anything else a part throws
- * becomes `storage_error`. After `close()`, every method rejects with `storage_connection_failed`.
+ * becomes `storage_error`. After `close()`, every method rejects with `storage_error` (closed).
  */
 export class CompositeStore<S extends SessionStore = SessionStore, A extends ArtifactStore = ArtifactStore>
   implements SessionStore, ArtifactStore
 {
+  // Both ports are at "v1"; when one moves on, a composite must say which it implements of each.
+  readonly specificationVersion = SESSION_STORE_SPECIFICATION satisfies typeof ARTIFACT_STORE_SPECIFICATION;
   readonly sessions: S;
   readonly artifacts: A;
   #closing: Promise<void> | undefined;

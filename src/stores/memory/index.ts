@@ -8,6 +8,7 @@ import type {
   SessionListQuery,
   SessionStore,
 } from "../../ports/session-store.js";
+import { SESSION_STORE_SPECIFICATION } from "../../ports/session-store.js";
 import { AppendNotifier, longPoll } from "../shared/append-notifier.js";
 import { sequenceAppend, soleEvent } from "../shared/append-plan.js";
 import { runNotFound, sessionNotFound, storeClosed, validationError } from "../shared/errors.js";
@@ -39,6 +40,7 @@ interface SessionEntry {
  * never share objects with the stored state. Long-polls wake on appends without polling.
  */
 export class MemorySessionStore implements SessionStore {
+  readonly specificationVersion = SESSION_STORE_SPECIFICATION;
   readonly #sessions = new Map<string, SessionEntry>();
   readonly #runs = new Map<string, Run>();
   /** Every stored event by id: ids are unique across sessions. */

@@ -13,6 +13,7 @@ import type {
   SessionListQuery,
   SessionStore,
 } from "../../ports/session-store.js";
+import { SESSION_STORE_SPECIFICATION } from "../../ports/session-store.js";
 import { AppendNotifier, longPoll } from "../shared/append-notifier.js";
 import { planAppend, type SequencedAppend, soleEvent } from "../shared/append-plan.js";
 import { runNotFound, sessionNotFound, storeClosed, validationError } from "../shared/errors.js";
@@ -277,6 +278,7 @@ type Queryable = Pool | PoolClient;
  * Open it with `openPostgresStore`.
  */
 export class PostgresSessionStore implements SessionStore {
+  readonly specificationVersion = SESSION_STORE_SPECIFICATION;
   /** Questions across sessions (search, stats, usage, export/import), answered in SQL. */
   readonly query: QueryApi;
   /** Retention, health check and recovery of runs whose process died. */
