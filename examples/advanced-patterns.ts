@@ -60,7 +60,7 @@ async function weightedRoutingWithPolicyStacks(store: Store): Promise<void> {
   const run = await manager.startRun(session.id, "Summarize the repository's layout.");
   const result = await manager.executeRun(run.id, {
     policies: [org, team],
-    adapterOptions: { routing: { requiredCapabilities: [{ type: "file_access", name: "file_operations" }] } },
+    providerOptions: { router: { requiredCapabilities: [{ type: "file_access", name: "file_operations" }] } },
   });
   // The router picked by weight; the merged policy held org's limits and team's tool rule with the
   // strictest action (cancel), and the chosen provider was started with Bash denied.
@@ -84,12 +84,12 @@ async function stickinessWithContinuity(store: Store): Promise<void> {
 
   const manager = new SessionManager({ store, adapter: router });
   const session = await manager.activateSession((await manager.startSession({ agentId: "sticky-agent" })).id);
-  const sticky = { routing: { stickyKey: session.id } };
+  const sticky = { router: { stickyKey: session.id } };
 
   const first = await manager.startRun(session.id, {
     messages: [{ role: "user", content: "Remember: the code is X-42." }],
   });
-  await manager.executeRun(first.id, { adapterOptions: sticky });
+  await manager.executeRun(first.id, { providerOptions: sticky });
 
   // Automatic continuation (`continuation: "auto"`) is not built yet: the first run's transcript
   // is read back from the store and sent with the second question.
@@ -102,7 +102,7 @@ async function stickinessWithContinuity(store: Store): Promise<void> {
   const second = await manager.startRun(session.id, {
     messages: [...transcript, { role: "user", content: "What was the code?" }],
   });
-  const result = await manager.executeRun(second.id, { adapterOptions: sticky });
+  const result = await manager.executeRun(second.id, { providerOptions: sticky });
   const [one, two] = await Promise.all([store.getRun(first.id), store.getRun(second.id)]);
   console.log(`  run 1 on ${one.provider}, run 2 on ${two.provider} (sticky)`);
   console.log(`  answer: ${result.output.content}`);

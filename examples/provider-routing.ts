@@ -28,8 +28,8 @@ runExample(async () => {
   const store = new MemorySessionStore();
   const manager = new SessionManager({ store, adapter: router });
   const result = await manager.runOnce("Say hello in a few words.", {
-    // Per-run routing travels in `adapterOptions.routing`; the chosen provider never sees it.
-    adapterOptions: { routing: { requiredCapabilities: [{ type: "tool", name: "tool_use" }] } },
+    // Per-run routing is the router's own namespace of `providerOptions`; the providers read theirs.
+    providerOptions: { router: { requiredCapabilities: [{ type: "tool", name: "tool_use" }] } },
   });
 
   const run = await store.getRun(result.runId);

@@ -32,7 +32,7 @@ runExample(async () => {
   // back to the providers that served them.
   for (const user of ["alice", "bob", "carol", "alice", "bob"]) {
     const result = await manager.runOnce(`A task for ${user}.`, {
-      adapterOptions: { routing: { stickyKey: user } },
+      providerOptions: { router: { stickyKey: user } },
     });
     // The run's `metadata.routing` is the router's `RoutingRecord`.
     const { metadata } = await store.getRun(result.runId);

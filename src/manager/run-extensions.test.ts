@@ -49,7 +49,7 @@ describe("run extensions", () => {
         return {
           transformRequest: (request) => {
             calls.push(`${name}.transform`);
-            return { ...request, options: { ...request.options, [name]: true } };
+            return { ...request, providerOptions: { ...request.providerOptions, [name]: { added: true } } };
           },
           onEvent: (event) => calls.push(`${name}.event:${event.sequence}:${event.type}`),
           finish: ({ outcome, events }) => {
@@ -64,7 +64,7 @@ describe("run extensions", () => {
     const { manager, adapter, store, run } = await setup([recorder("a"), recorder("b")]);
     const result = await manager.executeRun(run.id);
 
-    expect(adapter.calls[0]?.options).toEqual({ a: true, b: true });
+    expect(adapter.calls[0]?.providerOptions).toEqual({ a: { added: true }, b: { added: true } });
     const events = await store.getEvents(run.sessionId, { runId: run.id });
     const stored = events.filter((event) => event.type !== "run_completed");
     const terminal = events.find((event) => event.type === "run_completed");

@@ -33,6 +33,7 @@ import {
   startRunSchema,
   startSessionSchema,
 } from "./options.js";
+import { deriveResumePoints, nativeSessionRecord } from "./resume-points.js";
 import { RunExecution } from "./run-execution.js";
 import {
   checkExtensionOptions,
@@ -115,8 +116,14 @@ export interface ExecuteRunOptions extends RunExtensionOptions {
   timeoutMs?: number;
   /** Aborting it cancels the run. */
   signal?: AbortSignal;
-  /** Per-run options handed to the provider adapter as `request.options`. */
-  adapterOptions?: JsonObject;
+  /**
+   * Per-run options for the providers, namespaced by provider name as the AI SDK's
+   * `providerOptions` (`request.providerOptions`): each adapter reads and validates only its own
+   * namespace and ignores the others, so options for every candidate of a router can be given at
+   * once, e.g. `{ claude: { resumeSessionId }, codex: { resumeThreadId }, router: { prefer: ["codex"] } }`.
+   * Default `{}`.
+   */
+  providerOptions?: Readonly<Record<string, JsonObject>>;
 }
 
 export interface RunOnceOptions extends ExecuteRunOptions, StartRunOptions {
@@ -489,9 +496,17 @@ export class SessionManagerBase {
 
       let adapterSettled: Promise<unknown> = Promise.resolve();
       if (!execution.outcome) {
-        const request: ExecuteRequest = { run, session, options: opts.adapterOptions ?? {} };
-        adapterSettled = hooks
-          .transformRequest(request)
+        // Where each provider's native session stands comes from the log, not from adapter memory.
+        adapterSettled = withStorageRetry(() => deriveResumePoints(this.store, session.id), this.storageRetry)
+          .then((resumePoints) => {
+            const request: ExecuteRequest = {
+              run,
+              session,
+              providerOptions: opts.providerOptions ?? {},
+              resumePoints,
+            };
+            return hooks.transformRequest(request);
+          })
           .then((transformed) => this.adapter.execute(transformed, pipeline, execution.controller.signal))
           .then(
             (result) => execution.decide({ status: "completed", result }),
@@ -555,7 +570,7 @@ export class SessionManagerBase {
       ...(outcome.status === "failed" ? { error: outcome.error.toJSON() } : {}),
       providerMetadata: {
         ...run.providerMetadata,
-        ...(result?.providerSessionId ? { providerSessionId: result.providerSessionId } : {}),
+        ...nativeSessionRecord(result, outcome, pipeline.events),
         ...(model ? { model } : {}),
       },
       metadata: { ...metadata, ...conclusion.metadata },

@@ -1,4 +1,9 @@
-export type { ArtifactInfo, ArtifactStore, PutArtifactOptions } from "./artifact-store.js";
+export {
+  ARTIFACT_STORE_SPECIFICATION,
+  type ArtifactInfo,
+  type ArtifactStore,
+  type PutArtifactOptions,
+} from "./artifact-store.js";
 export type { DurableSessionStore } from "./durable-store.js";
 export type {
   HealthCheckOptions,
@@ -15,6 +20,8 @@ export type {
   ExecuteRequest,
   ExecuteResult,
   ProviderAdapter,
+  ProviderTotals,
+  ResumePoint,
   ToolRestrictions,
 } from "./provider-adapter.js";
 export type {
@@ -48,6 +55,7 @@ export {
   MAX_EVENT_PAGE,
   type RunListQuery,
   type SaveRunOptions,
+  SESSION_STORE_SPECIFICATION,
   type SessionListQuery,
   type SessionStore,
 } from "./session-store.js";

@@ -16,12 +16,59 @@ export interface ToolRestrictions {
   deniedTools?: string[];
 }
 
+/**
+ * What a provider reported cumulatively for one of its native sessions (a Claude session, a Codex
+ * thread) by the end of a run: the figures a resumed run subtracts to get its own. Each field is
+ * absent when the provider does not report it cumulatively.
+ */
+export interface ProviderTotals {
+  /** The native session's cost so far, in USD (Claude's `total_cost_usd`). */
+  costUsd?: number;
+  /** The native session's token usage so far (Codex's thread-cumulative `turn.completed.usage`). */
+  tokenUsage?: TokenUsage;
+}
+
+/**
+ * Where a provider's native session stood at the end of this asm session's latest run on that
+ * provider, as derived by the manager from the stored runs (never from an adapter's memory), so a
+ * run that resumes it can report its own usage and cost in any process.
+ */
+export interface ResumePoint {
+  /**
+   * The provider's own session or thread id (Claude session id, Codex or Amp thread id), as the
+   * run stored it in `providerMetadata.providerSessionId`. An adapter uses the point only when
+   * this is the id it is resuming.
+   */
+  providerSessionId: string;
+  /** The latest run of this asm session that recorded `providerSessionId` for the provider. */
+  runId: string;
+  /**
+   * What the provider had reported cumulatively in that native session by the end of `runId`
+   * (its `providerMetadata.providerTotals`). When that run ended without reporting any (a
+   * cancel, a failure before the provider's totals), these are the totals of the latest earlier
+   * run of the same native session that has them; absent when no run has them.
+   */
+  totals?: ProviderTotals;
+}
+
 /** Everything an adapter needs to execute one run. */
 export interface ExecuteRequest {
   run: Run;
   session: Session;
-  /** Per-run options for this provider, passed through from `executeRun({ adapterOptions })`. */
-  options: JsonObject;
+  /**
+   * Per-run options, namespaced by provider name (`executeRun({ providerOptions })`), as the AI
+   * SDK's `providerOptions`: an adapter reads and validates only `providerOptions[its name]`
+   * (`{}` when absent) and ignores the other namespaces, so one request can go to any provider.
+   */
+  providerOptions: Readonly<Record<string, JsonObject>>;
+  /**
+   * The resume point of each provider that ran in this session, derived by the manager from the
+   * stored runs, keyed by the provider name stored on them (`run.provider`: the adapter's name;
+   * behind a router, the id the provider is registered under — register providers under their
+   * own names for them to find their points). An adapter reads `resumePoints[its name]`. Absent,
+   * or without the adapter's entry, when nothing is known.
+   */
+  resumePoints?: Readonly<Record<string, ResumePoint>>;
   /** Present when the run has a policy with tool rules (provider-side enforcement). */
   toolRules?: ToolRestrictions;
 }
@@ -49,6 +96,14 @@ export interface ExecuteResult {
   costUsd?: number;
   /** The provider's own session or thread id, kept for native resume. */
   providerSessionId?: string;
+  /**
+   * What the provider reported cumulatively for `providerSessionId` after this run (Claude: its
+   * session cost; Codex: its thread usage). The manager stores them in the run's
+   * `providerMetadata.providerTotals`, so the next run that resumes that session gets them in its
+   * `ResumePoint`. A failing adapter that knows them puts them in its error's
+   * `details.providerTotals` (and the native id in `details.providerSessionId`).
+   */
+  providerTotals?: ProviderTotals;
   model?: string;
   turnCount?: number;
   metadata?: JsonObject;

@@ -57,7 +57,7 @@ export interface ProviderCliFace {
  * only when called.
  *
  * `Options` are the adapter's constructor options, `RunOptions` its per-run options
- * (`ExecuteRequest.options`).
+ * (its namespace of `ExecuteRequest.providerOptions`).
  */
 export interface ProviderDescriptor<Options extends object = object, RunOptions extends object = object> {
   /** The name runs and events store and `createAdapter` takes: lower-case, e.g. `codex`. */

@@ -65,11 +65,17 @@ describe("ProviderRouter: choosing a provider", () => {
     expect(claude.calls).toHaveLength(0);
   });
 
-  it("strips the routing options before the chosen provider sees them", async () => {
+  it("hands the chosen provider the request's options and resume points unchanged, every namespace", async () => {
     const claude = new ScriptedProvider("claude", succeed("ok"));
     const { router } = setup([claude]);
-    await execute(router, runRequest({ options: { routing: { maxAttempts: 1 }, model: "opus" } })).promise;
-    expect(claude.calls[0]?.options).toEqual({ model: "opus" });
+    const providerOptions = { router: { maxAttempts: 1 }, claude: { model: "opus" }, codex: { model: "o3" } };
+    const resumePoints = {
+      claude: { providerSessionId: "sess-1", runId: "run_a", totals: { costUsd: 0.1 } },
+      codex: { providerSessionId: "thread-1", runId: "run_b" },
+    };
+    await execute(router, { ...runRequest({ providerOptions }), resumePoints }).promise;
+    expect(claude.calls[0]?.providerOptions).toEqual(providerOptions);
+    expect(claude.calls[0]?.resumePoints).toEqual(resumePoints);
   });
 
   it("per-run prefer and exclude replace the router's", async () => {
@@ -79,7 +85,7 @@ describe("ProviderRouter: choosing a provider", () => {
     const { router } = setup([claude, codex, amp], { prefer: ["claude"], exclude: ["amp"] });
 
     const routing = { prefer: ["amp"], exclude: ["claude"] };
-    const result = await execute(router, runRequest({ options: { routing } })).promise;
+    const result = await execute(router, runRequest({ providerOptions: { router: routing } })).promise;
     expect(result.metadata?.routing).toMatchObject({ routedProvider: "amp", candidates: ["amp", "codex"] });
   });
 
@@ -88,7 +94,7 @@ describe("ProviderRouter: choosing a provider", () => {
     const shell = new ScriptedProvider("shell", succeed("shell"), [{ name: "exec", type: "code_execution" }]);
     const { router } = setup([shell, claude]);
     const routing = { requiredCapabilities: [{ type: "tool", name: "read" }] };
-    const result = await execute(router, runRequest({ options: { routing } })).promise;
+    const result = await execute(router, runRequest({ providerOptions: { router: routing } })).promise;
     expect(result.metadata?.routing).toMatchObject({ routedProvider: "claude", candidates: ["claude"] });
   });
 
@@ -97,7 +103,7 @@ describe("ProviderRouter: choosing a provider", () => {
     const { router } = setup([shell]);
     const routing = { requiredCapabilities: ["file_access"] };
     const error = await rejection(
-      execute(router, runRequest({ options: { routing } })).promise,
+      execute(router, runRequest({ providerOptions: { router: routing } })).promise,
       "provider_not_found",
     );
     expect(error.details.dropped).toEqual([
@@ -138,7 +144,7 @@ describe("ProviderRouter: choosing a provider", () => {
     const runs = 2000;
     for (let i = 0; i < runs; i += 1) {
       const routing = { requiredCapabilities: [{ type: "tool", name: "read" }] };
-      const result = await execute(router, runRequest({ options: { routing } })).promise;
+      const result = await execute(router, runRequest({ providerOptions: { router: routing } })).promise;
       const provider = (result.metadata?.routing as RoutingRecord | undefined)?.routedProvider ?? "none";
       counts.set(provider, (counts.get(provider) ?? 0) + 1);
     }
@@ -259,7 +265,7 @@ describe("ProviderRouter: failover", () => {
 
     const routing = { maxAttempts: 4, prefer: ["c", "d"] };
     const last = await rejection(
-      execute(router, runRequest({ options: { routing } })).promise,
+      execute(router, runRequest({ providerOptions: { router: routing } })).promise,
       "provider_timeout",
     );
     expect(last.details.routing).toMatchObject({ routedProvider: "b", attempt: 4, failoverFrom: "a" });
@@ -460,10 +466,10 @@ describe("ProviderRouter: stickiness", () => {
     const claude = new ScriptedProvider("claude", succeed("from claude"));
     const codex = new ScriptedProvider("codex", succeed("from codex"));
     const { router } = setup([claude, codex]);
-    const options = (prefer: string[]) => ({ routing: { stickyKey: "user-7", prefer } });
+    const options = (prefer: string[]) => ({ router: { stickyKey: "user-7", prefer } });
 
-    await execute(router, runRequest({ options: options(["codex"]) })).promise;
-    const later = await execute(router, runRequest({ options: options(["claude"]) })).promise;
+    await execute(router, runRequest({ providerOptions: options(["codex"]) })).promise;
+    const later = await execute(router, runRequest({ providerOptions: options(["claude"]) })).promise;
     expect(later.output.content).toBe("from codex");
   });
 
@@ -633,10 +639,30 @@ describe("ProviderRouter: options", () => {
   it("rejects invalid per-run routing with validation_error before any provider runs", async () => {
     const claude = new ScriptedProvider("claude", succeed(""));
     const { router } = setup([claude]);
-    const options = { routing: { strategy: "fastest" } };
-    const error = await rejection(execute(router, runRequest({ options })).promise, "validation_error");
+    const options = { router: { strategy: "fastest" } };
+    const error = await rejection(
+      execute(router, runRequest({ providerOptions: options })).promise,
+      "validation_error",
+    );
     expect(error.message).toContain("strategy");
+    // A typo in the router's own namespace is refused too, never dropped.
+    const typo = await rejection(
+      execute(router, runRequest({ providerOptions: { router: { maxAttempt: 1 } } })).promise,
+      "validation_error",
+    );
+    expect(typo.message).toContain("providerOptions.router");
+    // A router named otherwise reads its routing under its own name, and leaves `router` to others.
+    const named = new ProviderRouter({ name: "front" });
+    named.register("claude", claude);
+    await rejection(
+      execute(named, runRequest({ providerOptions: { front: { strategy: "fastest" } } })).promise,
+      "validation_error",
+    );
     expect(claude.calls).toHaveLength(0);
+    const ok = await execute(named, runRequest({ providerOptions: { router: { strategy: "fastest" } } }))
+      .promise;
+    expect(ok.output.content).toBe("");
+    expect(claude.calls).toHaveLength(1);
   });
 
   it("refuses a second provider under the same id", () => {

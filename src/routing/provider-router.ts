@@ -1,9 +1,9 @@
 import type { Capability } from "../core/capabilities.js";
 import { AsmError, type ErrorCode } from "../core/errors.js";
 import type { RunInput } from "../core/run.js";
-import type { JsonObject } from "../core/session.js";
 import type { EventSink, ExecuteRequest, ExecuteResult, ProviderAdapter } from "../ports/provider-adapter.js";
 import { ActiveRuns } from "../providers/active-runs.js";
+import { ownProviderOptions } from "../providers/shared/provider-request.js";
 import { AttemptSink } from "./attempt-sink.js";
 import { type BreakerPermit, type BreakerSnapshot, CircuitBreaker } from "./circuit-breaker.js";
 import { continuationInput, type PartialOutput } from "./continuation.js";
@@ -96,6 +96,10 @@ interface PendingFailover {
 /**
  * A provider adapter that routes each run to one of the adapters registered with it, and fails
  * over to the next when a provider fails in a way worth retrying.
+ *
+ * Per-run options: the router reads its own namespace of `providerOptions` (under its `name`,
+ * `router` by default: a `RunRoutingOptions`) and hands every candidate the request as it came,
+ * so each adapter finds its own namespace and resume point in it.
  *
  * Per run: the candidates are the registered providers offering every required capability, not
  * excluded, not cooling down and admitted by their circuit breaker, ordered by the strategy (see
@@ -197,11 +201,11 @@ export class ProviderRouter implements ProviderAdapter {
   }
 
   async execute(request: ExecuteRequest, sink: EventSink, signal: AbortSignal): Promise<ExecuteResult> {
-    const { routing, adapterOptions } = parseRunRouting(request.options);
+    const routing = parseRunRouting(ownProviderOptions(request, this.name), this.name);
     // Tracked before anything is awaited, so cancel(runId) works from the first moment.
     const tracked = this.#active.track(request.run.id, signal);
     try {
-      return await this.#route(request, routing, adapterOptions, sink, tracked.signal);
+      return await this.#route(request, routing, sink, tracked.signal);
     } finally {
       tracked.release();
     }
@@ -222,7 +226,6 @@ export class ProviderRouter implements ProviderAdapter {
   async #route(
     request: ExecuteRequest,
     routing: RunRoutingOptions,
-    adapterOptions: JsonObject,
     sink: EventSink,
     signal: AbortSignal,
   ): Promise<ExecuteResult> {
@@ -269,7 +272,8 @@ export class ProviderRouter implements ProviderAdapter {
       const outcome = await this.#attempt(
         entry,
         permit,
-        { ...request, run: { ...request.run, input }, options: adapterOptions },
+        // Unchanged but for the input: each candidate finds its own options and resume point in it.
+        { ...request, run: { ...request.run, input } },
         attemptSink,
         signal,
       );

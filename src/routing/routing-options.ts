@@ -70,9 +70,9 @@ export interface ProviderRouterOptions {
 }
 
 /**
- * Per-run routing, in `request.options.routing` (from `executeRun({ adapterOptions: { routing } })`).
- * Each field replaces the router's own for that run. The `routing` key is removed before the options
- * reach the chosen provider.
+ * Per-run routing: the router's own namespace of `executeRun({ providerOptions })`, under its name
+ * (`providerOptions.router` by default). Each field replaces the router's own for that run. The
+ * providers' namespaces are left for them: the router hands every candidate the request unchanged.
  */
 export interface RunRoutingOptions {
   /** Only providers offering every one of these are candidates. Default none. */
@@ -197,15 +197,11 @@ export function resolveRouterOptions(options: ProviderRouterOptions): ResolvedRo
 }
 
 /**
- * Splits a run's options into its routing (validated; throws `validation_error`) and the options
- * for the chosen provider, which never see the `routing` key.
+ * Validates a run's routing, the router's namespace of `providerOptions` (named `name`, for the
+ * message). Throws `validation_error`, for unknown keys too.
  */
-export function parseRunRouting(options: JsonObject): {
-  routing: RunRoutingOptions;
-  adapterOptions: JsonObject;
-} {
-  const { routing, ...adapterOptions } = options;
-  const parsed = runRoutingSchema.safeParse(routing ?? {});
-  if (!parsed.success) throw validationError("routing options (request.options.routing)", parsed.error);
-  return { routing: parsed.data, adapterOptions };
+export function parseRunRouting(options: JsonObject, name: string): RunRoutingOptions {
+  const parsed = runRoutingSchema.safeParse(options);
+  if (!parsed.success) throw validationError(`routing options (providerOptions.${name})`, parsed.error);
+  return parsed.data;
 }

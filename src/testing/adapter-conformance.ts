@@ -14,7 +14,13 @@ import {
 import { newId } from "../core/ids.js";
 import type { Run, RunInput } from "../core/run.js";
 import type { JsonObject, Session } from "../core/session.js";
-import type { EventSink, ExecuteRequest, ExecuteResult, ProviderAdapter } from "../ports/provider-adapter.js";
+import type {
+  EventSink,
+  ExecuteRequest,
+  ExecuteResult,
+  ProviderAdapter,
+  ResumePoint,
+} from "../ports/provider-adapter.js";
 import type { TestFramework } from "./session-store-conformance.js";
 
 /**
@@ -50,8 +56,8 @@ export interface AdapterScenarioContext {
 export interface AdapterScenarioSetup {
   adapter: ProviderAdapter;
   input: RunInput;
-  /** `request.options`. Default `{}`. */
-  options?: JsonObject;
+  /** `request.providerOptions`, namespaced by provider name. Default `{}`. */
+  providerOptions?: Readonly<Record<string, JsonObject>>;
   /** Fields of the request's session (metadata, context). */
   session?: Partial<Pick<Session, "metadata" | "context" | "agentId">>;
   /** `text`: text the answer (output.content and the messages) must contain. */
@@ -103,12 +109,19 @@ export class RecordingSink implements EventSink {
   }
 }
 
+/** What `makeExecuteRequest` puts in a request besides the run's input. */
+export interface ExecuteRequestParts {
+  /** `request.providerOptions`, namespaced by provider name. Default `{}`. */
+  providerOptions?: Readonly<Record<string, JsonObject>>;
+  /** `request.resumePoints`, keyed by provider name. Default: none. */
+  resumePoints?: Readonly<Record<string, ResumePoint>>;
+  /** Fields of the request's session (metadata, context). */
+  session?: Partial<Pick<Session, "metadata" | "context" | "agentId">>;
+}
+
 /** A request as the SessionManager would build it, for running adapters directly in tests. */
-export function makeExecuteRequest(
-  input: RunInput,
-  options: JsonObject = {},
-  session: Partial<Pick<Session, "metadata" | "context" | "agentId">> = {},
-): ExecuteRequest {
+export function makeExecuteRequest(input: RunInput, parts: ExecuteRequestParts = {}): ExecuteRequest {
+  const { session = {}, providerOptions = {}, resumePoints } = parts;
   const now = new Date().toISOString();
   const fullSession: Session = {
     id: newId("ses"),
@@ -132,7 +145,7 @@ export function makeExecuteRequest(
     providerMetadata: {},
     createdAt: now,
   };
-  return { run, session: fullSession, options };
+  return { run, session: fullSession, providerOptions, ...(resumePoints ? { resumePoints } : {}) };
 }
 
 /**
@@ -246,7 +259,10 @@ export function defineAdapterConformance(
     sink: RecordingSink,
     signal = new AbortController().signal,
   ) => {
-    const request = makeExecuteRequest(setup.input, setup.options ?? {}, setup.session ?? {});
+    const request = makeExecuteRequest(setup.input, {
+      ...(setup.providerOptions ? { providerOptions: setup.providerOptions } : {}),
+      ...(setup.session ? { session: setup.session } : {}),
+    });
     return { request, settled: settle(setup.adapter.execute(request, sink, signal)) };
   };
 

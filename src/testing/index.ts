@@ -7,6 +7,7 @@ export {
   type AdapterScenarioSetup,
   type AdapterTestFramework,
   defineAdapterConformance,
+  type ExecuteRequestParts,
   isProcessAlive,
   makeExecuteRequest,
   RecordingSink,

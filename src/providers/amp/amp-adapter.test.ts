@@ -75,7 +75,8 @@ async function run(
 ): Promise<Outcome> {
   const sink = new RecordingSink();
   try {
-    return { sink, result: await adapter.execute(makeExecuteRequest(input, options), sink, signal) };
+    const request = makeExecuteRequest(input, { providerOptions: { amp: options } });
+    return { sink, result: await adapter.execute(request, sink, signal) };
   } catch (error) {
     return { sink, error };
   }

@@ -23,6 +23,7 @@ import {
   providerFailure,
   spawnFailure,
 } from "../shared/provider-failures.js";
+import { ownProviderOptions } from "../shared/provider-request.js";
 import { nativeToolRules } from "../shared/tool-rules.js";
 import { AMP_CAPABILITIES } from "./descriptor.js";
 import { AmpEventMapper, type AmpOutcome } from "./event-mapper.js";
@@ -77,8 +78,9 @@ const PIPE_DRAIN_MS = 2000;
  * - `provider_unavailable` when the executable does not exist (with an install hint);
  * - `cancelled` once the process group is gone after the signal aborted or `cancel(runId)`.
  *
- * Per-run options (`executeRun({ adapterOptions })`): see `AmpRunOptions`; `resumeThreadId`
- * continues a thread.
+ * Per-run options (`executeRun({ providerOptions: { amp: {…} } })`): see `AmpRunOptions`;
+ * `resumeThreadId` continues a thread. Amp reports usage per message, never summed over a
+ * thread, so a resumed run needs no baseline and the adapter keeps no state between runs.
  */
 export class AmpAdapter implements ProviderAdapter {
   readonly name = PROVIDER.name;
@@ -97,7 +99,7 @@ export class AmpAdapter implements ProviderAdapter {
     return this.#active.runTracked(request.run.id, signal, async (runSignal) => {
       let settings: SettingsFile | undefined;
       try {
-        const runOptions = parseAmpRunOptions(request.options);
+        const runOptions = parseAmpRunOptions(ownProviderOptions(request, this.name));
         const prompt = promptFromInput(request.run.input, PROVIDER.name);
         const env = this.#environment();
         await this.#checkPaths();

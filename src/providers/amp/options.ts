@@ -79,7 +79,10 @@ export interface AmpAdapterOptions extends AgentAdapterOptions {
   maxLineBytes?: number;
 }
 
-/** Per-run options (`request.options`, from `executeRun({ adapterOptions })`); each overrides the adapter's. */
+/**
+ * Per-run options: the `amp` namespace of `executeRun({ providerOptions })`; each overrides the
+ * adapter's. Unknown keys are a `validation_error`.
+ */
 export interface AmpRunOptions {
   /**
    * Continue this Amp thread (`amp threads continue <id>`): its id is `providerSessionId` of an
@@ -186,7 +189,7 @@ export function resolveAmpOptions(options: AmpAdapterOptions): ResolvedAmpOption
   };
 }
 
-/** Validates `request.options`; unknown keys are rejected so a typo never silently drops a setting. */
+/** Validates the run's `amp` options; unknown keys are rejected so a typo never silently drops a setting. */
 export function parseAmpRunOptions(options: JsonObject): AmpRunOptions {
   return parseWith(runSchema, options, "amp run options");
 }

@@ -101,10 +101,10 @@ describe("ClaudeAdapter: events", () => {
       providerSessionId: SCRIPTED_CLAUDE_SESSION_ID,
       model: "claude-sonnet-4-5",
       turnCount: 1,
+      providerTotals: { costUsd: 0.00132 },
       metadata: {
         claude: {
           sessionId: SCRIPTED_CLAUDE_SESSION_ID,
-          cumulativeCostUsd: 0.00132,
           subtype: "success",
           durationMs: 1200,
           durationApiMs: 900,
@@ -468,60 +468,90 @@ describe("ClaudeAdapter: a run's tool rules as Claude Code's tool flags", () => 
 });
 
 describe("ClaudeAdapter: resumed sessions and cost", () => {
-  it("resumes by id and reports this run's cost: the cumulative minus the session's previous cumulative", async () => {
+  /** The resume point the manager would derive for `sess-earlier` after a run that cost 0.00132. */
+  const earlier = (providerSessionId = "sess-earlier") => ({
+    resumePoints: { claude: { providerSessionId, runId: "run_earlier", totals: { costUsd: 0.00132 } } },
+  });
+
+  it("resumes by id and reports this run's cost: the session's total minus the resume point's", async () => {
     const { adapter, record } = scripted("resumed.jsonl");
     const { result, sink } = await succeeds(
-      run(
-        adapter,
-        { prompt: "go on" },
-        { resumeSessionId: "sess-earlier", previousCumulativeCostUsd: 0.00132 },
-      ),
+      run(adapter, { prompt: "go on" }, { resumeSessionId: "sess-earlier" }, undefined, earlier()),
     );
     expect(record().argv).toContain("--resume=sess-earlier");
     expect(sink.of("run_started")[0]?.data.providerSessionId).toBe("sess-earlier");
     expect(result.providerSessionId).toBe("sess-earlier");
     expect(result.costUsd).toBe(0.00051);
-    expect(result.metadata?.claude).toMatchObject({ cumulativeCostUsd: 0.00183 });
+    // The session's total after this run: the next resume point's.
+    expect(result.providerTotals).toEqual({ costUsd: 0.00183 });
+    expect(result.metadata?.claude).not.toHaveProperty("costNote");
   });
 
-  it("remembers the cumulative cost of sessions it ran, for their resumed runs", async () => {
+  it("without a resume point for the resumed session, the run's own cost is unknown and it says why", async () => {
+    const { adapter } = scripted("resumed.jsonl");
+    const unknown = [
+      // No resume point at all, one for another Claude session, one under another provider's name.
+      await succeeds(run(adapter, { prompt: "go on" }, { resumeSessionId: "sess-earlier" })),
+      await succeeds(
+        run(
+          adapter,
+          { prompt: "go on" },
+          { resumeSessionId: "sess-earlier" },
+          undefined,
+          earlier("sess-other"),
+        ),
+      ),
+      await succeeds(
+        run(adapter, { prompt: "go on" }, { resumeSessionId: "sess-earlier" }, undefined, {
+          resumePoints: { codex: earlier().resumePoints.claude },
+        }),
+      ),
+    ];
+    for (const { result } of unknown) {
+      expect(result.costUsd).toBeUndefined();
+      expect(result.providerTotals).toEqual({ costUsd: 0.00183 });
+      expect(result.metadata?.claude).toMatchObject({ costNote: expect.stringContaining("unknown") });
+    }
+  });
+
+  it("keeps no state between runs: a second run resuming the first one's session needs its resume point", async () => {
     // One adapter, one scenario file whose content the test swaps between runs.
     const scenario = path.join(workDir, "swapped-scenario.jsonl");
     copyFileSync(path.join(TRANSCRIPTS, "text.jsonl"), scenario);
     const env = scriptedCliEnv({ scenario });
     const adapter = new ClaudeAdapter({ executablePath: scriptedCliPath("claude"), cwd: workDir, env });
-    const { result: earlier } = await succeeds(run(adapter));
-    expect(earlier.costUsd).toBe(0.00132);
-    const sessionId = earlier.providerSessionId ?? "";
+    const { result: first } = await succeeds(run(adapter));
+    expect(first.costUsd).toBe(0.00132);
+    const sessionId = first.providerSessionId ?? "";
 
     copyFileSync(path.join(TRANSCRIPTS, "resumed.jsonl"), scenario);
-    const { result: resumed } = await succeeds(
+    const { result: alone } = await succeeds(
       run(adapter, { prompt: "go on" }, { resumeSessionId: sessionId }),
     );
-    expect(resumed.costUsd).toBe(0.00051);
-
-    // Another adapter never saw that session: the run's own cost is unknown, and it says why.
-    const stranger = new ClaudeAdapter({ executablePath: scriptedCliPath("claude"), cwd: workDir, env });
-    const { result: unknown } = await succeeds(
-      run(stranger, { prompt: "go on" }, { resumeSessionId: sessionId }),
+    expect(alone.costUsd).toBeUndefined();
+    const { result: resumed } = await succeeds(
+      run(adapter, { prompt: "go on" }, { resumeSessionId: sessionId }, undefined, {
+        resumePoints: {
+          claude: { providerSessionId: sessionId, runId: "run_1", totals: first.providerTotals },
+        },
+      }),
     );
-    expect(unknown.costUsd).toBeUndefined();
-    expect(unknown.metadata?.claude).toMatchObject({
-      cumulativeCostUsd: 0.00183,
-      costNote: expect.stringContaining("previousCumulativeCostUsd"),
-    });
+    expect(resumed.costUsd).toBe(0.00051);
   });
 
   it("passes --fork-session with a resume", async () => {
     const { adapter, record } = scripted("resumed.jsonl");
-    await succeeds(
-      run(
-        adapter,
-        { prompt: "x" },
-        { resumeSessionId: "sess-a", forkSession: true, previousCumulativeCostUsd: 0 },
-      ),
-    );
+    await succeeds(run(adapter, { prompt: "x" }, { resumeSessionId: "sess-a", forkSession: true }));
     expect(record().argv).toEqual(expect.arrayContaining(["--resume=sess-a", "--fork-session"]));
+  });
+
+  it("an error result still reports the session's total, for the next resume point", async () => {
+    const { adapter } = scripted("failure.jsonl");
+    const { error } = await fails(run(adapter), "provider_error");
+    expect(error.details).toMatchObject({
+      providerSessionId: SCRIPTED_CLAUDE_SESSION_ID,
+      providerTotals: { costUsd: 0 },
+    });
   });
 });
 
@@ -558,6 +588,8 @@ describe("ClaudeAdapter: validation", () => {
     const { adapter } = scripted("text.jsonl");
     const rejected = [
       await fails(run(adapter, { prompt: "x" }, { resumeSesionId: "typo" }), "validation_error"),
+      // The baseline comes from the resume point now; the old option is an unknown key.
+      await fails(run(adapter, { prompt: "x" }, { previousCumulativeCostUsd: 0 }), "validation_error"),
       await fails(run(adapter, { prompt: "x" }, { forkSession: true }), "validation_error"),
       await fails(run(adapter, { command: ["ls"] }), "validation_error"),
     ];

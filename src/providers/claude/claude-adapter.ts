@@ -25,6 +25,7 @@ import {
   providerFailure,
   spawnFailure,
 } from "../shared/provider-failures.js";
+import { ownProviderOptions, resumePointFor } from "../shared/provider-request.js";
 import { costFromCumulative } from "../shared/usage-tracker.js";
 import { CLAUDE_CAPABILITIES } from "./descriptor.js";
 import { ClaudeEventMapper } from "./event-mapper.js";
@@ -68,8 +69,6 @@ async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void
   clearTimeout(timer);
 }
 
-/** How many resumed sessions' cumulative costs an adapter remembers. */
-const SESSION_COST_MEMORY = 1000;
 /** After the result, how long the SDK may take to finish before the CLI is stopped. */
 const AFTER_RESULT_MS = 5000;
 
@@ -145,8 +144,14 @@ class FilteredCliProcess implements SpawnedProcess {
  * with the line's start) and skipped, and the run goes on; a refused `result` still ends the turn,
  * and the run fails "ended without a result" unless a valid one follows.
  *
- * Per-run options (`executeRun({ adapterOptions })`): see `ClaudeRunOptions` — `resumeSessionId`
- * continues a Claude session, `previousCumulativeCostUsd` lets a resumed run report its own cost.
+ * Per-run options (`executeRun({ providerOptions: { claude: {…} } })`): see `ClaudeRunOptions`;
+ * `resumeSessionId` continues a Claude session. Claude reports cost per session, history
+ * included (`total_cost_usd`), so a resumed run's own cost is that minus the session's total
+ * before the run, which the adapter takes from the request's resume point (`resumePoints.claude`,
+ * derived by the manager from the stored runs) when it is for the session being resumed; else the
+ * run's cost is unknown (`metadata.claude.costNote` says why). The result reports the session's
+ * total as `providerTotals.costUsd`, for the next resume point. The adapter keeps no state between
+ * runs.
  * A run's policy (`request.toolRules`) becomes Claude Code's `--tools`/`--disallowedTools`: see
  * `claudeToolOptions`.
  */
@@ -155,8 +160,6 @@ export class ClaudeAdapter implements ProviderAdapter {
   readonly capabilities: readonly Capability[] = CLAUDE_CAPABILITIES;
   readonly #options: ResolvedClaudeOptions;
   readonly #active = new ActiveRuns();
-  /** Claude session id → its cumulative cost after the last run here, for resumed runs' own cost. */
-  readonly #sessionCosts = new Map<string, number>();
 
   /** Throws `validation_error` for invalid options, `capability_not_supported` on Windows. */
   constructor(options: ClaudeAdapterOptions = {}) {
@@ -167,7 +170,7 @@ export class ClaudeAdapter implements ProviderAdapter {
   async execute(request: ExecuteRequest, sink: EventSink, signal: AbortSignal): Promise<ExecuteResult> {
     // Tracked before anything is awaited, so cancel(runId) works from the first moment.
     return this.#active.runTracked(request.run.id, signal, async (runSignal) => {
-      const runOptions = parseClaudeRunOptions(request.options);
+      const runOptions = parseClaudeRunOptions(ownProviderOptions(request, this.name));
       const prompt = promptFromInput(request.run.input, PROVIDER.name);
       const sdk = await loadClaudeSdk();
       await this.#checkExecutable();
@@ -177,15 +180,13 @@ export class ClaudeAdapter implements ProviderAdapter {
         prompt,
         options: this.#options,
         runOptions,
-        previousCumulativeCostUsd: this.#previousCost(runOptions),
+        costBefore: this.#previousCost(request, runOptions),
         sink,
         signal: runSignal,
         runId: request.run.id,
         toolRules: request.toolRules,
       });
-      const result = await run.execute();
-      this.#rememberCost(result);
-      return result;
+      return run.execute();
     });
   }
 
@@ -207,25 +208,10 @@ export class ClaudeAdapter implements ProviderAdapter {
     }
   }
 
-  #previousCost(runOptions: ClaudeRunOptions): number | undefined {
+  /** The resumed session's total cost before this run: 0 for a new session, undefined when unknown. */
+  #previousCost(request: ExecuteRequest, runOptions: ClaudeRunOptions): number | undefined {
     if (runOptions.resumeSessionId === undefined) return 0;
-    return runOptions.previousCumulativeCostUsd ?? this.#sessionCosts.get(runOptions.resumeSessionId);
-  }
-
-  #rememberCost(result: ExecuteResult): void {
-    const claude = result.metadata?.claude;
-    const cumulative =
-      typeof claude === "object" && claude !== null && "cumulativeCostUsd" in claude
-        ? claude.cumulativeCostUsd
-        : undefined;
-    if (result.providerSessionId === undefined || typeof cumulative !== "number") return;
-    this.#sessionCosts.delete(result.providerSessionId);
-    this.#sessionCosts.set(result.providerSessionId, cumulative);
-    // Oldest first (insertion order): forget the least recently finished sessions.
-    for (const key of this.#sessionCosts.keys()) {
-      if (this.#sessionCosts.size <= SESSION_COST_MEMORY) break;
-      this.#sessionCosts.delete(key);
-    }
+    return resumePointFor(request, this.name, runOptions.resumeSessionId)?.totals?.costUsd;
   }
 }
 
@@ -234,8 +220,8 @@ interface ClaudeRunSpec {
   prompt: string;
   options: ResolvedClaudeOptions;
   runOptions: ClaudeRunOptions;
-  /** The resumed session's cumulative cost before this run; undefined when unknown. */
-  previousCumulativeCostUsd: number | undefined;
+  /** The resumed session's total cost before this run (0 for a new session); undefined when unknown. */
+  costBefore: number | undefined;
   sink: EventSink;
   signal: AbortSignal;
   runId: string;
@@ -465,6 +451,7 @@ class ClaudeRun {
       ...(providerSessionId ? { providerSessionId } : {}),
       ...(model ? { model } : {}),
       ...(result.num_turns != null ? { turnCount: result.num_turns } : {}),
+      ...(result.total_cost_usd != null ? { providerTotals: { costUsd: result.total_cost_usd } } : {}),
       metadata: { claude: this.#resultMetadata(result, cost.note) },
     };
   }
@@ -472,12 +459,12 @@ class ClaudeRun {
   /** This run's cost: the session's cumulative cost minus what it had reached before the run. */
   #cost(result: ClaudeResultFrame): { costUsd?: number; note?: string } {
     if (result.total_cost_usd == null) return { note: "Claude Code's result carried no total_cost_usd" };
-    const previous = this.#spec.previousCumulativeCostUsd;
+    const previous = this.#spec.costBefore;
     if (previous === undefined) {
       return {
         note:
-          "resumed session: Claude's total_cost_usd includes earlier runs; pass previousCumulativeCostUsd " +
-          "to get this run's own cost",
+          "resumed session: Claude's total_cost_usd includes earlier runs, and this session's log " +
+          "holds no total for the resumed Claude session before this run, so this run's own cost is unknown",
       };
     }
     const { costUsd, reset } = costFromCumulative(result.total_cost_usd, previous);
@@ -491,7 +478,6 @@ class ClaudeRun {
     const denials = result.permission_denials ?? [];
     return {
       ...(result.session_id ? { sessionId: result.session_id } : {}),
-      ...(result.total_cost_usd != null ? { cumulativeCostUsd: result.total_cost_usd } : {}),
       subtype: result.subtype,
       ...(result.duration_ms != null ? { durationMs: result.duration_ms } : {}),
       ...(result.duration_api_ms != null ? { durationApiMs: result.duration_api_ms } : {}),
@@ -536,7 +522,7 @@ class ClaudeRun {
         ...(result.terminal_reason ? { terminalReason: result.terminal_reason } : {}),
         ...(errors.length > 0 ? { errors } : {}),
         ...(cost.costUsd !== undefined ? { costUsd: cost.costUsd } : {}),
-        ...(result.total_cost_usd != null ? { cumulativeCostUsd: result.total_cost_usd } : {}),
+        ...(result.total_cost_usd != null ? { providerTotals: { costUsd: result.total_cost_usd } } : {}),
       },
     });
   }

@@ -140,6 +140,36 @@ describe.skipIf(CLAUDE === undefined)(
       expect(JSON.stringify(call?.body)).toContain("Say hello");
     });
 
+    it("a resumed session reports its own cost, though Claude's total covers the whole session", async () => {
+      // Every turn answers with the same usage, so every run costs the same.
+      const { api, manager, store } = await harness(() => ({
+        type: "text",
+        text: "Noted",
+        inputTokens: 1000,
+        outputTokens: 100,
+      }));
+      const session = await manager.startSession({ agentId: "claude" });
+      await manager.activateSession(session.id);
+      const first = await manager.executeRun((await manager.startRun(session.id, "Remember X-42")).id);
+      // Only the session id is passed: its total before the run comes from the stored runs.
+      const second = await manager.executeRun((await manager.startRun(session.id, "What was it?")).id, {
+        providerOptions: { claude: { resumeSessionId: first.providerSessionId ?? "" } },
+      });
+      expect(second.providerSessionId).toBe(first.providerSessionId);
+      expect(first.costUsd).toBeGreaterThan(0);
+      expect(second.costUsd).toBeCloseTo(first.costUsd ?? 0, 10);
+      const [one, two] = await Promise.all([store.getRun(first.runId), store.getRun(second.runId)]);
+      // Claude Code restores the session's total on --resume: run 2's total covers both runs.
+      expect(one.providerMetadata.providerTotals).toEqual({ costUsd: first.costUsd });
+      expect((two.providerMetadata.providerTotals as { costUsd: number }).costUsd).toBeCloseTo(
+        2 * (first.costUsd ?? 0),
+        10,
+      );
+      expect(two.metadata.claude).not.toHaveProperty("costNote");
+      // The resumed request carried the first turn.
+      expect(JSON.stringify(api.messageRequests().at(-1)?.body)).toContain("Remember X-42");
+    });
+
     it("a tool call (Bash echo) runs, pairs started/completed, and its output reaches the model", async () => {
       const replier: MockReplier = (body) =>
         hasToolResult(body)

@@ -48,18 +48,20 @@ export interface ClaudeAdapterOptions extends AgentAdapterOptions {
   includePartialMessages?: boolean;
 }
 
-/** Per-run options (`request.options`, from `executeRun({ adapterOptions })`). */
+/**
+ * Per-run options: the `claude` namespace of `executeRun({ providerOptions })`. Unknown keys are
+ * a `validation_error`.
+ */
 export interface ClaudeRunOptions {
-  /** Continue this Claude session (its id is `run_started.data.providerSessionId` of an earlier run). */
-  resumeSessionId?: string;
-  /** With `resumeSessionId`: continue in a new session id instead of appending to the old one. */
-  forkSession?: boolean;
   /**
-   * The resumed session's cumulative cost before this run: the earlier run's
-   * `metadata.claude.cumulativeCostUsd`. Claude reports cost per session, history included, so
-   * without it a resumed run's own cost is unknown (unless this adapter ran that session before).
+   * Continue this Claude session (its id is `run_started.data.providerSessionId` of an earlier
+   * run, stored as `run.providerMetadata.providerSessionId`). The run's own cost is known when an
+   * earlier run of the same asm session recorded that Claude session's total (its resume point).
+   * Default: a new Claude session.
    */
-  previousCumulativeCostUsd?: number;
+  resumeSessionId?: string;
+  /** With `resumeSessionId`: continue in a new session id instead of appending to the old one. Default false. */
+  forkSession?: boolean;
   model?: string;
   maxTurns?: number;
   permissionMode?: PermissionMode;
@@ -89,7 +91,6 @@ const adapterSchema = agentAdapterOptionsSchema.extend({
 const runSchema = z.strictObject({
   resumeSessionId: z.string().min(1).optional(),
   forkSession: z.boolean().optional(),
-  previousCumulativeCostUsd: z.number().nonnegative().optional(),
   model: z.string().min(1).optional(),
   maxTurns: z.number().int().positive().optional(),
   permissionMode: permissionModeSchema.optional(),
@@ -130,7 +131,7 @@ export function resolveClaudeOptions(options: ClaudeAdapterOptions): ResolvedCla
   };
 }
 
-/** Validates `request.options`; unknown keys are rejected so a typo never silently drops a setting. */
+/** Validates the run's `claude` options; unknown keys are rejected so a typo never silently drops a setting. */
 export function parseClaudeRunOptions(options: JsonObject): ClaudeRunOptions {
   const value = parseWith(runSchema, options, "claude run options");
   if (value.forkSession && !value.resumeSessionId) {

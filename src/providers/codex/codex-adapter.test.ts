@@ -113,7 +113,8 @@ describe("CodexAdapter: events", () => {
       tokenUsage: usage,
       providerSessionId: SCRIPTED_CODEX_THREAD_ID,
       turnCount: 1,
-      metadata: { codex: { threadId: SCRIPTED_CODEX_THREAD_ID, threadUsage: usage } },
+      providerTotals: { tokenUsage: usage },
+      metadata: { codex: { threadId: SCRIPTED_CODEX_THREAD_ID } },
     });
     expect(result.costUsd).toBeUndefined();
   });
@@ -482,10 +483,18 @@ describe("CodexAdapter: resumed threads and usage", () => {
   const threadTotal = { inputTokens: 90, outputTokens: 17, cacheReadTokens: 130, reasoningTokens: 6 };
   const own = { inputTokens: 70, outputTokens: 8, cacheReadTokens: 30, reasoningTokens: 2 };
 
-  it("subtracts previousThreadUsage from Codex's thread-cumulative usage", async () => {
+  /** The resume point the manager would derive for `threadId` after a run that left `before`. */
+  const resumedFrom = (
+    threadId: string,
+    totals: { tokenUsage?: typeof before } = { tokenUsage: before },
+  ) => ({
+    resumePoints: { codex: { providerSessionId: threadId, runId: "run_earlier", totals } },
+  });
+
+  it("subtracts the resume point's thread total from Codex's thread-cumulative usage", async () => {
     const { adapter, record } = scripted("resumed.jsonl");
     const { result, sink } = await succeeds(
-      run(adapter, { prompt: "continue" }, { resumeThreadId: thread, previousThreadUsage: before }),
+      run(adapter, { prompt: "continue" }, { resumeThreadId: thread }, undefined, resumedFrom(thread)),
     );
     expect(record().argv.slice(-2)).toEqual(["resume", thread]);
     expect(sink.of("run_started")[0]?.data).toMatchObject({ providerSessionId: thread, resumed: true });
@@ -494,10 +503,12 @@ describe("CodexAdapter: resumed threads and usage", () => {
     ]);
     expect(result.tokenUsage).toEqual(own);
     expect(result.providerSessionId).toBe(thread);
-    expect(result.metadata).toEqual({ codex: { threadId: thread, threadUsage: threadTotal, resumed: true } });
+    // The thread's total after this run: the next resume point's.
+    expect(result.providerTotals).toEqual({ tokenUsage: threadTotal });
+    expect(result.metadata).toEqual({ codex: { threadId: thread, resumed: true } });
   });
 
-  it("remembers the thread total of a run it executed, for the run that resumes it", async () => {
+  it("keeps no state between runs: a second run resuming the first one's thread needs its resume point", async () => {
     // One adapter, two runs: the transcript file is swapped between them.
     const scenario = path.join(workDir, "swapped-transcript.jsonl");
     copyFileSync(path.join(TRANSCRIPTS, "text.jsonl"), scenario);
@@ -509,23 +520,41 @@ describe("CodexAdapter: resumed threads and usage", () => {
     const first = await succeeds(run(adapter));
     expect(first.result.tokenUsage).toEqual(before);
     copyFileSync(path.join(TRANSCRIPTS, "resumed.jsonl"), scenario);
-    const second = await succeeds(
+    const alone = await succeeds(
       run(adapter, { prompt: "continue" }, { resumeThreadId: SCRIPTED_CODEX_THREAD_ID }),
+    );
+    expect(alone.result.tokenUsage).toEqual(threadTotal);
+    expect(alone.result.metadata?.codex).toMatchObject({ usageIncludesEarlierRuns: true });
+    const second = await succeeds(
+      run(adapter, { prompt: "continue" }, { resumeThreadId: SCRIPTED_CODEX_THREAD_ID }, undefined, {
+        resumePoints: {
+          codex: {
+            providerSessionId: SCRIPTED_CODEX_THREAD_ID,
+            runId: "run_1",
+            totals: first.result.providerTotals,
+          },
+        },
+      }),
     );
     expect(second.result.tokenUsage).toEqual(own);
     expect(second.result.metadata?.codex).not.toHaveProperty("usageIncludesEarlierRuns");
   });
 
-  it("without a known previous total, reports the thread's whole total and says so", async () => {
+  it("without the thread's previous total (no resume point, another thread's, one without usage), reports the thread's whole total and says so", async () => {
     const { adapter } = scripted("resumed.jsonl");
-    const { result } = await succeeds(run(adapter, { prompt: "continue" }, { resumeThreadId: thread }));
-    expect(result.tokenUsage).toEqual({
-      inputTokens: 90,
-      outputTokens: 17,
-      cacheReadTokens: 130,
-      reasoningTokens: 6,
-    });
-    expect(result.metadata?.codex).toMatchObject({ usageIncludesEarlierRuns: true });
+    const cases = [
+      {},
+      resumedFrom("0199a000-0000-7000-8000-0000000000bb"),
+      resumedFrom(thread, {}),
+      { resumePoints: { claude: resumedFrom(thread).resumePoints.codex } },
+    ];
+    for (const parts of cases) {
+      const { result } = await succeeds(
+        run(adapter, { prompt: "continue" }, { resumeThreadId: thread }, undefined, parts),
+      );
+      expect(result.tokenUsage).toEqual(threadTotal);
+      expect(result.metadata?.codex).toMatchObject({ usageIncludesEarlierRuns: true });
+    }
   });
 });
 
@@ -751,7 +780,8 @@ describe("CodexAdapter: options", () => {
 
   it.each([
     [{ maxTurns: 2 }, "maxTurns"],
-    [{ previousThreadUsage: { inputTokens: 1, outputTokens: 1 } }, "resumeThreadId"],
+    // The baseline comes from the resume point now; the old option is an unknown key.
+    [{ previousThreadUsage: { inputTokens: 1, outputTokens: 1 } }, "previousThreadUsage"],
     [{ resumeThreadId: "" }, "resumeThreadId"],
   ])("rejects run options %j naming %s", async (options, named) => {
     const { adapter } = scripted("text.jsonl");

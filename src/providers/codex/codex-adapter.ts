@@ -34,6 +34,7 @@ import {
   providerFailure,
   spawnFailure,
 } from "../shared/provider-failures.js";
+import { ownProviderOptions, resumePointFor } from "../shared/provider-request.js";
 import { type CodexBinary, findBundledCodex } from "./codex-binary.js";
 import { CODEX_CAPABILITIES } from "./descriptor.js";
 import { CodexEventMapper, statusFromMessage } from "./event-mapper.js";
@@ -53,8 +54,6 @@ import { type CodexToolSwitches, codexToolSwitches, NO_SHELL_OVERRIDE } from "./
 
 const PROVIDER = PROVIDERS.codex;
 
-/** How many threads' usage totals an adapter remembers, for the runs that resume them. */
-const THREAD_USAGE_MEMORY = 1000;
 /** After a cancel, how long beyond the kill grace the guard gets before it and Codex are SIGKILLed. */
 const HARD_STOP_MARGIN_MS = 3000;
 /** After that, how long the SDK's stream gets to end before the run stops waiting for it. */
@@ -123,11 +122,12 @@ function processEnv(): Record<string, string> {
  * (`parse_error`, with the line's start) and skipped, and the run goes on.
  *
  * Usage on resumed threads: Codex's `turn.completed.usage` is summed over the whole thread, so a
- * run's own usage is the total minus the thread's total before it. That previous total comes
- * from the run option `previousThreadUsage` (the earlier run's `metadata.codex.threadUsage`),
- * else from this adapter instance's memory of the threads it ran. When neither knows it, the run
- * reports the thread's whole total and says so (`metadata.codex.usageIncludesEarlierRuns`): it
- * over-counts rather than hides usage.
+ * run's own usage is the total minus the thread's total before it. That previous total comes from
+ * the request's resume point (`resumePoints.codex`, derived by the manager from the stored runs)
+ * when it is for the thread being resumed; the adapter keeps no state between runs. When it is
+ * not known, the run reports the thread's whole total and says so
+ * (`metadata.codex.usageIncludesEarlierRuns`): it over-counts rather than hides usage. The result
+ * reports the thread's total as `providerTotals.tokenUsage`, for the next resume point.
  *
  * A run's policy (`request.toolRules`) switches off what Codex can switch off natively (the
  * shell tool, file changes, web search; see `codexToolSwitches`); the manager's enforcement on
@@ -138,8 +138,6 @@ export class CodexAdapter implements ProviderAdapter {
   readonly capabilities: readonly Capability[] = CODEX_CAPABILITIES;
   readonly #options: ResolvedCodexOptions;
   readonly #active = new ActiveRuns();
-  /** Thread id → its usage total after the last run here. */
-  readonly #threadUsage = new Map<string, TokenUsage>();
 
   /**
    * Throws `validation_error` for invalid options, `capability_not_supported` for options Codex
@@ -153,12 +151,12 @@ export class CodexAdapter implements ProviderAdapter {
   async execute(request: ExecuteRequest, sink: EventSink, signal: AbortSignal): Promise<ExecuteResult> {
     // Tracked before anything is awaited, so cancel(runId) works from the first moment.
     return this.#active.runTracked(request.run.id, signal, async (runSignal) => {
-      const runOptions = parseCodexRunOptions(request.options);
+      const runOptions = parseCodexRunOptions(ownProviderOptions(request, this.name));
       const prompt = promptFromInput(request.run.input, PROVIDER.name);
       const sdk = await loadCodexSdk();
       const binary = await this.#executable();
       if (runSignal.aborted) throw cancelledError(request.run.id, { phase: "before start" });
-      const baseline = this.#baseline(runOptions);
+      const baseline = this.#baseline(request, runOptions);
       const run = new CodexRun({
         sdk,
         prompt,
@@ -171,9 +169,7 @@ export class CodexAdapter implements ProviderAdapter {
         runId: request.run.id,
         switches: codexToolSwitches(request.toolRules),
       });
-      const result = await run.execute();
-      this.#remember(run);
-      return result;
+      return run.execute();
     });
   }
 
@@ -201,24 +197,12 @@ export class CodexAdapter implements ProviderAdapter {
     return { executablePath, pathDirs: [] };
   }
 
-  /** The thread's usage before this run: zero for a new thread, undefined when unknown. */
-  #baseline(runOptions: CodexRunOptions): { usage?: TokenUsage; known: boolean } {
+  /** The thread's usage before this run: zero for a new thread, from the resume point, else unknown. */
+  #baseline(request: ExecuteRequest, runOptions: CodexRunOptions): { usage?: TokenUsage; known: boolean } {
     const threadId = runOptions.resumeThreadId;
     if (threadId === undefined) return { known: true };
-    const usage = runOptions.previousThreadUsage ?? this.#threadUsage.get(threadId);
+    const usage = resumePointFor(request, this.name, threadId)?.totals?.tokenUsage;
     return usage === undefined ? { known: false } : { usage, known: true };
-  }
-
-  #remember(run: CodexRun): void {
-    const { threadId, threadUsage } = run;
-    if (threadId === undefined || threadUsage === undefined) return;
-    this.#threadUsage.delete(threadId);
-    this.#threadUsage.set(threadId, threadUsage);
-    // Oldest first (insertion order): forget the least recently finished threads.
-    for (const key of this.#threadUsage.keys()) {
-      if (this.#threadUsage.size <= THREAD_USAGE_MEMORY) break;
-      this.#threadUsage.delete(key);
-    }
   }
 }
 
@@ -256,14 +240,6 @@ class CodexRun {
       ...(spec.baseline.usage ? { baseline: spec.baseline.usage } : {}),
       ...(spec.runOptions.resumeThreadId ? { resumed: true } : {}),
     });
-  }
-
-  get threadId(): string | undefined {
-    return this.#mapper.threadId;
-  }
-
-  get threadUsage(): TokenUsage | undefined {
-    return this.#mapper.threadUsage;
   }
 
   async execute(): Promise<ExecuteResult> {
@@ -510,18 +486,17 @@ class CodexRun {
     const content = mapper.finalMessage ?? "";
     const model = runOptions.model ?? options.model;
     const threadId = mapper.threadId;
-    const threadUsage = mapper.threadUsage;
+    const threadTotal = mapper.threadTotal;
     const codex: JsonObject = {
       ...(threadId ? { threadId } : {}),
-      ...(threadUsage ? { threadUsage } : {}),
       ...(runOptions.resumeThreadId ? { resumed: true } : {}),
       ...(baseline.known
         ? {}
         : {
             usageIncludesEarlierRuns: true,
             usageNote:
-              "resumed thread: Codex's usage covers the whole thread; pass previousThreadUsage " +
-              "(the earlier run's metadata.codex.threadUsage) to get this run's own usage",
+              "resumed thread: Codex's usage covers the whole thread, and this session's log holds " +
+              "no usage total for the thread before this run, so the usage reported is the thread's whole total",
           }),
     };
     return {
@@ -531,6 +506,7 @@ class CodexRun {
       ...(threadId ? { providerSessionId: threadId } : {}),
       ...(model ? { model } : {}),
       turnCount: 1,
+      ...(threadTotal ? { providerTotals: { tokenUsage: threadTotal } } : {}),
       metadata: { codex },
     };
   }
@@ -544,8 +520,12 @@ class CodexRun {
     }
   }
 
+  /** The thread and, if Codex reported one before failing, its usage total: the next resume point's. */
   #failureDetails(): Record<string, unknown> {
-    const threadId = this.#mapper.threadId;
-    return threadId ? { providerSessionId: threadId } : {};
+    const { threadId, threadTotal } = this.#mapper;
+    return {
+      ...(threadId ? { providerSessionId: threadId } : {}),
+      ...(threadTotal ? { providerTotals: { tokenUsage: threadTotal } } : {}),
+    };
   }
 }

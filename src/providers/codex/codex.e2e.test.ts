@@ -128,7 +128,7 @@ describe.skipIf(CODEX === undefined || process.platform !== "linux")(
       }));
       const result = await manager.runOnce(
         { prompt: "Say hello" },
-        { adapterOptions: { systemPrompt: "Always answer in English." } },
+        { providerOptions: { codex: { systemPrompt: "Always answer in English." } } },
       );
       expect(result.output.content).toBe("Hello from the mock model");
       expect(result.providerSessionId).toMatch(/^[0-9a-f-]{36}$/);
@@ -141,10 +141,10 @@ describe.skipIf(CODEX === undefined || process.platform !== "linux")(
       expect(run.providerMetadata).toMatchObject({
         providerSessionId: result.providerSessionId,
         model: MODEL,
+        // The thread's total so far, for the run that resumes it.
+        providerTotals: { tokenUsage: ONE_CALL },
       });
-      expect(run.metadata).toMatchObject({
-        codex: { threadId: result.providerSessionId, threadUsage: ONE_CALL },
-      });
+      expect(run.metadata).toMatchObject({ codex: { threadId: result.providerSessionId } });
       const all = await events(store, result.sessionId);
       expect(terminalTypes(all)).toEqual(["run_completed"]);
       expect(all.find((event) => event.type === "run_started")?.data).toMatchObject({
@@ -191,27 +191,23 @@ describe.skipIf(CODEX === undefined || process.platform !== "linux")(
 
     it("a resumed thread reports its own usage, though Codex's total covers the whole thread", async () => {
       const { api, manager, store } = await harness(() => ({ type: "text", text: "ok" }));
-      const first = await manager.runOnce({ prompt: "First" });
-      const firstMeta = (await store.getRun(first.runId)).metadata.codex;
-      // What a caller in another process would pass: the earlier run's recorded thread total.
-      const previousThreadUsage =
-        typeof firstMeta === "object" && firstMeta !== null && "threadUsage" in firstMeta
-          ? firstMeta.threadUsage
-          : undefined;
-      expect(previousThreadUsage).toEqual(ONE_CALL);
       const session = await manager.startSession({ agentId: "codex" });
       await manager.activateSession(session.id);
+      const first = await manager.executeRun((await manager.startRun(session.id, { prompt: "First" })).id);
+      expect((await store.getRun(first.runId)).providerMetadata.providerTotals).toEqual({
+        tokenUsage: ONE_CALL,
+      });
+      // Only the thread id is passed: the thread's total before the run comes from the stored runs.
       const pending = await manager.startRun(session.id, { prompt: "Second" });
       const second = await manager.executeRun(pending.id, {
-        adapterOptions: {
-          resumeThreadId: first.providerSessionId ?? "",
-          previousThreadUsage,
-        },
+        providerOptions: { codex: { resumeThreadId: first.providerSessionId ?? "" } },
       });
       expect(second.providerSessionId).toBe(first.providerSessionId);
       // Codex reported 200 in / 20 out for the thread; this run's own part is one call.
       expect(second.tokenUsage).toEqual(ONE_CALL);
-      const usage = (await events(store, session.id)).filter((event) => event.type === "token_usage_updated");
+      const usage = (await events(store, session.id)).filter(
+        (event) => event.type === "token_usage_updated" && event.runId === second.runId,
+      );
       expect(usage.map((event) => event.data)).toEqual([
         expect.objectContaining({
           ...ONE_CALL,

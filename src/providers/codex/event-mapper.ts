@@ -130,7 +130,7 @@ function toolEnd(item: CodexItem): ToolEnd {
 export interface CodexEventMapperOptions {
   /** The model the run asked for (Codex's events do not name it). */
   model?: string;
-  /** The thread's usage before this run, when resuming a thread; see `CodexRunOptions`. */
+  /** The thread's usage before this run, when resuming a thread (from its resume point). */
   baseline?: TokenUsage;
   /** The run continues an existing thread. */
   resumed?: boolean;
@@ -171,6 +171,7 @@ export class CodexEventMapper {
   #turnCompleted = false;
   #turnFailure: string | undefined;
   #lastError: string | undefined;
+  #threadTotal: TokenUsage | undefined;
   readonly #tools = new Map<string, string>();
   readonly #finished = new Set<string>();
 
@@ -208,9 +209,9 @@ export class CodexEventMapper {
     return this.#usage.total;
   }
 
-  /** The thread's usage after this run (its last total, or the baseline): the next run's baseline. */
-  get threadUsage(): TokenUsage | undefined {
-    return this.#usage.providerTotal;
+  /** The thread's usage total Codex last reported in this run (the next run's baseline); undefined before any. */
+  get threadTotal(): TokenUsage | undefined {
+    return this.#threadTotal ? { ...this.#threadTotal } : undefined;
   }
 
   /** Codex's pid (its process group), for `run_started`. */
@@ -244,6 +245,7 @@ export class CodexEventMapper {
         this.#ensureStarted();
         if (event.usage) {
           const total = codexTokenUsage(event.usage);
+          this.#threadTotal = total;
           this.#usage.observeTotal(total, { threadTotal: total });
         }
         return;

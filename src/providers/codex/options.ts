@@ -2,7 +2,6 @@ import { z } from "zod";
 import { AsmError } from "../../core/errors.js";
 import type { PermissionMode } from "../../core/permission-mode.js";
 import type { JsonObject } from "../../core/session.js";
-import type { TokenUsage } from "../../core/token-usage.js";
 import {
   type AgentAdapterOptions,
   agentAdapterOptionsSchema,
@@ -109,20 +108,18 @@ export interface CodexAdapterOptions extends AgentAdapterOptions {
   providerOptions?: CodexProviderOptions;
 }
 
-/** Per-run options (`request.options`, from `executeRun({ adapterOptions })`). */
+/**
+ * Per-run options: the `codex` namespace of `executeRun({ providerOptions })`. Unknown keys are a
+ * `validation_error`.
+ */
 export interface CodexRunOptions {
   /**
    * Continue this Codex thread: the `providerSessionId` of an earlier run (the manager keeps it
-   * in `run.providerMetadata.providerSessionId`). Default: a new thread.
+   * in `run.providerMetadata.providerSessionId`). The run's own usage is known when an earlier
+   * run of the same asm session recorded the thread's total (its resume point; see
+   * `CodexAdapter`). Default: a new thread.
    */
   resumeThreadId?: string;
-  /**
-   * With `resumeThreadId`: the thread's token usage before this run, i.e. the earlier run's
-   * `metadata.codex.threadUsage`. Codex reports usage summed over the whole thread, so this is
-   * what is subtracted to get this run's own. Default: what this adapter instance recorded for
-   * the thread, if it ran it; otherwise unknown (see `CodexAdapter`).
-   */
-  previousThreadUsage?: TokenUsage;
   model?: string;
   permissionMode?: PermissionMode;
   systemPrompt?: string;
@@ -189,18 +186,8 @@ const adapterSchema = agentAdapterOptionsSchema.extend({
   maxLineBytes: z.number().int().positive().optional(),
 });
 
-const tokenCountSchema = z.number().int().nonnegative();
-const tokenUsageSchema = z.strictObject({
-  inputTokens: tokenCountSchema,
-  outputTokens: tokenCountSchema,
-  cacheReadTokens: tokenCountSchema.optional(),
-  cacheWriteTokens: tokenCountSchema.optional(),
-  reasoningTokens: tokenCountSchema.optional(),
-});
-
 const runSchema = z.strictObject({
   resumeThreadId: nonEmpty.optional(),
-  previousThreadUsage: tokenUsageSchema.optional(),
   model: nonEmpty.optional(),
   permissionMode: permissionModeSchema.optional(),
   systemPrompt: noNul.optional(),
@@ -277,16 +264,9 @@ export function resolveCodexOptions(options: CodexAdapterOptions): ResolvedCodex
   };
 }
 
-/** Validates `request.options`; unknown keys are rejected so a typo never silently drops a setting. */
+/** Validates the run's `codex` options; unknown keys are rejected so a typo never silently drops a setting. */
 export function parseCodexRunOptions(options: JsonObject): CodexRunOptions {
-  const value = parseWith(runSchema, options, "codex run options");
-  if (value.previousThreadUsage !== undefined && value.resumeThreadId === undefined) {
-    throw new AsmError(
-      "validation_error",
-      "invalid codex run options: previousThreadUsage needs resumeThreadId",
-    );
-  }
-  return value;
+  return parseWith(runSchema, options, "codex run options");
 }
 
 /** The sandbox and approval policy a permission mode runs Codex with. */

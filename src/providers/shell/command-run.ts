@@ -295,7 +295,7 @@ class CommandRun {
         new AsmError("timeout", message, {
           details: { timeoutMs, durationMs },
           providerError: providerErrorPayload({ provider: PROVIDER, kind: "timeout", message, stderr }),
-          hint: "raise timeoutMs (adapter option, or per run in adapterOptions), or 0 for no limit",
+          hint: "raise timeoutMs (adapter option, or per run in providerOptions.shell), or 0 for no limit",
         }),
       );
       return;

@@ -42,7 +42,10 @@ export interface ShellAdapterOptions {
   successExitCodes?: readonly number[];
 }
 
-/** Per-run options (`request.options`, from `executeRun({ adapterOptions })`); each overrides the adapter's. */
+/**
+ * Per-run options: the `shell` namespace of `executeRun({ providerOptions })`; each overrides the
+ * adapter's. Unknown keys are a `validation_error`.
+ */
 export interface ShellRunOptions {
   /** Replaces the adapter's `timeoutMs` for this run; `0` means no limit. */
   timeoutMs?: number;
@@ -151,7 +154,7 @@ export function resolveShellAdapterOptions(options: ShellAdapterOptions): Resolv
   };
 }
 
-/** Validates `request.options`. Unknown keys are rejected so that a typo never silently drops a limit. */
+/** Validates the run's `shell` options. Unknown keys are rejected so that a typo never silently drops a limit. */
 export function parseShellRunOptions(options: JsonObject): ShellRunOptions {
   const parsed = runOptionsSchema.safeParse(options);
   if (!parsed.success) throw validationError("shell run options", parsed.error);

@@ -101,6 +101,7 @@ afterEach(() => {
   }
 });
 
+/** A request with `options` as the shell's own per-run options (`providerOptions.shell`). */
 function makeRequest(input: RunInput, options: JsonObject = {}, runId = newId("run")): ExecuteRequest {
   const now = new Date().toISOString();
   const session: Session = {
@@ -125,7 +126,7 @@ function makeRequest(input: RunInput, options: JsonObject = {}, runId = newId("r
     providerMetadata: {},
     createdAt: now,
   };
-  return { run, session, options };
+  return { run, session, providerOptions: { shell: options } };
 }
 
 /** `node -e <script>` with the node running the tests. */
@@ -660,7 +661,7 @@ describe("ShellAdapter: timeout and cancellation", () => {
           process.exit(0);
         }
       } };
-      new ShellAdapter().execute({ run, session: {}, options: {} }, sink, new AbortController().signal);`,
+      new ShellAdapter().execute({ run, session: {}, providerOptions: {} }, sink, new AbortController().signal);`,
     );
     const child = spawnSync(process.execPath, ["--import", "tsx", host], {
       cwd: path.resolve(import.meta.dirname, "../../.."),

@@ -8,6 +8,7 @@ import type {
 } from "../../ports/provider-adapter.js";
 import { ActiveRuns } from "../active-runs.js";
 import { requireProcessGroups } from "../shared/process-group.js";
+import { ownProviderOptions } from "../shared/provider-request.js";
 import { runCommand } from "./command-run.js";
 import { SHELL_CAPABILITIES } from "./descriptor.js";
 import {
@@ -52,7 +53,7 @@ export class ShellAdapter implements ProviderAdapter {
     // Tracked before anything is awaited, so cancel(runId) works from the first moment.
     return this.#active.runTracked(request.run.id, signal, async (runSignal) => {
       const argv = commandFromInput(request.run.input, this.#options);
-      const runOptions = parseShellRunOptions(request.options);
+      const runOptions = parseShellRunOptions(ownProviderOptions(request, this.name));
       const cwd = await resolveRunCwd(this.#options.cwd, runOptions.cwd);
       if (runSignal.aborted) {
         throw new AsmError("cancelled", `run ${request.run.id} was cancelled before it started`, {

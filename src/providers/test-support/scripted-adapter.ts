@@ -12,7 +12,11 @@ import { type AdapterEvent, isTerminalRunEventType, validateEventData } from "..
 import type { RunInput } from "../../core/run.js";
 import type { JsonObject } from "../../core/session.js";
 import type { ExecuteResult, ProviderAdapter, ToolRestrictions } from "../../ports/provider-adapter.js";
-import { makeExecuteRequest, RecordingSink } from "../../testing/adapter-conformance.js";
+import {
+  type ExecuteRequestParts,
+  makeExecuteRequest,
+  RecordingSink,
+} from "../../testing/adapter-conformance.js";
 import {
   readScriptedCliRecord,
   type ScriptedCliProvider,
@@ -96,16 +100,25 @@ export type Outcome =
   | { ok: true; result: ExecuteResult; sink: RecordingSink }
   | { ok: false; error: unknown; sink: RecordingSink };
 
-/** Executes one run on `adapter`, checking every event it emitted whether it succeeds or fails. */
+/**
+ * Executes one run on `adapter` with `options` as its own per-run options (its namespace of
+ * `providerOptions`) and the rest of the request from `parts`, checking every event it emitted
+ * whether it succeeds or fails.
+ */
 export async function run(
   adapter: ProviderAdapter,
   input: RunInput = { prompt: "Say hello" },
   options: JsonObject = {},
   signal: AbortSignal = new AbortController().signal,
+  parts: ExecuteRequestParts = {},
 ): Promise<Outcome> {
   const sink = new RecordingSink();
+  const request = makeExecuteRequest(input, {
+    ...parts,
+    providerOptions: { ...parts.providerOptions, [adapter.name]: options },
+  });
   try {
-    const result = await adapter.execute(makeExecuteRequest(input, options), sink, signal);
+    const result = await adapter.execute(request, sink, signal);
     checkEvents(sink.events);
     return { ok: true, result, sink };
   } catch (error) {

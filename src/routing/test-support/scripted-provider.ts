@@ -149,7 +149,11 @@ let counter = 0;
 
 /** A request for a fresh run; `sessionId` defaults to a fresh session. */
 export function runRequest(
-  options: { sessionId?: string; input?: RunInput; options?: JsonObject } = {},
+  options: {
+    sessionId?: string;
+    input?: RunInput;
+    providerOptions?: Readonly<Record<string, JsonObject>>;
+  } = {},
 ): ExecuteRequest {
   counter += 1;
   const now = new Date(0).toISOString();
@@ -177,7 +181,7 @@ export function runRequest(
       createdAt: now,
       updatedAt: now,
     },
-    options: options.options ?? {},
+    providerOptions: options.providerOptions ?? {},
   };
 }
 
