@@ -10,11 +10,10 @@
 //   npx tsx examples/advanced-patterns.ts                    # scripted Claude, Codex and Amp CLIs
 //   npx tsx examples/advanced-patterns.ts --provider claude  # the real claude CLI
 import path from "node:path";
-import { FileArtifactStore } from "../src/artifacts/file/index.js";
-import { SessionManager } from "../src/index.js";
-import type { PolicyInput } from "../src/policy/index.js";
-import { ProviderRouter } from "../src/routing/index.js";
-import { openSqliteStore } from "../src/stores/sqlite/index.js";
+import type { PolicyInput } from "agent-session-manager";
+import { ProviderRouter, SessionManager } from "agent-session-manager";
+import { FileArtifactStore } from "agent-session-manager/artifacts/file";
+import { openSqliteStore } from "agent-session-manager/sqlite";
 import { createAgents, createMainAgent, nativeToolRestrictions, runExample, tempDir } from "./support.js";
 
 runExample(async () => {

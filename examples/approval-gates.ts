@@ -12,15 +12,15 @@
 //
 //   npx tsx examples/approval-gates.ts                    # a scripted Claude CLI
 //   npx tsx examples/approval-gates.ts --provider codex   # the real codex CLI
-import { SessionManager } from "../src/index.js";
 import {
   ApprovalGate,
   cancelForApproval,
   definePolicy,
+  MemorySessionStore,
   mergePolicies,
   type PolicyInput,
-} from "../src/policy/index.js";
-import { MemorySessionStore } from "../src/stores/memory/index.js";
+  SessionManager,
+} from "agent-session-manager";
 import { createMainAgent, runExample } from "./support.js";
 
 const gatePolicy: PolicyInput = {

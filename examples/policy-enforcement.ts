@@ -10,11 +10,9 @@
 //
 //   npx tsx examples/policy-enforcement.ts                   # a scripted Claude CLI
 //   npx tsx examples/policy-enforcement.ts --provider amp    # the real amp CLI
-import { AsmError } from "../src/core/errors.js";
-import type { AsmEvent } from "../src/core/events.js";
-import { SessionManager } from "../src/index.js";
-import type { PolicyAction } from "../src/policy/index.js";
-import { MemorySessionStore } from "../src/stores/memory/index.js";
+
+import type { AsmEvent, PolicyAction } from "agent-session-manager";
+import { AsmError, MemorySessionStore, SessionManager } from "agent-session-manager";
 import { createMainAgent, describeEvent, runExample } from "./support.js";
 
 const PROMPT = "Run `ls` in a shell and tell me what you see.";

@@ -14,16 +14,15 @@
 //
 //   npx tsx examples/policy-v2.ts                    # a scripted Claude CLI
 //   npx tsx examples/policy-v2.ts --provider claude  # the real claude CLI
-import { AsmError } from "../src/core/errors.js";
-import { SessionManager } from "../src/index.js";
 import {
-  compileToolRules,
+  AsmError,
   definePolicy,
+  MemorySessionStore,
   mergePolicies,
   type PolicyInput,
   preflightPolicy,
-} from "../src/policy/index.js";
-import { MemorySessionStore } from "../src/stores/memory/index.js";
+  SessionManager,
+} from "agent-session-manager";
 import { createAgents, createMainAgent, nativeToolRestrictions, runExample } from "./support.js";
 
 const org: PolicyInput = {
@@ -67,7 +66,6 @@ runExample(async () => {
   }
 
   console.log("== 3. provider-side enforcement, reactive safety net");
-  console.log(`  the adapter receives toolRules ${JSON.stringify(compileToolRules(merged))}`);
   for (const agent of createAgents({ command: "rm -rf build", thinkMs: 1000, answer: "Cleaned up." })) {
     const manager = new SessionManager({ store: new MemorySessionStore(), adapter: agent.adapter });
     console.log(`  ${agent.provider} (its script runs a shell command anyway):`);

@@ -10,10 +10,8 @@
 //
 //   npx tsx examples/provider-routing.ts                    # scripted Claude, Codex and Amp CLIs
 //   npx tsx examples/provider-routing.ts --provider codex   # the real codex CLI behind the router
-import { SessionManager } from "../src/index.js";
-import { ShellAdapter } from "../src/providers/shell/index.js";
-import { ProviderRouter } from "../src/routing/index.js";
-import { MemorySessionStore } from "../src/stores/memory/index.js";
+import { MemorySessionStore, ProviderRouter, SessionManager } from "agent-session-manager";
+import { ShellAdapter } from "agent-session-manager/shell";
 import { createAgents, runExample, unreachableAgent } from "./support.js";
 
 runExample(async () => {

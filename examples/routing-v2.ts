@@ -10,16 +10,14 @@
 //
 //   npx tsx examples/routing-v2.ts                    # scripted Claude, Codex and Amp CLIs
 //   npx tsx examples/routing-v2.ts --provider claude  # the real claude CLI behind the router
-import { SessionManager } from "../src/index.js";
-import { mulberry32, ProviderRouter } from "../src/routing/index.js";
-import { MemorySessionStore } from "../src/stores/memory/index.js";
+import { MemorySessionStore, ProviderRouter, SessionManager } from "agent-session-manager";
 import { createAgents, runExample, unreachableAgent } from "./support.js";
 
 runExample(async () => {
   const router = new ProviderRouter({
     strategy: "weighted",
     weights: { primary: 100, claude: 10, codex: 3, amp: 1 },
-    random: mulberry32(17),
+    seed: 17,
     circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000 },
     stickyTtlMs: 10 * 60_000,
   });

@@ -7,14 +7,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { reportError } from "../src/cli/output.js";
-import { AsmError } from "../src/core/errors.js";
-import type { AsmEvent } from "../src/core/events.js";
-import type { ProviderAdapter } from "../src/ports/provider-adapter.js";
-import { AmpAdapter } from "../src/providers/amp/index.js";
-import { ClaudeAdapter } from "../src/providers/claude/index.js";
-import { CodexAdapter } from "../src/providers/codex/index.js";
-import { checkCredentials } from "../src/providers/registry.js";
+import type { AsmEvent, ProviderAdapter } from "agent-session-manager";
+import { AsmError, checkCredentials } from "agent-session-manager";
+import { AmpAdapter } from "agent-session-manager/amp";
+import { ClaudeAdapter } from "agent-session-manager/claude";
+import { CodexAdapter } from "agent-session-manager/codex";
 import {
   readScriptedCliRecord,
   type ScriptedCliRecord,
@@ -22,7 +19,7 @@ import {
   scriptedCliPath,
   type TranscriptLine,
   writeTranscript,
-} from "../src/testing/scripted-cli/index.js";
+} from "agent-session-manager/testing";
 
 export const AGENT_PROVIDERS = ["claude", "codex", "amp"] as const;
 export type AgentProvider = (typeof AGENT_PROVIDERS)[number];
@@ -357,6 +354,10 @@ export function runExample(main: () => Promise<void>): void {
     .then(() => liveProvider())
     .then(main)
     .catch((error: unknown) => {
-      process.exitCode = reportError(error, false);
+      // As the asm CLI prints a failure: one line with its code, the hint under it.
+      const failure = AsmError.from(error);
+      process.stderr.write(`example: error ${failure.message} [${failure.code}]\n`);
+      if (failure.hint) process.stderr.write(`  hint: ${failure.hint}\n`);
+      process.exitCode = failure.category === "validation" ? 2 : 1;
     });
 }

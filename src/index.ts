@@ -1,16 +1,94 @@
-// The light entry point: the model, the ports and the orchestration. Backends with native or
-// heavy dependencies have their own subpaths (agent-session-manager/sqlite, /shell, /testing);
-// the provider registry and openStore load an adapter or a backend only when one is chosen.
-export * from "./core/index.js";
-export * from "./core/redaction.js";
-export * from "./cost/index.js";
-export * from "./manager/index.js";
-export * from "./policy/index.js";
-export * from "./ports/index.js";
-export * from "./providers/provider-descriptor.js";
-export * from "./providers/registry.js";
-export * from "./routing/index.js";
+// The public API: what a user of the library calls, and the types of the model and the ports.
+// Internals (the event pipeline, the policy evaluator, the storable-event machinery, test
+// helpers) stay behind it. Backends with native or heavy dependencies have their own subpaths
+// (agent-session-manager/sqlite, /postgres, /claude, /testing…); the provider registry and
+// openStore load an adapter or a backend only when one is chosen.
+
+// The model: sessions, runs, events, errors, usage, capabilities, permission modes.
+export type * from "./core/capabilities.js";
+export type * from "./core/errors.js";
+export type * from "./core/events.js";
+export type * from "./core/permission-mode.js";
+export type * from "./core/provider-error.js";
+export type * from "./core/run.js";
+export type * from "./core/session.js";
+export type * from "./core/token-usage.js";
+export { CAPABILITY_TYPES } from "./core/capabilities.js";
+export {
+  AsmError,
+  ERROR_CODES_BY_CATEGORY,
+  errorCategory,
+  isErrorCode,
+  isRetryable,
+  RETRYABLE_ERROR_CODES,
+} from "./core/errors.js";
+export {
+  EVENT_DATA_SCHEMAS,
+  EVENT_TYPES,
+  isEventType,
+  isTerminalRunEventType,
+  TERMINAL_RUN_EVENT_TYPES,
+  validateEventData,
+} from "./core/events.js";
+export { PERMISSION_MODES } from "./core/permission-mode.js";
+export { isTerminalRunStatus, RUN_STATUSES, RUN_TRANSITIONS } from "./core/run.js";
+export { isTerminalSessionStatus, SESSION_STATUSES, SESSION_TRANSITIONS } from "./core/session.js";
+export { EVENT_LIMITS, type StorableLimits } from "./core/storable.js";
+export { addTokenUsage, EMPTY_TOKEN_USAGE } from "./core/token-usage.js";
+
+// Secrets.
+export {
+  createRedactor,
+  DEFAULT_REDACTION_PATTERNS,
+  DEFAULT_SENSITIVE_KEY_PATTERN,
+  type RedactionOptions,
+  type RedactionPattern,
+  type RedactionReport,
+  Redactor,
+} from "./core/redaction.js";
+
+// The ports: what a store, an artifact store, a provider or a run extension implements.
+export type * from "./ports/index.js";
+export { DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE, RUN_EXTENSION_SPECIFICATION } from "./ports/index.js";
+
+// Orchestration.
+export {
+  type CoreRunResult,
+  DEFAULT_STORAGE_RETRY,
+  type ExecuteRunOptions,
+  type RunHandle,
+  type RunOnceOptions,
+  type RunResult,
+  type StartRunOptions,
+  type StartSessionInput,
+  type StorageRetryOptions,
+  type StreamEventsOptions,
+  streamSessionEvents,
+} from "./manager/index.js";
 export { SessionManager, type SessionManagerOptions } from "./session-manager.js";
+
+// Cost, policy and approvals (the built-in run extensions and their tools).
+export * from "./cost/index.js";
+export * from "./policy/index.js";
+
+// Providers by name, and the router.
+export type * from "./providers/provider-descriptor.js";
+export {
+  type AdapterOptionsFor,
+  type BuiltInProviderName,
+  type CredentialsCheck,
+  type CredentialsCheckInput,
+  checkCredentials,
+  createAdapter,
+  getProvider,
+  listProviders,
+  ProviderRegistry,
+  providerRegistry,
+  registerProvider,
+} from "./providers/registry.js";
+export * from "./routing/index.js";
+
+// Stores by target.
 export { MemorySessionStore } from "./stores/memory/index.js";
 export {
   type OpenStoreOptions,

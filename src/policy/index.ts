@@ -1,6 +1,5 @@
 // The policy feature's public API. The evaluator and the enforcer are the manager's machinery
 // and stay internal: a run gets its policy through `executeRun({ policy | policies })`.
-export { type CompiledToolRules, compileToolRules } from "./adapter-compiler.js";
 export {
   type ApprovalDecision,
   ApprovalGate,
@@ -26,9 +25,7 @@ export {
   type Policy,
   type PolicyAction,
   type PolicyInput,
-  policySchema,
   preflightPolicy,
-  resolvePolicy,
   type ToolRule,
 } from "./policy.js";
 export { type PolicyExtensionOptions, policyExtension } from "./policy-extension.js";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AsmError } from "../core/errors.js";
+import { invalidInput } from "../core/validation.js";
 import type { CommonCliOption, EnvironmentVariables, ProviderDescriptor } from "./provider-descriptor.js";
-import { validationError } from "./shared/agent-options.js";
 
 /** The adapter option each common CLI option sets. */
 const ADAPTER_OPTION = {
@@ -135,7 +135,7 @@ function fromText(schema: z.ZodType, raw: string | readonly string[]): unknown {
 /** The value of `raw` for `schema`, checked; `source` names where it came from in errors. */
 function valueFor(schema: z.ZodType, raw: string | readonly string[], source: string): unknown {
   const parsed = schema.safeParse(fromText(schema, raw));
-  if (!parsed.success) throw validationError(source, parsed.error);
+  if (!parsed.success) throw invalidInput(source, parsed.error);
   return parsed.data;
 }
 

@@ -12,7 +12,7 @@ export {
   type RoutingFailureRecord,
   type RoutingRecord,
 } from "./provider-router.js";
-export { mulberry32, type RandomSource } from "./random.js";
+export type { RandomSource } from "./random.js";
 export {
   type MidStreamFailover,
   PROVIDER_ROUTER_DEFAULTS,

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { CAPABILITY_TYPES, type CapabilityRequirement } from "../core/capabilities.js";
-import { AsmError } from "../core/errors.js";
 import type { JsonObject } from "../core/session.js";
+import { parseWith } from "../core/validation.js";
 import { type CircuitBreakerOptions, resolveBreakerOptions } from "./circuit-breaker.js";
 import type { HealthOptions } from "./health.js";
-import type { RandomSource } from "./random.js";
+import { mulberry32, type RandomSource } from "./random.js";
 import type { RoutingPolicy, RoutingStrategy } from "./routing-policy.js";
 
 /** What the router does when a provider fails after it has already streamed output. */
@@ -63,8 +63,10 @@ export interface ProviderRouterOptions {
    * the next provider, giving it the partial output as context. Default `"fail"`.
    */
   midStreamFailover?: MidStreamFailover;
-  /** Uniform numbers in [0, 1) for weighted routing; pass `mulberry32(seed)` to make it reproducible. Default `Math.random`. */
+  /** Uniform numbers in [0, 1) for weighted routing. Default `Math.random` (or seeded by `seed`). */
   random?: RandomSource;
+  /** Makes weighted routing reproducible: the same seed, the same order of choices. Ignored with `random`. */
+  seed?: number;
   /** Milliseconds since the epoch, for cooldowns, the breaker and sticky TTLs. Default `Date.now`. */
   clock?: () => number;
 }
@@ -140,6 +142,7 @@ const routerOptionsSchema = z.strictObject({
   stickyTtlMs: durationMs.optional(),
   midStreamFailover: z.enum(["fail", "continue"]).optional(),
   random: fn<RandomSource>("random").optional(),
+  seed: z.number().int().optional(),
   clock: fn<() => number>("clock").optional(),
 });
 
@@ -158,20 +161,9 @@ const runRoutingSchema = z.strictObject({
   stickyKey: z.string().min(1).optional(),
 });
 
-function validationError(what: string, error: z.ZodError): AsmError {
-  const issues = error.issues.map((issue) => ({
-    path: issue.path.map(String).join("."),
-    message: issue.message,
-  }));
-  const summary = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
-  return new AsmError("validation_error", `invalid ${what}: ${summary.join("; ")}`, { details: { issues } });
-}
-
 /** Validates router options and applies defaults. Throws `validation_error`. */
 export function resolveRouterOptions(options: ProviderRouterOptions): ResolvedRouterOptions {
-  const parsed = routerOptionsSchema.safeParse(options);
-  if (!parsed.success) throw validationError("provider router options", parsed.error);
-  const value = parsed.data;
+  const value = parseWith(routerOptionsSchema, options, "provider router options");
   const defaults = PROVIDER_ROUTER_DEFAULTS;
   const breaker = value.circuitBreaker ?? true;
   return {
@@ -191,7 +183,7 @@ export function resolveRouterOptions(options: ProviderRouterOptions): ResolvedRo
     circuitBreaker: breaker === false ? false : resolveBreakerOptions(breaker === true ? {} : breaker),
     stickyTtlMs: value.stickyTtlMs ?? defaults.stickyTtlMs,
     midStreamFailover: value.midStreamFailover ?? defaults.midStreamFailover,
-    random: value.random ?? Math.random,
+    random: value.random ?? (value.seed === undefined ? Math.random : mulberry32(value.seed)),
     clock: value.clock ?? Date.now,
   };
 }
@@ -201,7 +193,5 @@ export function resolveRouterOptions(options: ProviderRouterOptions): ResolvedRo
  * message). Throws `validation_error`, for unknown keys too.
  */
 export function parseRunRouting(options: JsonObject, name: string): RunRoutingOptions {
-  const parsed = runRoutingSchema.safeParse(options);
-  if (!parsed.success) throw validationError(`routing options (providerOptions.${name})`, parsed.error);
-  return parsed.data;
+  return parseWith(runRoutingSchema, options, `routing options (providerOptions.${name})`);
 }

@@ -3,10 +3,10 @@ import { z } from "zod";
 import { AsmError } from "../../core/errors.js";
 import type { PermissionMode } from "../../core/permission-mode.js";
 import type { JsonObject } from "../../core/session.js";
+import { parseWith } from "../../core/validation.js";
 import {
   type AgentAdapterOptions,
   agentAdapterOptionsSchema,
-  parseWith,
   permissionModeSchema,
   type ResolvedAgentOptions,
   resolveAgentOptions,

@@ -12,6 +12,7 @@ import type {
   ProviderAdapter,
   ToolRestrictions,
 } from "../../ports/provider-adapter.js";
+import { settleWithin } from "../../utils/settle-within.js";
 import { ActiveRuns } from "../active-runs.js";
 import { promptFromInput } from "../shared/agent-options.js";
 import { CliProcess } from "../shared/cli-process.js";
@@ -60,13 +61,6 @@ function isLineProblemFrame(value: unknown): value is LineProblemFrame {
     "index" in value &&
     typeof value.index === "number"
   );
-}
-
-/** Waits for `promise` or `ms`, whichever comes first, leaving no timer behind. */
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
 
 /** After the result, how long the SDK may take to finish before the CLI is stopped. */

@@ -2,12 +2,13 @@ import { z } from "zod";
 import { AsmError } from "../../core/errors.js";
 import type { PermissionMode } from "../../core/permission-mode.js";
 import type { JsonObject } from "../../core/session.js";
+import { parseWith } from "../../core/validation.js";
 import {
   type AgentAdapterOptions,
   agentAdapterOptionsSchema,
-  parseWith,
   permissionModeSchema,
   type ResolvedAgentOptions,
+  rejectReservedProviderOptions,
   resolveAgentOptions,
 } from "../shared/agent-options.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../shared/jsonl-reader.js";
@@ -110,18 +111,7 @@ const RESERVED_PROVIDER_OPTIONS = {
 /** Validates the adapter's options (throws `validation_error`) and applies defaults. */
 export function resolveClaudeOptions(options: ClaudeAdapterOptions): ResolvedClaudeOptions {
   const value = parseWith(adapterSchema, options, "claude adapter options");
-  for (const [key, instead] of Object.entries(RESERVED_PROVIDER_OPTIONS)) {
-    if (value.providerOptions && key in value.providerOptions) {
-      throw new AsmError(
-        "validation_error",
-        `invalid claude adapter options: providerOptions.${key} is set by the adapter`,
-        {
-          details: { option: key },
-          hint: instead,
-        },
-      );
-    }
-  }
+  rejectReservedProviderOptions(value.providerOptions, RESERVED_PROVIDER_OPTIONS, "claude adapter options");
   const { killGraceMs, maxLineBytes, includePartialMessages, ...common } = value;
   return {
     ...resolveAgentOptions(common, "claude adapter options"),

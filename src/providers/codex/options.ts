@@ -2,12 +2,13 @@ import { z } from "zod";
 import { AsmError } from "../../core/errors.js";
 import type { PermissionMode } from "../../core/permission-mode.js";
 import type { JsonObject } from "../../core/session.js";
+import { parseWith } from "../../core/validation.js";
 import {
   type AgentAdapterOptions,
   agentAdapterOptionsSchema,
-  parseWith,
   permissionModeSchema,
   type ResolvedAgentOptions,
+  rejectReservedProviderOptions,
   resolveAgentOptions,
 } from "../shared/agent-options.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../shared/jsonl-reader.js";
@@ -216,15 +217,7 @@ function unsupported(option: string, message: string, hint: string): AsmError {
  */
 export function resolveCodexOptions(options: CodexAdapterOptions): ResolvedCodexOptions {
   const value = parseWith(adapterSchema, options, "codex adapter options");
-  for (const [key, instead] of Object.entries(RESERVED_PROVIDER_OPTIONS)) {
-    if (value.providerOptions && key in value.providerOptions) {
-      throw new AsmError(
-        "validation_error",
-        `invalid codex adapter options: providerOptions.${key} is set by the adapter`,
-        { details: { option: key }, hint: instead },
-      );
-    }
-  }
+  rejectReservedProviderOptions(value.providerOptions, RESERVED_PROVIDER_OPTIONS, "codex adapter options");
   const codex = parseWith(
     providerOptionsSchema,
     value.providerOptions ?? {},

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { AsmError } from "../../core/errors.js";
 import { PERMISSION_MODES, type PermissionMode } from "../../core/permission-mode.js";
 import type { RunInput } from "../../core/run.js";
+import { parseWith } from "../../core/validation.js";
 
 /**
  * Options every coding-agent adapter (Claude Code, Codex, Amp) takes, fixed for the runs it
@@ -79,26 +80,6 @@ export const agentAdapterOptionsSchema = z.strictObject({
   providerOptions: z.record(z.string(), z.unknown()).optional(),
 });
 
-/** Turns a zod failure into `validation_error` with every issue listed in `details.issues`. */
-export function validationError(what: string, error: z.ZodError, hint?: string): AsmError {
-  const issues = error.issues.map((issue) => ({
-    path: issue.path.map(String).join("."),
-    message: issue.message,
-  }));
-  const summary = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
-  return new AsmError("validation_error", `invalid ${what}: ${summary.join("; ")}`, {
-    details: { issues },
-    ...(hint ? { hint } : {}),
-  });
-}
-
-/** Parses `value` with `schema`, throwing `validation_error` naming `what` on failure. */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw validationError(what, parsed.error);
-  return parsed.data;
-}
-
 /** Validates the common options (throws `validation_error`) and applies their defaults. */
 export function resolveAgentOptions(
   options: AgentAdapterOptions,
@@ -141,4 +122,27 @@ export function promptFromInput(input: RunInput, provider: string): string {
   }
   if (messages.length === 1 && only.role === "user") return only.content;
   return messages.map((message) => `${message.role}: ${message.content}`).join("\n\n");
+}
+
+/**
+ * Refuses `providerOptions` keys the adapter sets itself (each with the hint saying what to use
+ * instead): a pass-through must not override what the adapter manages.
+ */
+export function rejectReservedProviderOptions(
+  providerOptions: Readonly<Record<string, unknown>> | undefined,
+  reserved: Readonly<Record<string, string>>,
+  what: string,
+): void {
+  for (const [key, instead] of Object.entries(reserved)) {
+    if (providerOptions && key in providerOptions) {
+      throw new AsmError(
+        "validation_error",
+        `invalid ${what}: providerOptions.${key} is set by the adapter`,
+        {
+          details: { option: key },
+          hint: instead,
+        },
+      );
+    }
+  }
 }

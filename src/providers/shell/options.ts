@@ -5,6 +5,7 @@ import { z } from "zod";
 import { AsmError } from "../../core/errors.js";
 import type { RunInput } from "../../core/run.js";
 import type { JsonObject } from "../../core/session.js";
+import { parseWith } from "../../core/validation.js";
 
 /** Options of a `ShellAdapter`, fixed for every run it executes. */
 export interface ShellAdapterOptions {
@@ -112,23 +113,9 @@ const commandSchema = z
     message: "the program (first word) must not be empty",
   });
 
-function validationError(what: string, error: z.ZodError, hint?: string): AsmError {
-  const issues = error.issues.map((issue) => ({
-    path: issue.path.map(String).join("."),
-    message: issue.message,
-  }));
-  const summary = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
-  return new AsmError("validation_error", `invalid ${what}: ${summary.join("; ")}`, {
-    details: { issues },
-    ...(hint ? { hint } : {}),
-  });
-}
-
 /** Validates constructor options and applies defaults. Throws `validation_error`. */
 export function resolveShellAdapterOptions(options: ShellAdapterOptions): ResolvedShellOptions {
-  const parsed = adapterOptionsSchema.safeParse(options);
-  if (!parsed.success) throw validationError("shell adapter options", parsed.error);
-  const value = parsed.data;
+  const value = parseWith(adapterOptionsSchema, options, "shell adapter options");
   if (value.shell !== undefined && value.allowShellString !== true) {
     // A configured shell that is never used is almost certainly a misunderstanding of the option.
     throw new AsmError(
@@ -156,9 +143,7 @@ export function resolveShellAdapterOptions(options: ShellAdapterOptions): Resolv
 
 /** Validates the run's `shell` options. Unknown keys are rejected so that a typo never silently drops a limit. */
 export function parseShellRunOptions(options: JsonObject): ShellRunOptions {
-  const parsed = runOptionsSchema.safeParse(options);
-  if (!parsed.success) throw validationError("shell run options", parsed.error);
-  return parsed.data;
+  return parseWith(runOptionsSchema, options, "shell run options");
 }
 
 const ARGV_HINT = 'pass the command as an argv array in input.command, e.g. ["ls", "-la"]';
@@ -173,9 +158,7 @@ export function commandFromInput(input: RunInput, config: ResolvedShellOptions):
     });
   }
   if (hasCommand) {
-    const parsed = commandSchema.safeParse(input.command);
-    if (!parsed.success) throw validationError("input.command", parsed.error, ARGV_HINT);
-    return parsed.data;
+    return parseWith(commandSchema, input.command, "input.command", { hint: ARGV_HINT });
   }
   if (hasPrompt) {
     if (!config.allowShellString) {
@@ -183,9 +166,7 @@ export function commandFromInput(input: RunInput, config: ResolvedShellOptions):
         hint: `${ARGV_HINT}, or construct the ShellAdapter with { allowShellString: true } to run input.prompt with ${config.shell} -c`,
       });
     }
-    const parsed = noNul.min(1).safeParse(input.prompt);
-    if (!parsed.success) throw validationError("input.prompt", parsed.error);
-    return [config.shell, "-c", parsed.data];
+    return [config.shell, "-c", parseWith(noNul.min(1), input.prompt, "input.prompt")];
   }
   throw new AsmError("validation_error", "shell input needs input.command (an argv array)", {
     hint: config.allowShellString ? `${ARGV_HINT}, or a shell command line in input.prompt` : ARGV_HINT,
