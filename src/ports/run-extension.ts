@@ -8,7 +8,7 @@ import type { ExecuteRequest, ExecuteResult } from "./provider-adapter.js";
 import type { SessionStore } from "./session-store.js";
 
 /** The run-extension contract this package drives; an extension declares the one it was built for. */
-export const RUN_EXTENSION_SPECIFICATION = "asm.run-extension.v1";
+export const RUN_EXTENSION_SPECIFICATION = "v1";
 
 /** How a run ends. The first outcome decided wins; later ones are ignored. */
 export type RunOutcome =
