@@ -288,6 +288,7 @@ function writeProviderTranscript(provider, file, count) {
  * for the in-process replay. The same wrapper is on both sides, so its (tiny) cost is too.
  */
 class ProbedAdapter {
+  specificationVersion = "v1";
   firstTargetAt = undefined;
   firstTargetCpu = undefined;
   events = [];
@@ -341,6 +342,7 @@ class ProbedAdapter {
  * `setImmediate` tick, so the pipeline's transactions are the same size), and returns its result.
  */
 class ReplayAdapter {
+  specificationVersion = "v1";
   constructor({ name, capabilities, events, groups, result }) {
     this.name = name;
     this.capabilities = capabilities;

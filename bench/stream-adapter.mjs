@@ -12,6 +12,7 @@ export function streamDeltas(length) {
 }
 
 export class StreamingBenchAdapter {
+  specificationVersion = "v1";
   name = "bench";
   capabilities = [{ name: "streaming", type: "sampling" }];
 

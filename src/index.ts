@@ -6,14 +6,8 @@
 
 // The model: sessions, runs, events, errors, usage, capabilities, permission modes.
 export type * from "./core/capabilities.js";
-export type * from "./core/errors.js";
-export type * from "./core/events.js";
-export type * from "./core/permission-mode.js";
-export type * from "./core/provider-error.js";
-export type * from "./core/run.js";
-export type * from "./core/session.js";
-export type * from "./core/token-usage.js";
 export { CAPABILITY_TYPES } from "./core/capabilities.js";
+export type * from "./core/errors.js";
 export {
   AsmError,
   ERROR_CODES_BY_CATEGORY,
@@ -22,6 +16,7 @@ export {
   isRetryable,
   RETRYABLE_ERROR_CODES,
 } from "./core/errors.js";
+export type * from "./core/events.js";
 export {
   EVENT_DATA_SCHEMAS,
   EVENT_TYPES,
@@ -30,12 +25,9 @@ export {
   TERMINAL_RUN_EVENT_TYPES,
   validateEventData,
 } from "./core/events.js";
+export type * from "./core/permission-mode.js";
 export { PERMISSION_MODES } from "./core/permission-mode.js";
-export { isTerminalRunStatus, RUN_STATUSES, RUN_TRANSITIONS } from "./core/run.js";
-export { isTerminalSessionStatus, SESSION_STATUSES, SESSION_TRANSITIONS } from "./core/session.js";
-export { EVENT_LIMITS, type StorableLimits } from "./core/storable.js";
-export { addTokenUsage, EMPTY_TOKEN_USAGE } from "./core/token-usage.js";
-
+export type * from "./core/provider-error.js";
 // Secrets.
 export {
   createRedactor,
@@ -46,11 +38,15 @@ export {
   type RedactionReport,
   Redactor,
 } from "./core/redaction.js";
-
-// The ports: what a store, an artifact store, a provider or a run extension implements.
-export type * from "./ports/index.js";
-export { DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE, RUN_EXTENSION_SPECIFICATION } from "./ports/index.js";
-
+export type * from "./core/run.js";
+export { isTerminalRunStatus, RUN_STATUSES, RUN_TRANSITIONS } from "./core/run.js";
+export type * from "./core/session.js";
+export { isTerminalSessionStatus, SESSION_STATUSES, SESSION_TRANSITIONS } from "./core/session.js";
+export { EVENT_LIMITS, type StorableLimits } from "./core/storable.js";
+export type * from "./core/token-usage.js";
+export { addTokenUsage, EMPTY_TOKEN_USAGE } from "./core/token-usage.js";
+// Cost, policy and approvals (the built-in run extensions and their tools).
+export * from "./cost/index.js";
 // Orchestration.
 export {
   type CoreRunResult,
@@ -65,12 +61,17 @@ export {
   type StreamEventsOptions,
   streamSessionEvents,
 } from "./manager/index.js";
-export { SessionManager, type SessionManagerOptions } from "./session-manager.js";
-
-// Cost, policy and approvals (the built-in run extensions and their tools).
-export * from "./cost/index.js";
 export * from "./policy/index.js";
-
+// The ports: what a store, an artifact store, a provider or a run extension implements.
+export type * from "./ports/index.js";
+export {
+  ARTIFACT_STORE_SPECIFICATION,
+  DEFAULT_EVENT_PAGE,
+  MAX_EVENT_PAGE,
+  PROVIDER_ADAPTER_SPECIFICATION,
+  RUN_EXTENSION_SPECIFICATION,
+  SESSION_STORE_SPECIFICATION,
+} from "./ports/index.js";
 // Providers by name, and the router.
 export type * from "./providers/provider-descriptor.js";
 export {
@@ -87,6 +88,7 @@ export {
   registerProvider,
 } from "./providers/registry.js";
 export * from "./routing/index.js";
+export { SessionManager, type SessionManagerOptions } from "./session-manager.js";
 
 // Stores by target.
 export { MemorySessionStore } from "./stores/memory/index.js";

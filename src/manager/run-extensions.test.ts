@@ -243,7 +243,7 @@ describe("run extensions", () => {
     const plain = extension("x", () => undefined);
     expect(create([plain, plain])).toThrow(/two run extensions are named "x"/);
     expect(create([{ ...plain, specificationVersion: "asm.run-extension.v0" as never }])).toThrow(
-      /implements asm.run-extension.v0/,
+      /run extension "x" implements specification asm.run-extension.v0, not v1/,
     );
     expect(create([extension("y", () => undefined, { optionSchemas: { timeoutMs: z.number() } })])).toThrow(
       /claims the executeRun option "timeoutMs", which the SessionManager owns/,
@@ -251,5 +251,22 @@ describe("run extensions", () => {
     const a = extension("a", () => undefined, { optionSchemas: { shared: z.string() } });
     const b = extension("b", () => undefined, { optionSchemas: { shared: z.string() } });
     expect(create([a, b])).toThrow(/claims the executeRun option "shared", which run extension "a" owns/);
+  });
+
+  it("a manager refuses a store or an adapter written against another specification", () => {
+    const store = new MemorySessionStore();
+    const adapter = new ScriptedAdapter(answer);
+    const oldAdapter = Object.assign(Object.create(adapter) as ScriptedAdapter, {
+      specificationVersion: "v0",
+    });
+    expect(() => new SessionManagerBase({ store, adapter: oldAdapter as never })).toThrow(
+      /provider adapter "scripted" implements specification v0, not v1/,
+    );
+    const unversioned = Object.assign(Object.create(store) as MemorySessionStore, {
+      specificationVersion: undefined,
+    });
+    expect(() => new SessionManagerBase({ store: unversioned as never, adapter })).toThrow(
+      /the store implements specification \(none declared\), not v1/,
+    );
   });
 });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { AsmError } from "../core/errors.js";
 import type { AsmEvent } from "../core/events.js";
 import type { JsonObject } from "../core/session.js";
+import { requireSpecification } from "../core/specification.js";
 import type { ExecuteRequest } from "../ports/provider-adapter.js";
 import {
   RUN_EXTENSION_SPECIFICATION,
@@ -23,13 +24,11 @@ export function checkExtensions(
   const names = new Set<string>();
   const owners = new Map<string, string>(reservedOptions.map((key) => [key, "the SessionManager"]));
   for (const extension of extensions) {
-    if (extension.specificationVersion !== RUN_EXTENSION_SPECIFICATION) {
-      throw new AsmError(
-        "validation_error",
-        `run extension "${extension.name}" implements ${String(extension.specificationVersion)}, not ${RUN_EXTENSION_SPECIFICATION}`,
-        { details: { extension: extension.name }, hint: "upgrade the extension or this package" },
-      );
-    }
+    requireSpecification(
+      `run extension "${extension.name}"`,
+      extension.specificationVersion,
+      RUN_EXTENSION_SPECIFICATION,
+    );
     if (names.has(extension.name)) {
       throw new AsmError("validation_error", `two run extensions are named "${extension.name}"`, {
         details: { extension: extension.name },

@@ -13,15 +13,20 @@ import {
   type SessionStatus,
   transitionSession,
 } from "../core/session.js";
+import { requireSpecification } from "../core/specification.js";
 import { EMPTY_TOKEN_USAGE, type TokenUsage } from "../core/token-usage.js";
-import type { ExecuteRequest, ProviderAdapter } from "../ports/provider-adapter.js";
+import {
+  type ExecuteRequest,
+  PROVIDER_ADAPTER_SPECIFICATION,
+  type ProviderAdapter,
+} from "../ports/provider-adapter.js";
 import type {
   RunCostFigure,
   RunExtension,
   RunExtensionOptions,
   RunResultExtensions,
 } from "../ports/run-extension.js";
-import type { SessionStore } from "../ports/session-store.js";
+import { SESSION_STORE_SPECIFICATION, type SessionStore } from "../ports/session-store.js";
 import { settleWithin } from "../utils/settle-within.js";
 import { buildEventDraft } from "./event-builder.js";
 import { type EventListener, notifyListener, RunEventPipeline } from "./event-pipeline.js";
@@ -175,6 +180,12 @@ export class SessionManagerBase {
   private readonly givenInputs = new Map<string, RunInput>();
 
   constructor(options: SessionManagerOptions) {
+    requireSpecification("the store", options.store?.specificationVersion, SESSION_STORE_SPECIFICATION);
+    requireSpecification(
+      `provider adapter "${options.adapter?.name}"`,
+      options.adapter?.specificationVersion,
+      PROVIDER_ADAPTER_SPECIFICATION,
+    );
     this.store = options.store;
     this.adapter = options.adapter;
     this.redactor = createRedactor(options.redaction);

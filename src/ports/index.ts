@@ -15,14 +15,15 @@ export type {
   RetentionPolicy,
   RetentionReport,
 } from "./maintenance.js";
-export type {
-  EventSink,
-  ExecuteRequest,
-  ExecuteResult,
-  ProviderAdapter,
-  ProviderTotals,
-  ResumePoint,
-  ToolRestrictions,
+export {
+  type EventSink,
+  type ExecuteRequest,
+  type ExecuteResult,
+  PROVIDER_ADAPTER_SPECIFICATION,
+  type ProviderAdapter,
+  type ProviderTotals,
+  type ResumePoint,
+  type ToolRestrictions,
 } from "./provider-adapter.js";
 export type {
   ArtifactRef,

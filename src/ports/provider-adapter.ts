@@ -109,6 +109,9 @@ export interface ExecuteResult {
   metadata?: JsonObject;
 }
 
+/** The `ProviderAdapter` contract this package drives; an adapter declares the one it implements. */
+export const PROVIDER_ADAPTER_SPECIFICATION = "v1";
+
 /**
  * A provider (Claude Code, Codex, Amp, a shell command, a router of providers).
  *
@@ -121,6 +124,8 @@ export interface ExecuteResult {
  *   `AsmError("cancelled")` promptly.
  */
 export interface ProviderAdapter {
+  /** `PROVIDER_ADAPTER_SPECIFICATION`: an adapter written against another contract is refused. */
+  readonly specificationVersion: typeof PROVIDER_ADAPTER_SPECIFICATION;
   /** Stable provider name, e.g. `shell`, `claude`. Stored on runs and events. */
   readonly name: string;
   readonly capabilities: readonly Capability[];

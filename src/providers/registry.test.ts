@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { Capability } from "../core/capabilities.js";
 import type { AsmError } from "../core/errors.js";
 import type { ProviderAdapter } from "../ports/provider-adapter.js";
+import { PROVIDER_ADAPTER_SPECIFICATION } from "../ports/provider-adapter.js";
 import { rejection } from "../stores/test-support/fixtures.js";
 import { scriptedCliEnv, scriptedCliPath } from "../testing/scripted-cli/index.js";
 import { AmpAdapter } from "./amp/amp-adapter.js";
@@ -141,6 +142,7 @@ function echoDescriptor(name: string, created: EchoOptions[] = []): ProviderDesc
     async create(options) {
       created.push(options);
       return {
+        specificationVersion: PROVIDER_ADAPTER_SPECIFICATION,
         name,
         capabilities,
         async execute(request, sink) {

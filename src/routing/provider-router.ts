@@ -1,7 +1,9 @@
 import type { Capability } from "../core/capabilities.js";
 import { AsmError, type ErrorCode } from "../core/errors.js";
 import type { RunInput } from "../core/run.js";
+import { requireSpecification } from "../core/specification.js";
 import type { EventSink, ExecuteRequest, ExecuteResult, ProviderAdapter } from "../ports/provider-adapter.js";
+import { PROVIDER_ADAPTER_SPECIFICATION } from "../ports/provider-adapter.js";
 import { ActiveRuns } from "../providers/active-runs.js";
 import { ownProviderOptions } from "../providers/shared/provider-request.js";
 import { AttemptSink } from "./attempt-sink.js";
@@ -126,6 +128,7 @@ interface PendingFailover {
  * tried. Health, breakers and sticky bindings live in this process only.
  */
 export class ProviderRouter implements ProviderAdapter {
+  readonly specificationVersion = PROVIDER_ADAPTER_SPECIFICATION;
   readonly name: string;
   readonly #options: ResolvedRouterOptions;
   readonly #providers = new Map<string, RegisteredProvider>();
@@ -159,6 +162,11 @@ export class ProviderRouter implements ProviderAdapter {
    */
   register(id: string, adapter: ProviderAdapter): void {
     if (id.length === 0) throw new AsmError("validation_error", "a provider id must not be empty");
+    requireSpecification(
+      `provider adapter "${id}"`,
+      adapter.specificationVersion,
+      PROVIDER_ADAPTER_SPECIFICATION,
+    );
     if (this.#providers.has(id)) {
       throw new AsmError("already_exists", `a provider is already registered as "${id}"`, {
         details: { id },

@@ -5,6 +5,7 @@ import type {
   ExecuteResult,
   ProviderAdapter,
 } from "../../ports/provider-adapter.js";
+import { PROVIDER_ADAPTER_SPECIFICATION } from "../../ports/provider-adapter.js";
 
 export type Script = (
   request: ExecuteRequest,
@@ -14,6 +15,7 @@ export type Script = (
 
 /** An adapter whose behaviour each test writes inline, to drive the manager through every path. */
 export class ScriptedAdapter implements ProviderAdapter {
+  readonly specificationVersion = PROVIDER_ADAPTER_SPECIFICATION;
   readonly name = "scripted";
   readonly capabilities: readonly Capability[] = [
     { name: "streaming", type: "sampling" },

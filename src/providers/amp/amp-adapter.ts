@@ -10,6 +10,7 @@ import type {
   ExecuteResult,
   ProviderAdapter,
 } from "../../ports/provider-adapter.js";
+import { PROVIDER_ADAPTER_SPECIFICATION } from "../../ports/provider-adapter.js";
 import { ActiveRuns } from "../active-runs.js";
 import { promptFromInput } from "../shared/agent-options.js";
 import { CliProcess } from "../shared/cli-process.js";
@@ -83,6 +84,7 @@ const PIPE_DRAIN_MS = 2000;
  * thread, so a resumed run needs no baseline and the adapter keeps no state between runs.
  */
 export class AmpAdapter implements ProviderAdapter {
+  readonly specificationVersion = PROVIDER_ADAPTER_SPECIFICATION;
   readonly name = PROVIDER.name;
   readonly capabilities: readonly Capability[] = AMP_CAPABILITIES;
   readonly #options: ResolvedAmpOptions;

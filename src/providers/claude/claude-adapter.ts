@@ -12,6 +12,7 @@ import type {
   ProviderAdapter,
   ToolRestrictions,
 } from "../../ports/provider-adapter.js";
+import { PROVIDER_ADAPTER_SPECIFICATION } from "../../ports/provider-adapter.js";
 import { settleWithin } from "../../utils/settle-within.js";
 import { ActiveRuns } from "../active-runs.js";
 import { promptFromInput } from "../shared/agent-options.js";
@@ -150,6 +151,7 @@ class FilteredCliProcess implements SpawnedProcess {
  * `claudeToolOptions`.
  */
 export class ClaudeAdapter implements ProviderAdapter {
+  readonly specificationVersion = PROVIDER_ADAPTER_SPECIFICATION;
   readonly name = PROVIDER.name;
   readonly capabilities: readonly Capability[] = CLAUDE_CAPABILITIES;
   readonly #options: ResolvedClaudeOptions;

@@ -13,6 +13,7 @@ import type {
   ExecuteResult,
   ProviderAdapter,
 } from "../../ports/provider-adapter.js";
+import { PROVIDER_ADAPTER_SPECIFICATION } from "../../ports/provider-adapter.js";
 import { ActiveRuns } from "../active-runs.js";
 import { promptFromInput } from "../shared/agent-options.js";
 import {
@@ -134,6 +135,7 @@ function processEnv(): Record<string, string> {
  * events covers the rest.
  */
 export class CodexAdapter implements ProviderAdapter {
+  readonly specificationVersion = PROVIDER_ADAPTER_SPECIFICATION;
   readonly name = PROVIDER.name;
   readonly capabilities: readonly Capability[] = CODEX_CAPABILITIES;
   readonly #options: ResolvedCodexOptions;

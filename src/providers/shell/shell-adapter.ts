@@ -6,6 +6,7 @@ import type {
   ExecuteResult,
   ProviderAdapter,
 } from "../../ports/provider-adapter.js";
+import { PROVIDER_ADAPTER_SPECIFICATION } from "../../ports/provider-adapter.js";
 import { ActiveRuns } from "../active-runs.js";
 import { requireProcessGroups } from "../shared/process-group.js";
 import { ownProviderOptions } from "../shared/provider-request.js";
@@ -35,6 +36,7 @@ import {
  * command leaves behind when it exits are stopped the same way.
  */
 export class ShellAdapter implements ProviderAdapter {
+  readonly specificationVersion = PROVIDER_ADAPTER_SPECIFICATION;
   readonly name = "shell";
   readonly capabilities: readonly Capability[] = SHELL_CAPABILITIES;
   readonly #options: ResolvedShellOptions;

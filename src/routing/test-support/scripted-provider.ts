@@ -9,6 +9,7 @@ import type {
   ExecuteResult,
   ProviderAdapter,
 } from "../../ports/provider-adapter.js";
+import { PROVIDER_ADAPTER_SPECIFICATION } from "../../ports/provider-adapter.js";
 
 /** What one call of a scripted provider does. */
 export type Step = (request: ExecuteRequest, sink: EventSink, signal: AbortSignal) => Promise<ExecuteResult>;
@@ -20,6 +21,7 @@ const DEFAULT_CAPABILITIES: readonly Capability[] = [{ name: "streaming", type: 
  * It records every request it got and every `cancel` it was asked for.
  */
 export class ScriptedProvider implements ProviderAdapter {
+  readonly specificationVersion = PROVIDER_ADAPTER_SPECIFICATION;
   readonly name: string;
   readonly capabilities: readonly Capability[];
   readonly calls: ExecuteRequest[] = [];

@@ -12,6 +12,7 @@ import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
 import { isTerminalRunEventType } from "../../../core/events.js";
 import type { RecoveryReport } from "../../../ports/maintenance.js";
+import { PROVIDER_ADAPTER_SPECIFICATION } from "../../../ports/provider-adapter.js";
 import { SessionManager } from "../../../session-manager.js";
 import type { DurableSessionStore } from "../../../testing/index.js";
 import { workerArgs } from "../../test-support/workers.js";
@@ -242,6 +243,7 @@ export function defineCrashRecoveryTests<Spec extends CrashStoreSpec>(
         const manager = new SessionManager({
           store,
           adapter: {
+            specificationVersion: PROVIDER_ADAPTER_SPECIFICATION,
             name: "answers",
             capabilities: [],
             async execute() {

@@ -20,6 +20,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AsmError } from "../../../core/errors.js";
 import type { AsmEvent } from "../../../core/events.js";
 import type { ProviderAdapter } from "../../../ports/provider-adapter.js";
+import { PROVIDER_ADAPTER_SPECIFICATION } from "../../../ports/provider-adapter.js";
 import { SessionManager } from "../../../session-manager.js";
 import type { DurableSessionStore } from "../../../testing/index.js";
 import type { CrashStoreSpec } from "./crash-scenario.js";
@@ -52,6 +53,7 @@ if (command === "recover") {
 } else {
   const store = await openStore(true);
   const adapter: ProviderAdapter = {
+    specificationVersion: PROVIDER_ADAPTER_SPECIFICATION,
     name: "streams-forever",
     capabilities: [],
     async execute(_request, sink, signal) {
