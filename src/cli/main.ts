@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // Keep this file's imports minimal: `asm --help` must start fast, so every command loads its
-// implementation (stores, adapters, SDKs) only when it runs. The provider registry is light
-// (descriptors and option schemas; no adapter): `asm run`'s choices and help come from it.
+// implementation (stores, adapters, SDKs) only when it runs. `asm run`'s provider names and
+// variables come from the provider registry (descriptors and their zod option schemas, no
+// adapter), which is loaded only when the command line is about `run`.
 import { Command, InvalidArgumentError, Option } from "commander";
 import { PERMISSION_MODES } from "../core/permission-mode.js";
-import { cliEnvironmentVariable, cliFlag } from "../providers/cli-face.js";
-import { listProviders } from "../providers/registry.js";
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -29,19 +28,30 @@ const program = new Command("asm")
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
   .configureOutput({ outputError: (text, write) => write(text.startsWith("error") ? `asm: ${text}` : text) });
 
-/** Each provider's `ASM_<PROVIDER>_<OPTION>` variables, as help lines. */
-function providerEnvironmentHelp(): string {
-  return listProviders()
-    .flatMap((provider) =>
-      provider.cli.env.map(
-        (option) =>
-          `  ${cliEnvironmentVariable(provider.name, option).padEnd(26)} ${cliFlag(option)} for ${provider.name}`,
-      ),
-    )
-    .join("\n");
+/** The providers' names and each one's `ASM_<PROVIDER>_<OPTION>` variables, for `asm run`'s help. */
+async function providerHelp(): Promise<{ names: string; environment: string }> {
+  if (!process.argv.slice(2).some((word) => word === "run" || word === "help")) {
+    return { names: "the provider (see asm run --help)", environment: "  (see asm run --help)" };
+  }
+  const [{ listProviders }, { cliEnvironmentVariable, cliFlag }] = await Promise.all([
+    import("../providers/registry.js"),
+    import("../providers/cli-face.js"),
+  ]);
+  const providers = listProviders();
+  return {
+    names: providers.map((provider) => provider.name).join(", "),
+    environment: providers
+      .flatMap((provider) =>
+        provider.cli.env.map(
+          (option) =>
+            `  ${cliEnvironmentVariable(provider.name, option).padEnd(26)} ${cliFlag(option)} for ${provider.name}`,
+        ),
+      )
+      .join("\n"),
+  };
 }
 
-const providerNames = listProviders().map((provider) => provider.name);
+const providers = await providerHelp();
 const dbOption = "--db <path>";
 const dbHelp = "SQLite file or postgres:// URL (default: $ASM_DB or ./.asm/asm.db)";
 
@@ -49,7 +59,7 @@ program
   .command("run")
   .description("run one prompt (or, for the shell provider, one command) in a new session")
   .argument("<words...>", "the prompt; for --provider shell, the command and its arguments")
-  .option("-p, --provider <name>", providerNames.join(", "), "claude")
+  .option("-p, --provider <name>", providers.names, "claude")
   .option("-m, --model <model>", "model for the provider (default: the provider's own)")
   .addOption(
     new Option("--permission-mode <mode>", "what the agent may do without asking").choices(PERMISSION_MODES),
@@ -85,7 +95,7 @@ Examples:
   $ asm run --provider codex --provider-option skipGitRepoCheck=true "summarize this folder"
 
 Environment (a flag wins over its variable):
-${providerEnvironmentHelp()}
+${providers.environment}
 
 Ctrl-C (or SIGTERM, SIGHUP) cancels the run and records it; a second one kills the provider's
 processes at once. Exit code 128 + the signal's number (130 for Ctrl-C).`,
