@@ -115,16 +115,18 @@ export interface ExecuteRequestParts {
   providerOptions?: Readonly<Record<string, JsonObject>>;
   /** `request.resumePoints`, keyed by provider name. Default: none. */
   resumePoints?: Readonly<Record<string, ResumePoint>>;
-  /** Fields of the request's session (metadata, context). */
-  session?: Partial<Pick<Session, "metadata" | "context" | "agentId">>;
+  /** Fields of the request's session (its id, metadata, context). Default: a fresh session. */
+  session?: Partial<Pick<Session, "id" | "metadata" | "context" | "agentId">>;
+  /** The run's id. Default: a fresh one. */
+  runId?: string;
 }
 
 /** A request as the SessionManager would build it, for running adapters directly in tests. */
 export function makeExecuteRequest(input: RunInput, parts: ExecuteRequestParts = {}): ExecuteRequest {
-  const { session = {}, providerOptions = {}, resumePoints } = parts;
+  const { session = {}, providerOptions = {}, resumePoints, runId = newId("run") } = parts;
   const now = new Date().toISOString();
   const fullSession: Session = {
-    id: newId("ses"),
+    id: session.id ?? newId("ses"),
     agentId: session.agentId ?? "conformance",
     status: "active",
     metadata: session.metadata ?? {},
@@ -134,7 +136,7 @@ export function makeExecuteRequest(input: RunInput, parts: ExecuteRequestParts =
     updatedAt: now,
   };
   const run: Run = {
-    id: newId("run"),
+    id: runId,
     sessionId: fullSession.id,
     status: "running",
     input,

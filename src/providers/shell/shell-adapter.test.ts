@@ -11,9 +11,10 @@ import {
   validateEventData,
 } from "../../core/events.js";
 import { newId } from "../../core/ids.js";
-import type { Run, RunInput } from "../../core/run.js";
-import type { JsonObject, Session } from "../../core/session.js";
+import type { RunInput } from "../../core/run.js";
+import type { JsonObject } from "../../core/session.js";
 import type { EventSink, ExecuteRequest, ExecuteResult } from "../../ports/provider-adapter.js";
+import { makeExecuteRequest } from "../../testing/adapter-conformance.js";
 import { ShellAdapter } from "./index.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -103,30 +104,7 @@ afterEach(() => {
 
 /** A request with `options` as the shell's own per-run options (`providerOptions.shell`). */
 function makeRequest(input: RunInput, options: JsonObject = {}, runId = newId("run")): ExecuteRequest {
-  const now = new Date().toISOString();
-  const session: Session = {
-    id: newId("ses"),
-    agentId: "test-agent",
-    status: "active",
-    metadata: {},
-    context: {},
-    tags: [],
-    createdAt: now,
-    updatedAt: now,
-  };
-  const run: Run = {
-    id: runId,
-    sessionId: session.id,
-    status: "running",
-    input,
-    metadata: {},
-    turnCount: 0,
-    costUsd: null,
-    tokenUsage: { inputTokens: 0, outputTokens: 0 },
-    providerMetadata: {},
-    createdAt: now,
-  };
-  return { run, session, providerOptions: { shell: options } };
+  return makeExecuteRequest(input, { providerOptions: { shell: options }, runId });
 }
 
 /** `node -e <script>` with the node running the tests. */

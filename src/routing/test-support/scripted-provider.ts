@@ -10,6 +10,7 @@ import type {
   ProviderAdapter,
 } from "../../ports/provider-adapter.js";
 import { PROVIDER_ADAPTER_SPECIFICATION } from "../../ports/provider-adapter.js";
+import { makeExecuteRequest } from "../../testing/adapter-conformance.js";
 
 /** What one call of a scripted provider does. */
 export type Step = (request: ExecuteRequest, sink: EventSink, signal: AbortSignal) => Promise<ExecuteResult>;
@@ -147,8 +148,6 @@ export class CollectingSink implements EventSink {
   }
 }
 
-let counter = 0;
-
 /** A request for a fresh run; `sessionId` defaults to a fresh session. */
 export function runRequest(
   options: {
@@ -157,34 +156,10 @@ export function runRequest(
     providerOptions?: Readonly<Record<string, JsonObject>>;
   } = {},
 ): ExecuteRequest {
-  counter += 1;
-  const now = new Date(0).toISOString();
-  const sessionId = options.sessionId ?? `ses_${counter}`;
-  return {
-    run: {
-      id: `run_${counter}`,
-      sessionId,
-      status: "running",
-      input: options.input ?? { prompt: "hello" },
-      metadata: {},
-      turnCount: 0,
-      tokenUsage: { inputTokens: 0, outputTokens: 0 },
-      costUsd: null,
-      providerMetadata: {},
-      createdAt: now,
-    },
-    session: {
-      id: sessionId,
-      agentId: "agent",
-      status: "active",
-      metadata: {},
-      context: {},
-      tags: [],
-      createdAt: now,
-      updatedAt: now,
-    },
-    providerOptions: options.providerOptions ?? {},
-  };
+  return makeExecuteRequest(options.input ?? { prompt: "hello" }, {
+    ...(options.sessionId ? { session: { id: options.sessionId } } : {}),
+    ...(options.providerOptions ? { providerOptions: options.providerOptions } : {}),
+  });
 }
 
 /** A clock tests move by hand. */
