@@ -66,7 +66,11 @@ export class AppendNotifier {
 
   /** `notify` for the sessions of freshly appended events, each once. */
   notifyAppended(events: readonly { sessionId: string }[]): void {
-    for (const sessionId of new Set(events.map((event) => event.sessionId))) this.notify(sessionId);
+    const first = events[0]?.sessionId;
+    if (first === undefined) return;
+    // Nearly every batch is one session's: no set to build for it.
+    if (events.every((event) => event.sessionId === first)) this.notify(first);
+    else for (const sessionId of new Set(events.map((event) => event.sessionId))) this.notify(sessionId);
   }
 
   /** Wakes every waiter, for changes whose sessions are unknown (another process wrote). */

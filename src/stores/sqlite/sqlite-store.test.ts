@@ -252,3 +252,41 @@ describe("SqliteSessionStore persistence", () => {
     }
   });
 });
+
+describe("SqliteSessionStore appends", () => {
+  it("a batch that meets a stored id after new ones stores each new one once, with no hole", async () => {
+    const store = await openAt({ path: newDatabasePath() });
+    try {
+      await store.saveSession(session("ses_ids"));
+      const [stored] = await store.appendEvents([event("ses_ids", "evt_stored")]);
+      // The new events are written first and the stored id is met last: that first attempt is
+      // rolled back whole (rows and sequences) and the batch written again, answering the stored one.
+      const results = await store.appendEvents([
+        event("ses_ids", "evt_new1"),
+        event("ses_ids", "evt_new2"),
+        event("ses_ids", "evt_stored", { data: { delta: "changed" } }),
+        event("ses_ids", "evt_new3"),
+      ]);
+      expect(results.map(({ id, sequence }) => [id, sequence])).toEqual([
+        ["evt_new1", 2],
+        ["evt_new2", 3],
+        ["evt_stored", 1],
+        ["evt_new3", 4],
+      ]);
+      expect(results[2]).toEqual(stored);
+      const log = await store.getEvents("ses_ids");
+      expect(log.map(({ id, sequence }) => [id, sequence])).toEqual([
+        ["evt_stored", 1],
+        ["evt_new1", 2],
+        ["evt_new2", 3],
+        ["evt_new3", 4],
+      ]);
+      expect(await store.getLatestSequence("ses_ids")).toBe(4);
+      // An append to a session that is not there is still session_not_found, with nothing written.
+      await expectCode(store.appendEvents([event("ses_gone", "evt_lost")]), "session_not_found");
+      expect(await store.getEvents("ses_ids", { after: 4 })).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});

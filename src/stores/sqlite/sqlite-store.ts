@@ -17,7 +17,7 @@ import type {
 import { type AppendNotifier, longPoll } from "../shared/append-notifier.js";
 import { type SequencedAppend, sequenceAppend, soleEvent } from "../shared/append-plan.js";
 import { runNotFound, sessionNotFound, storeClosed, validationError } from "../shared/errors.js";
-import { normalizeEventDrafts } from "../shared/event-draft.js";
+import { normalizeEventDrafts, toStoredEvent } from "../shared/event-draft.js";
 import { checkEmptyPage, type NormalizedEventQuery, normalizeEventQuery } from "../shared/event-query.js";
 import { createOwnerOnlyFile, makeOwnerOnlyDirectory } from "../shared/owner-only-files.js";
 import {
@@ -29,6 +29,7 @@ import {
 } from "../shared/records.js";
 import { checkRunSave, checkSessionSave } from "../shared/transitions.js";
 import { recoverOnOpen, SqlMaintenance, SqlQueryApi, sqliteBackend } from "../sql/index.js";
+import { CheckpointScheduler } from "./checkpoints.js";
 import { MIGRATIONS, type Migration, migrate } from "./migrations.js";
 import {
   type EventRow,
@@ -178,10 +179,12 @@ export class SqliteSessionStore implements SessionStore {
   readonly #notifier: AppendNotifier;
   readonly #detachNotifier: () => void;
   readonly #watcher: DataVersionWatcher;
+  readonly #checkpoints: CheckpointScheduler;
   /** Statements whose SQL depends on the query's shape, by SQL text. */
   readonly #byShape = new Map<string, Statement>();
   readonly #sql;
   readonly #appendBatch;
+  readonly #appendFresh;
   readonly #saveRunWithEvents;
   readonly #saveSessionWithEvents;
   #closed = false;
@@ -198,6 +201,8 @@ export class SqliteSessionStore implements SessionStore {
       () => Number(dataVersion.get()),
       () => notifier.notifyAll(),
     );
+    const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
+    this.#checkpoints = new CheckpointScheduler(() => checkpoint.get());
     this.#sql = {
       upsertSession: db.prepare(
         `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (${named(SESSION_COLUMNS)})
@@ -228,6 +233,9 @@ export class SqliteSessionStore implements SessionStore {
       ),
     };
     this.#appendBatch = db.transaction((drafts: readonly EventDraft[]) => this.#append(drafts));
+    this.#appendFresh = db.transaction((drafts: readonly EventDraft[], sessionId: string) =>
+      this.#insertFresh(drafts, sessionId),
+    );
     this.#saveRunWithEvents = db.transaction(
       (run: Run, options: SaveRunOptions, drafts: readonly EventDraft[]) => {
         this.#writeRun(run, options);
@@ -301,6 +309,7 @@ export class SqliteSessionStore implements SessionStore {
       const drafts = normalizeEventDrafts(options.events ?? []);
       const { inserted, results } = this.#saveRunWithEvents.immediate(run, options, drafts);
       this.#notifier.notifyAppended(inserted);
+      this.#checkpoints.committed(inserted.length);
       return results;
     });
   }
@@ -332,8 +341,9 @@ export class SqliteSessionStore implements SessionStore {
     return this.#run(() => {
       const drafts = normalizeEventDrafts(events);
       if (drafts.length === 0) return [];
-      const { inserted, results } = this.#appendBatch.immediate(drafts);
+      const { inserted, results } = this.#appendOptimistic(drafts) ?? this.#appendBatch.immediate(drafts);
       this.#notifier.notifyAppended(inserted);
+      this.#checkpoints.committed(inserted.length);
       return results;
     });
   }
@@ -362,6 +372,7 @@ export class SqliteSessionStore implements SessionStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#watcher.stop();
+    this.#checkpoints.stop();
     this.#notifier.close();
     this.#detachNotifier();
     try {
@@ -369,6 +380,38 @@ export class SqliteSessionStore implements SessionStore {
     } catch (error) {
       throw toStorageError(error, this.#context);
     }
+  }
+
+  /**
+   * The common append — new events of one session — written without looking their ids up
+   * first: the events' UNIQUE id index refuses an id that is stored (or repeated in the batch),
+   * which rolls the whole transaction back, sequences included; `undefined` then sends the
+   * append down the careful path (`#append`), which answers the stored events for such ids.
+   * Saves an indexed read per event on every append that is not a retry.
+   */
+  #appendOptimistic(drafts: readonly EventDraft[]): SequencedAppend | undefined {
+    const sessionId = (drafts[0] as EventDraft).sessionId;
+    for (const draft of drafts) if (draft.sessionId !== sessionId) return undefined;
+    try {
+      return this.#appendFresh.immediate(drafts, sessionId);
+    } catch (error) {
+      if (error instanceof Database.SqliteError && error.code === "SQLITE_CONSTRAINT_UNIQUE")
+        return undefined;
+      throw error;
+    }
+  }
+
+  /** Inside a write transaction: `drafts`, all of `sessionId`, inserted under new sequences. */
+  #insertFresh(drafts: readonly EventDraft[], sessionId: string): SequencedAppend {
+    const last = this.#sql.reserveSequences.get(drafts.length, sessionId);
+    if (last === undefined) throw sessionNotFound(sessionId);
+    let sequence = last - drafts.length;
+    const inserted = drafts.map((draft) => {
+      const event = toStoredEvent(draft, ++sequence);
+      this.#sql.insertEvent.run(eventToParams(event));
+      return event;
+    });
+    return { inserted, results: inserted };
   }
 
   /** Inside a write transaction: idempotency by id, sequence reservation, inserts. */
@@ -401,6 +444,7 @@ export class SqliteSessionStore implements SessionStore {
       const drafts = normalizeEventDrafts(options.events ?? []);
       const { inserted, results } = this.#saveSessionWithEvents.immediate(session, options, drafts);
       this.#notifier.notifyAppended(inserted);
+      this.#checkpoints.committed(inserted.length);
       return results;
     });
   }
