@@ -170,23 +170,36 @@ export function makeEventStorable(
   metadata: Record<string, unknown>,
   limits: StorableLimits = EVENT_LIMITS,
 ): StorableEvent {
-  const report: MutableReport = { depth: 0, strings: 0, members: 0, unrepresentable: 0, paths: [] };
+  // Made only when something must be copied: nearly every event is storable as it is.
+  let report: MutableReport | undefined;
   // Metadata is small in practice; a quarter of the event keeps a runaway one from starving data.
   const metadataBudget = Math.floor(limits.maxEventLength / 4);
   const metadataCheck = checkStorable(metadata, metadataBudget, "metadata", limits);
-  const storedMetadata = metadataCheck.ok
-    ? { value: metadata, length: metadataCheck.length }
-    : copyStorable(metadata, "metadata", metadataBudget, limits, report);
-  const dataBudget = limits.maxEventLength - STORABLE_REPORT_RESERVE - storedMetadata.length;
-  const dataCheck = checkStorable(data, dataBudget, "data", limits);
-  const storedData = dataCheck.ok
-    ? { value: data, length: dataCheck.length }
-    : copyStorable(data, "data", dataBudget, limits, report);
+  let storedMetadata = metadata;
+  let metadataLength: number;
+  if (metadataCheck.ok) {
+    metadataLength = metadataCheck.length;
+  } else {
+    report = emptyReport();
+    const copy = copyStorable(metadata, "metadata", metadataBudget, limits, report);
+    storedMetadata = asObject(copy.value);
+    metadataLength = copy.length;
+  }
+  const dataBudget = limits.maxEventLength - STORABLE_REPORT_RESERVE - metadataLength;
+  let storedData = data;
+  if (!checkStorable(data, dataBudget, "data", limits).ok) {
+    report ??= emptyReport();
+    storedData = asObject(copyStorable(data, "data", dataBudget, limits, report).value);
+  }
   return {
-    data: asObject(storedData.value),
-    metadata: asObject(storedMetadata.value),
-    report: metadataCheck.ok && dataCheck.ok ? undefined : compactReport(report),
+    data: storedData,
+    metadata: storedMetadata,
+    report: report === undefined ? undefined : compactReport(report),
   };
+}
+
+function emptyReport(): MutableReport {
+  return { depth: 0, strings: 0, members: 0, unrepresentable: 0, paths: [] };
 }
 
 /** Sums two reports (the manager makes an event storable before and after redaction). */

@@ -91,17 +91,19 @@ export function buildEventDraft(
       ? makeEventStorable(data as Record<string, unknown>, metadata)
       : { data: data as Record<string, unknown>, metadata, report: undefined };
   const truncated = mergeStorableReports(bounded.report, stored.report);
-  return {
+  // Built field by field rather than with conditional spreads: this runs once per event.
+  const draft = {
     id: typeof id === "string" ? id : newId("evt"),
     type,
     sessionId: context.sessionId,
-    ...(context.runId ? { runId: context.runId } : {}),
-    ...(context.provider ? { provider: context.provider } : {}),
     timestamp,
     // The schema check above recorded any mismatch; the union cannot express "as received".
     data: stored.data as EventDraft["data"],
     metadata: truncated ? { ...stored.metadata, truncated } : stored.metadata,
   } as EventDraft;
+  if (context.runId) draft.runId = context.runId;
+  if (context.provider) draft.provider = context.provider;
+  return draft;
 }
 
 function contractViolation(message: string, originalType: unknown, originalData: unknown) {
@@ -114,13 +116,22 @@ function contractViolation(message: string, originalType: unknown, originalData:
 }
 
 function normalizeTimestamp(value: unknown, now: Date, metadata: EventMetadata): string {
-  if (value === undefined) return now.toISOString();
+  if (value === undefined) return isoText(now);
   const parsed = typeof value === "string" || value instanceof Date ? new Date(value) : new Date(Number.NaN);
   if (Number.isNaN(parsed.getTime())) {
     metadata.invalidTimestamp = boundedText(value);
     return now.toISOString();
   }
   return parsed.toISOString();
+}
+
+/** The last time formatted: a stream's events come many to a millisecond, and formatting is dear. */
+let lastFormatted = { time: Number.NaN, text: "" };
+
+function isoText(date: Date): string {
+  const time = date.getTime();
+  if (time !== lastFormatted.time) lastFormatted = { time, text: date.toISOString() };
+  return lastFormatted.text;
 }
 
 interface Envelope {

@@ -440,3 +440,127 @@ describe("every event is storable", () => {
     });
   }
 });
+
+describe("group commit: a stream's events share transactions, a lone event waits for nothing", () => {
+  /** A memory store that records the size of every batch written through `appendEvents`. */
+  async function countingStore() {
+    const real = new MemorySessionStore();
+    await real.saveSession(makeSession({ id: "ses_g", status: "pending" }));
+    const batches: number[] = [];
+    const store = faultyStore(real, {
+      appendEvents: (drafts) => {
+        batches.push(drafts.length);
+        return undefined;
+      },
+    });
+    return { real, store, batches };
+  }
+
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  /** Emits `perTurn` events per turn of the event loop for `turns` turns, as a stream parser does per stdout chunk. */
+  async function streamTurns(pipeline: RunEventPipeline, turns: number, perTurn: number): Promise<void> {
+    let index = 0;
+    for (let turn = 0; turn < turns; turn++) {
+      for (let event = 0; event < perTurn; event++) {
+        pipeline.emit({ type: "message_streamed", data: { delta: `d${index++}` } });
+      }
+      await nextTurn();
+    }
+  }
+
+  const streamedDeltas = (pipeline: RunEventPipeline) =>
+    pipeline.events.map((event) => (event.data as { delta: string }).delta);
+
+  it("groups events emitted turn after turn into transactions of up to maxEvents, in order", async () => {
+    const { real, store, batches } = await countingStore();
+    // No time bound here, so the grouping does not depend on the machine's speed.
+    const pipeline = new RunEventPipeline(
+      store,
+      { sessionId: "ses_g" },
+      { listeners: [], groupCommit: { maxEvents: 256, maxWaitMs: 60_000 } },
+    );
+    await streamTurns(pipeline, 10, 64);
+    await pipeline.drain();
+    expect(batches).toEqual([256, 256, 128]);
+    expect(streamedDeltas(pipeline)).toEqual(Array.from({ length: 640 }, (_, index) => `d${index}`));
+    expectContiguous(await real.getEvents("ses_g", { limit: 1000 }));
+  });
+
+  it("writes a lone event at the first turn of the event loop", async () => {
+    const { store, batches } = await countingStore();
+    const seen: string[] = [];
+    const pipeline = new RunEventPipeline(
+      store,
+      { sessionId: "ses_g" },
+      {
+        listeners: [(event) => seen.push(event.type)],
+        groupCommit: { maxEvents: 256, maxWaitMs: 60_000 },
+      },
+    );
+    pipeline.emit({ type: "message_streamed", data: { delta: "alone" } });
+    await nextTurn();
+    expect(batches).toEqual([1]);
+    expect(seen).toEqual(["message_streamed"]);
+  });
+
+  it("with maxWaitMs 0, writes each turn's events at that turn", async () => {
+    const { store, batches } = await countingStore();
+    const pipeline = new RunEventPipeline(
+      store,
+      { sessionId: "ses_g" },
+      { listeners: [], groupCommit: { maxWaitMs: 0 } },
+    );
+    await streamTurns(pipeline, 3, 4);
+    await pipeline.drain();
+    expect(batches).toEqual([4, 4, 4]);
+  });
+
+  it("splits a burst larger than maxEvents into full transactions, in order", async () => {
+    const { store, batches } = await countingStore();
+    const pipeline = new RunEventPipeline(
+      store,
+      { sessionId: "ses_g" },
+      { listeners: [], groupCommit: { maxEvents: 256 } },
+    );
+    await streamTurns(pipeline, 1, 600);
+    await pipeline.drain();
+    expect(batches).toEqual([256, 256, 88]);
+    expect(streamedDeltas(pipeline)).toEqual(Array.from({ length: 600 }, (_, index) => `d${index}`));
+  });
+
+  it("stops waiting after maxWaitMs while a stream keeps coming", async () => {
+    const { store, batches } = await countingStore();
+    const pipeline = new RunEventPipeline(
+      store,
+      { sessionId: "ses_g" },
+      { listeners: [], groupCommit: { maxEvents: 1_000_000, maxWaitMs: 5 } },
+    );
+    // Two events per turn, without end until something is written: only the time bound ends the wait.
+    let emitted = 0;
+    while (batches.length === 0 && emitted < 1_000_000) {
+      for (const _ of [1, 2]) pipeline.emit({ type: "message_streamed", data: { delta: `d${emitted++}` } });
+      await nextTurn();
+    }
+    await pipeline.drain();
+    expect(batches.length).toBeGreaterThan(0);
+    // More than the first turn's two: the group waited while the stream went on, and then stopped.
+    expect(batches[0]).toBeGreaterThan(2);
+    expect(batches[0]).toBeLessThan(1_000_000);
+    expect(streamedDeltas(pipeline)).toEqual(Array.from({ length: emitted }, (_, index) => `d${index}`));
+  });
+
+  it("refuses bounds that could not write anything with validation_error", () => {
+    const store = new MemorySessionStore();
+    for (const groupCommit of [
+      { maxEvents: 0 },
+      { maxEvents: 1.5 },
+      { maxWaitMs: -1 },
+      { maxWaitMs: Number.NaN },
+    ]) {
+      expect(
+        () => new RunEventPipeline(store, { sessionId: "ses_g" }, { listeners: [], groupCommit }),
+      ).toThrow(expect.objectContaining({ code: "validation_error" }));
+    }
+  });
+});

@@ -7,8 +7,31 @@ import type { SessionStore } from "../ports/session-store.js";
 import { buildEventDraft, type EventContext, type EventSource } from "./event-builder.js";
 import { DEFAULT_STORAGE_RETRY, type StorageRetryPolicy, withStorageRetry } from "./storage-retry.js";
 
-/** Events per store transaction. Large enough to amortize a commit, small enough to stay live. */
-const MAX_BATCH = 512;
+/**
+ * How events are grouped into store transactions. A commit has a fixed cost (SQLite writes the
+ * session row and the last page of the table and of each index again on every commit), so a
+ * provider that streams a burst of events per stdout chunk, chunk after chunk, is written in a
+ * few large transactions rather than one per chunk (bench `ingest`, all else equal: one commit
+ * per 64-event tick gave 0.66 of raw inserts, groups of up to 256 gave 0.74, up to 512 no more).
+ * A lone event is never held back. The price is paid only under a saturating stream: an event
+ * waits for its group and its group's commit (follower delay p50 about 2.5–3 ms at 256 events,
+ * against 0.7–1 ms at 64).
+ */
+export interface GroupCommitOptions {
+  /** Most events in one transaction. Default 256. */
+  maxEvents?: number;
+  /**
+   * Longest a transaction waits, from its first event, for more to join it (ms). It waits only
+   * while events keep arriving: each turn of the event loop that brought none ends the wait.
+   * 0 writes at the first turn, whatever arrives. Default 1.
+   */
+  maxWaitMs?: number;
+}
+
+const DEFAULT_GROUP_COMMIT: Readonly<Required<GroupCommitOptions>> = Object.freeze({
+  maxEvents: 256,
+  maxWaitMs: 1,
+});
 /**
  * Events kept in memory, in order, once writing has halted; later ones are only counted. The
  * provider is being stopped by then, so this bounds memory against one that floods on its way out.
@@ -25,7 +48,7 @@ interface Pending {
 /**
  * The ordered path of one run's events: build → validate → redact → sequence + persist →
  * listeners. Adapters `emit` synchronously; events are queued and written in batches, one
- * transaction per batch, in emission order.
+ * transaction per batch, in emission order (grouped: see `GroupCommitOptions`).
  *
  * The log never has a hole: event N+1 is never written without event N. A batch that fails
  * with a retryable code is tried again (`storageRetry`). If it still cannot be written, writing
@@ -51,6 +74,9 @@ export class RunEventPipeline implements EventSink {
 
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
+  /** Events queued so far: a write that sees it grow while it waits keeps waiting for more. */
+  private arrivals = 0;
+  private readonly groupCommit: Readonly<Required<GroupCommitOptions>>;
   /** Writing stopped at a batch that could not be written: events are held, not written. */
   private halted = false;
   /** `settle` gave up on the held events: nothing of this run is written any more. */
@@ -69,8 +95,11 @@ export class RunEventPipeline implements EventSink {
       onFailure?: (error: AsmError) => void;
       /** Default: `DEFAULT_STORAGE_RETRY`. */
       storageRetry?: StorageRetryPolicy;
+      /** Defaults: see `GroupCommitOptions`. */
+      groupCommit?: GroupCommitOptions;
     },
   ) {
+    this.groupCommit = resolveGroupCommit(options.groupCommit);
     if (options.redactor) {
       this.window = new StreamRedactionWindow((event, emittedAt) =>
         this.enqueue({ draft: this.build(event, "adapter", emittedAt) }),
@@ -144,9 +173,33 @@ export class RunEventPipeline implements EventSink {
       return;
     }
     this.queue.push(pending);
-    // setImmediate rather than a microtask: a provider that emits across several I/O callbacks
-    // (stdout chunks) gets its events grouped into one transaction.
-    this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
+    this.arrivals += 1;
+    this.flushing ??= this.groupThenFlush();
+  }
+
+  /**
+   * Writes once the group is complete; see `GroupCommitOptions`. setImmediate rather than a
+   * microtask: the events of every I/O callback (stdout chunk) of the turn join the group. When
+   * the turn brought more events than the one that opened the group, a stream may be under
+   * way: the group waits another turn, and so on while events keep coming, up to `maxEvents`
+   * or `maxWaitMs`. A lone event is written at the first turn.
+   */
+  private groupThenFlush(): Promise<void> {
+    const { maxEvents, maxWaitMs } = this.groupCommit;
+    const openedAt = performance.now();
+    let seen = this.arrivals;
+    return new Promise<void>((resolve) => {
+      const due = (): void => {
+        const growing = this.arrivals !== seen;
+        seen = this.arrivals;
+        if (growing && this.queue.length < maxEvents && performance.now() - openedAt < maxWaitMs) {
+          setImmediate(due);
+        } else {
+          resolve();
+        }
+      };
+      setImmediate(due);
+    }).then(() => this.flush());
   }
 
   private async flush(): Promise<void> {
@@ -154,7 +207,7 @@ export class RunEventPipeline implements EventSink {
       while (this.queue.length > 0) {
         // The batch stays at the head of the queue until it is written: if it cannot be, it and
         // everything after it are held, in order.
-        const batch = this.queue.slice(0, MAX_BATCH);
+        const batch = this.queue.slice(0, this.groupCommit.maxEvents);
         let stored: AsmEvent[];
         try {
           stored = await withStorageRetry(
@@ -197,6 +250,21 @@ export class RunEventPipeline implements EventSink {
     this.events.push(event);
     for (const listener of this.options.listeners) notifyListener(listener, event);
   }
+}
+
+function resolveGroupCommit(options: GroupCommitOptions | undefined): Readonly<Required<GroupCommitOptions>> {
+  const resolved = { ...DEFAULT_GROUP_COMMIT, ...options };
+  if (!Number.isInteger(resolved.maxEvents) || resolved.maxEvents < 1) {
+    throw new AsmError("validation_error", "groupCommit.maxEvents must be a positive integer", {
+      details: { field: "groupCommit.maxEvents", value: resolved.maxEvents },
+    });
+  }
+  if (!(resolved.maxWaitMs >= 0 && Number.isFinite(resolved.maxWaitMs))) {
+    throw new AsmError("validation_error", "groupCommit.maxWaitMs must be a finite number >= 0", {
+      details: { field: "groupCommit.maxWaitMs", value: resolved.maxWaitMs },
+    });
+  }
+  return resolved;
 }
 
 /** Calls a listener; its bug must not break the run or the log, so it becomes a visible warning. */
