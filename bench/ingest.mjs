@@ -1,14 +1,21 @@
 // Ingest: events per second through the whole SessionManager pipeline into a SQLite file, against
-// raw prepared inserts of the same rows into the same schema, measured in the same run.
+// raw prepared inserts of the same rows into the same schema, measured in the same run; and the
+// delay from an adapter's emit to a follower of the session in the same process.
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { AsmError } from "../dist/core/index.js";
 import { SessionManager } from "../dist/index.js";
+import { MemorySessionStore } from "../dist/stores/memory/index.js";
 import { openSqliteStore } from "../dist/stores/sqlite/index.js";
-import { collectGarbage, formatRate, median, tempDir, timed } from "./lib.mjs";
+import { collectGarbage, formatMs, formatRate, median, quantile, tempDir, timed } from "./lib.mjs";
 import { assertContiguousLog, openRawConnection, rawEventAppender } from "./raw-events.mjs";
 import { ADAPTER_EXTRA_EVENTS, StreamingBenchAdapter, streamDeltas } from "./stream-adapter.mjs";
 
-/** The pipeline's own batch limit (event-pipeline.ts), so the baseline commits as often as it could. */
+/**
+ * Rows per raw transaction: at least the pipeline's own largest group (256, `GroupCommitOptions`
+ * in event-pipeline.ts), so the baseline never commits more often than the pipeline could.
+ */
 const RAW_BATCH = 512;
 /** A stream parser's burst per stdout chunk. */
 const EVENTS_PER_TICK = 64;
@@ -102,7 +109,139 @@ async function rawSample(events) {
   }
 }
 
-export async function ingestBench({ events, repetitions }) {
+/** Between two lone events of the follower measurement: a live tail at rest, one event at a time. */
+const FOLLOW_GAP_MS = 2;
+/** How long a follower may lag behind the end of its run before the benchmark fails. */
+const FOLLOW_GRACE_MS = 10_000;
+
+/**
+ * Emits `message_streamed` events whose delta starts with their index, noting `performance.now()`
+ * just before each emit in `sentAt`. `pace` "lone": one event every `FOLLOW_GAP_MS`; "stream":
+ * `EVENTS_PER_TICK` per `setImmediate` tick, as the ingest adapter does.
+ */
+class TimedEmitAdapter {
+  specificationVersion = "v1";
+  name = "bench";
+  capabilities = [{ name: "streaming", type: "sampling" }];
+
+  constructor({ events, pace, sentAt }) {
+    this.events = events;
+    this.pace = pace;
+    this.sentAt = sentAt;
+    this.deltas = streamDeltas(DELTA_LENGTH);
+  }
+
+  async execute(_request, sink, signal) {
+    sink.emit({ type: "run_started", data: { model: "bench-model" } });
+    const perTurn = this.pace === "lone" ? 1 : EVENTS_PER_TICK;
+    for (let index = 0; index < this.events; ) {
+      if (this.pace === "lone") await sleep(FOLLOW_GAP_MS);
+      else await new Promise((resolve) => setImmediate(resolve));
+      if (signal.aborted) throw new AsmError("cancelled", "bench run aborted");
+      for (const end = Math.min(this.events, index + perTurn); index < end; index++) {
+        const delta = `${index} ${this.deltas[index % this.deltas.length]}`;
+        this.sentAt[index] = performance.now();
+        sink.emit({ type: "message_streamed", data: { delta } });
+      }
+    }
+    return { output: { content: `emitted ${this.events} events` }, stopReason: "end_turn" };
+  }
+
+  async cancel() {
+    return false;
+  }
+}
+
+/**
+ * Append→follower delay in one process: the time from an adapter's `emit` to the moment a
+ * follower of the session (`streamSessionEvents` with `follow`, i.e. store long-polls woken by
+ * the append, reading pages of up to 1000) receives that event. Fails unless the follower gets
+ * every event exactly once. Returns the delays in ms.
+ */
+async function followerLatencySample(openStore, { events, pace }) {
+  const store = await openStore();
+  try {
+    const sentAt = new Float64Array(events);
+    const delays = new Float64Array(events).fill(Number.NaN);
+    const manager = new SessionManager({ store, adapter: new TimedEmitAdapter({ events, pace, sentAt }) });
+    const session = await manager.startSession({ agentId: "bench" });
+    await manager.activateSession(session.id);
+    const run = await manager.startRun(session.id, "follow");
+    const controller = new AbortController();
+    let received = 0;
+    const following = (async () => {
+      const stream = manager.streamSessionEvents(session.id, {
+        follow: true,
+        pageSize: 1000,
+        signal: controller.signal,
+      });
+      for await (const event of stream) {
+        if (event.type !== "message_streamed") continue;
+        const receivedAt = performance.now();
+        const index = Number.parseInt(event.data.delta, 10);
+        if (!Number.isNaN(delays[index])) throw new Error(`follower: event ${index} received twice`);
+        delays[index] = receivedAt - sentAt[index];
+        if (++received === events) return;
+      }
+    })();
+    collectGarbage();
+    await manager.executeRun(run.id);
+    const lagging = setTimeout(() => controller.abort(), FOLLOW_GRACE_MS);
+    await following;
+    clearTimeout(lagging);
+    if (received !== events) throw new Error(`follower (${pace}): received ${received} of ${events} events`);
+    return Array.from(delays);
+  } finally {
+    await store.close();
+  }
+}
+
+/** p50/p99/max of the follower delay on the memory and the SQLite store, lone events and streamed. */
+async function followerLatency({ followEvents, followStreamEvents }) {
+  const stores = {
+    memory: async () => new MemorySessionStore(),
+    sqlite: async () => {
+      const { dir, remove } = tempDir("ingest-follow");
+      const store = await openSqliteStore({ path: join(dir, "asm.db") });
+      const close = store.close.bind(store);
+      store.close = async () => {
+        await close();
+        remove();
+      };
+      return store;
+    },
+  };
+  const latency = {};
+  for (const [name, open] of Object.entries(stores)) {
+    // Unmeasured: warms up the follower's path and the JIT.
+    await followerLatencySample(open, { events: 50, pace: "lone" });
+    latency[name] = {};
+    for (const [pace, events] of [
+      ["lone", followEvents],
+      ["stream", followStreamEvents],
+    ]) {
+      const delays = await followerLatencySample(open, { events, pace });
+      latency[name][pace] = {
+        events,
+        p50Ms: quantile(delays, 0.5),
+        p99Ms: quantile(delays, 0.99),
+        maxMs: Math.max(...delays),
+      };
+    }
+  }
+  return latency;
+}
+
+function describeLatency(latency) {
+  const pair = ({ p50Ms, p99Ms }) => `${formatMs(p50Ms)} / ${formatMs(p99Ms)}`;
+  return (
+    `append→follower p50 / p99: lone events memory ${pair(latency.memory.lone)}, ` +
+    `SQLite ${pair(latency.sqlite.lone)}; while streaming memory ${pair(latency.memory.stream)}, ` +
+    `SQLite ${pair(latency.sqlite.stream)}`
+  );
+}
+
+export async function ingestBench({ events, repetitions, followEvents, followStreamEvents }) {
   // One small unmeasured round of each warms up the JIT and the module caches.
   await pipelineSample(Math.min(events, 2_000));
   await rawSample(Math.min(events, 2_000));
@@ -120,6 +259,7 @@ export async function ingestBench({ events, repetitions }) {
   const transactionsPerRun = median(pipeline.map((sample) => sample.batchSizes.length));
   const meanBatch = batchSizes.reduce((sum, size) => sum + size, 0) / batchSizes.length;
   const storeShare = median(pipeline.map((sample) => sample.storeMs / sample.ms));
+  const latency = await followerLatency({ followEvents, followStreamEvents });
   return {
     figures: {
       events,
@@ -129,6 +269,8 @@ export async function ingestBench({ events, repetitions }) {
       pipelineMeanEventsPerTransaction: meanBatch,
       pipelineStoreShare: storeShare,
       rawEventsPerTransaction: RAW_BATCH,
+      followerLatency: latency,
+      followerLatencyP99Ms: { memory: latency.memory.lone.p99Ms, sqlite: latency.sqlite.lone.p99Ms },
     },
     samples: {
       pipelineEventsPerSecond: pipeline.map((sample) => sample.eventsPerSecond),
@@ -142,6 +284,8 @@ export async function ingestBench({ events, repetitions }) {
       `ingest (${events} events): pipeline ${formatRate(pipelineRate)} ev/s, raw ${formatRate(rawRate)} ev/s` +
       ` [pipeline: ${transactionsPerRun} transactions/run of ${meanBatch.toFixed(0)} events,` +
       ` ${(storeShare * 100).toFixed(0)}% of its time in store.appendEvents]`,
+    // Printed after the ratio: the delay the batching must not cost a live follower.
+    aside: describeLatency(latency),
   };
 }
 
