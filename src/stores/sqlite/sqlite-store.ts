@@ -7,12 +7,13 @@ import type { Run } from "../../core/run.js";
 import type { Session } from "../../core/session.js";
 import type { Maintenance } from "../../ports/maintenance.js";
 import type { QueryApi } from "../../ports/query-api.js";
-import type {
-  EventQuery,
-  RunListQuery,
-  SaveRunOptions,
-  SessionListQuery,
-  SessionStore,
+import {
+  type EventQuery,
+  type RunListQuery,
+  type SaveRunOptions,
+  SESSION_STORE_SPECIFICATION,
+  type SessionListQuery,
+  type SessionStore,
 } from "../../ports/session-store.js";
 import { type AppendNotifier, longPoll } from "../shared/append-notifier.js";
 import { type SequencedAppend, sequenceAppend, soleEvent } from "../shared/append-plan.js";
@@ -170,6 +171,7 @@ const updates = (columns: string): string =>
  * Open it with `openSqliteStore`.
  */
 export class SqliteSessionStore implements SessionStore {
+  readonly specificationVersion = SESSION_STORE_SPECIFICATION;
   /** Questions across sessions (search, stats, usage, export/import), answered in SQL. */
   readonly query: QueryApi;
   /** Retention, health check and recovery of runs whose process died. */
