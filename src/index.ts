@@ -52,6 +52,7 @@ export {
   type CoreRunResult,
   DEFAULT_STORAGE_RETRY,
   type ExecuteRunOptions,
+  type GroupCommitOptions,
   type RunHandle,
   type RunOnceOptions,
   type RunResult,

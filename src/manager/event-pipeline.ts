@@ -252,7 +252,10 @@ export class RunEventPipeline implements EventSink {
   }
 }
 
-function resolveGroupCommit(options: GroupCommitOptions | undefined): Readonly<Required<GroupCommitOptions>> {
+/** The group-commit bounds with their defaults; throws `validation_error` for bounds that could not write. */
+export function resolveGroupCommit(
+  options: GroupCommitOptions | undefined,
+): Readonly<Required<GroupCommitOptions>> {
   const resolved = { ...DEFAULT_GROUP_COMMIT, ...options };
   if (!Number.isInteger(resolved.maxEvents) || resolved.maxEvents < 1) {
     throw new AsmError("validation_error", "groupCommit.maxEvents must be a positive integer", {

@@ -1,5 +1,5 @@
 export { buildEventDraft, type EventContext, type EventSource } from "./event-builder.js";
-export { type EventListener, RunEventPipeline } from "./event-pipeline.js";
+export { type EventListener, type GroupCommitOptions, RunEventPipeline } from "./event-pipeline.js";
 export { formatArgv, inputMessages } from "./options.js";
 export type { RunHandle } from "./run-handle.js";
 export {

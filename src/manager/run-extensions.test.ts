@@ -252,7 +252,9 @@ describe("run extensions", () => {
     const b = extension("b", () => undefined, { optionSchemas: { shared: z.string() } });
     expect(create([a, b])).toThrow(/claims the executeRun option "shared", which run extension "a" owns/);
   });
+});
 
+describe("a manager refuses what it could not drive", () => {
   it("a manager refuses a store or an adapter written against another specification", () => {
     const store = new MemorySessionStore();
     const adapter = new ScriptedAdapter(answer);
@@ -267,6 +269,17 @@ describe("run extensions", () => {
     });
     expect(() => new SessionManagerBase({ store: unversioned as never, adapter })).toThrow(
       /the store implements specification \(none declared\), not v1/,
+    );
+  });
+
+  it("a manager refuses group-commit bounds that could not write anything", () => {
+    const store = new MemorySessionStore();
+    const adapter = new ScriptedAdapter(answer);
+    expect(() => new SessionManagerBase({ store, adapter, groupCommit: { maxEvents: 0 } })).toThrow(
+      /groupCommit.maxEvents must be a positive integer/,
+    );
+    expect(() => new SessionManagerBase({ store, adapter, groupCommit: { maxWaitMs: -1 } })).toThrow(
+      /groupCommit.maxWaitMs must be a finite number >= 0/,
     );
   });
 });

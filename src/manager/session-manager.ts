@@ -29,7 +29,13 @@ import type {
 import { SESSION_STORE_SPECIFICATION, type SessionStore } from "../ports/session-store.js";
 import { settleWithin } from "../utils/settle-within.js";
 import { buildEventDraft } from "./event-builder.js";
-import { type EventListener, notifyListener, RunEventPipeline } from "./event-pipeline.js";
+import {
+  type EventListener,
+  type GroupCommitOptions,
+  notifyListener,
+  RunEventPipeline,
+  resolveGroupCommit,
+} from "./event-pipeline.js";
 import {
   EXECUTE_RUN_OPTION_SCHEMAS,
   inputMessages,
@@ -95,6 +101,13 @@ export interface SessionManagerOptions {
    * Default `{ attempts: 6, initialDelayMs: 100, maxDelayMs: 2000 }`.
    */
   storageRetry?: StorageRetryOptions;
+  /**
+   * How a run's events are grouped into store transactions: a write waits while events keep
+   * arriving, up to `maxEvents` or `maxWaitMs` from its first; a lone event is written at once.
+   * Larger groups ingest faster and delay followers of a saturating stream a little longer.
+   * Default `{ maxEvents: 256, maxWaitMs: 1 }`.
+   */
+  groupCommit?: GroupCommitOptions;
 }
 
 export interface StartSessionInput {
@@ -175,6 +188,7 @@ export class SessionManagerBase {
   private readonly extensions: readonly RunExtension[];
   private readonly executeSchema: ReturnType<typeof executeOptionsSchema>;
   private readonly storageRetry: StorageRetryPolicy;
+  private readonly groupCommit: Required<GroupCommitOptions>;
   private readonly executions = new Map<string, RunExecution>();
   /** Inputs of runs started here whose stored input was redacted, until they execute or are cancelled. */
   private readonly givenInputs = new Map<string, RunInput>();
@@ -194,6 +208,7 @@ export class SessionManagerBase {
     checkExtensions(this.extensions, Object.keys(EXECUTE_RUN_OPTION_SCHEMAS));
     this.executeSchema = executeOptionsSchema(EXECUTE_RUN_OPTION_SCHEMAS, this.extensions);
     this.storageRetry = resolveStorageRetry(options.storageRetry);
+    this.groupCommit = resolveGroupCommit(options.groupCommit);
   }
 
   /** Creates a pending session and logs `session_created`. */
@@ -463,6 +478,7 @@ export class SessionManagerBase {
         listeners,
         onFailure: (error) => execution.decide({ status: "failed", error }),
         storageRetry: this.storageRetry,
+        groupCommit: this.groupCommit,
       },
     );
 
