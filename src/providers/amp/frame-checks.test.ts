@@ -1,6 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type TranscriptLine, writeTranscript } from "../../testing/scripted-cli/index.js";
+import { expectUnknownFramesReported, expectWrongFrameReported } from "../test-support/frame-check-cases.js";
 import {
   fails,
   run,
@@ -83,34 +84,14 @@ describe("AmpAdapter: frames of the wrong shape or of an unknown type", () => {
     async (_name, frame) => {
       const raw = JSON.stringify(frame);
       const { adapter } = scripted(transcript([{ $raw: raw }, assistant("After it")]));
-      const { result: outcome, sink } = await succeeds(run(adapter));
-      expect(outcome.output.content).toBe("Still here");
-      expect(sink.of("error_occurred").map((event) => event.data)).toEqual([
-        expect.objectContaining({
-          errorCode: "parse_error",
-          fatal: false,
-          details: expect.objectContaining({
-            reason: "invalid_frame",
-            frameType: frame.type,
-            line: raw,
-            bytes: raw.length,
-          }),
-        }),
-      ]);
-      const types = sink.events.map((event) => event.type);
-      expect(types.indexOf("error_occurred")).toBeLessThan(types.indexOf("message_received"));
+      await expectWrongFrameReported(adapter, raw, "Still here");
     },
   );
 
   it("a frame of a type Amp does not send, or with no type, is reported (unknown_frame), not dropped", async () => {
     const frames = [{ type: "stream_event", event: {} }, { message: {} }, { type: ["assistant"] }];
     const { adapter } = scripted(transcript(frames.map((frame) => ({ $raw: JSON.stringify(frame) }))));
-    const { sink } = await succeeds(run(adapter));
-    expect(
-      sink
-        .of("error_occurred")
-        .map((event) => [event.data.errorCode, event.data.details?.reason, event.data.details?.line]),
-    ).toEqual(frames.map((frame) => ["parse_error", "unknown_frame", JSON.stringify(frame)]));
+    await expectUnknownFramesReported(adapter, frames);
   });
 
   it("other system subtypes, other block kinds and unknown fields pass without a report", async () => {

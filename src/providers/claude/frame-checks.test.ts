@@ -1,6 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type TranscriptLine, writeTranscript } from "../../testing/scripted-cli/index.js";
+import { expectUnknownFramesReported, expectWrongFrameReported } from "../test-support/frame-check-cases.js";
 import {
   fails,
   run,
@@ -104,23 +105,7 @@ describe("ClaudeAdapter: frames of the wrong shape or of an unknown type", () =>
     async (_name, frame) => {
       const raw = JSON.stringify(frame);
       const { adapter } = scripted(transcript([{ $raw: raw }, assistant("msg_after", "Still here")]));
-      const { result: outcome, sink } = await succeeds(run(adapter));
-      expect(outcome.output.content).toBe("Still here");
-      const errors = sink.of("error_occurred").map((event) => event.data);
-      expect(errors).toEqual([
-        expect.objectContaining({
-          errorCode: "parse_error",
-          fatal: false,
-          details: expect.objectContaining({
-            reason: "invalid_frame",
-            line: raw,
-            bytes: raw.length,
-            truncated: false,
-          }),
-        }),
-      ]);
-      const types = sink.events.map((event) => event.type);
-      expect(types.indexOf("error_occurred")).toBeLessThan(types.indexOf("message_received"));
+      await expectWrongFrameReported(adapter, raw, "Still here");
     },
   );
 
@@ -140,12 +125,7 @@ describe("ClaudeAdapter: frames of the wrong shape or of an unknown type", () =>
   it("a frame of a type Claude Code does not send, or with no type, is reported (unknown_frame), not dropped", async () => {
     const frames = [{ type: "made_up_frame", payload: 1 }, { no: "type" }, { type: 42 }];
     const { adapter } = scripted(transcript(frames.map((frame) => ({ $raw: JSON.stringify(frame) }))));
-    const { sink } = await succeeds(run(adapter));
-    expect(
-      sink
-        .of("error_occurred")
-        .map((event) => [event.data.errorCode, event.data.details?.reason, event.data.details?.line]),
-    ).toEqual(frames.map((frame) => ["parse_error", "unknown_frame", JSON.stringify(frame)]));
+    await expectUnknownFramesReported(adapter, frames);
   });
 
   it("frames the mapper does not read, and fields it does not know, pass without a report", async () => {
