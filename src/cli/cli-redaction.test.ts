@@ -85,19 +85,7 @@ describe("asm redacts by default", () => {
 
   it("exports without secrets unless --no-redact, to a file created owner-only", async () => {
     const db = join(dir, "plain.db");
-    const written = await asm([
-      "run",
-      "--provider",
-      "shell",
-      "--db",
-      db,
-      "--json",
-      "--no-redact",
-      "--",
-      ...PRINT_SECRETS,
-    ]);
-    expect(written.code).toBe(0);
-    const sessionId = jsonLines(written.stdout)[0]?.sessionId ?? "";
+    const sessionId = await runStoringSecrets(db);
 
     const out = join(dir, "session.json");
     const exported = await asmUnderUmask000(["export", sessionId, "--db", db, "--out", out], dir);
@@ -114,18 +102,7 @@ describe("asm redacts by default", () => {
 
   it("imports without secrets unless --no-redact; a malformed file is still a validation error", async () => {
     const db = join(dir, "plain.db");
-    const written = await asm([
-      "run",
-      "--provider",
-      "shell",
-      "--db",
-      db,
-      "--json",
-      "--no-redact",
-      "--",
-      ...PRINT_SECRETS,
-    ]);
-    const sessionId = jsonLines(written.stdout)[0]?.sessionId ?? "";
+    const sessionId = await runStoringSecrets(db);
     const file = join(dir, "raw.json");
     expect((await asm(["export", sessionId, "--db", db, "--no-redact", "--out", file])).code).toBe(0);
 
@@ -156,3 +133,20 @@ describe("asm redacts by default", () => {
     expect([mode(join(dir, ".asm")), mode(join(dir, ".asm", "asm.db"))]).toEqual(["700", "600"]);
   });
 });
+
+/** `asm run` of a command printing every planted secret, stored as is (`--no-redact`); its session id. */
+async function runStoringSecrets(db: string): Promise<string> {
+  const written = await asm([
+    "run",
+    "--provider",
+    "shell",
+    "--db",
+    db,
+    "--json",
+    "--no-redact",
+    "--",
+    ...PRINT_SECRETS,
+  ]);
+  expect(written.code).toBe(0);
+  return jsonLines(written.stdout)[0]?.sessionId ?? "";
+}
