@@ -132,4 +132,13 @@ export interface ProviderAdapter {
   execute(request: ExecuteRequest, sink: EventSink, signal: AbortSignal): Promise<ExecuteResult>;
   /** Cancels a run this adapter is executing; resolves false if it is not executing it. */
   cancel(runId: string): Promise<boolean>;
+  /**
+   * Stops the run's current turn through the provider's own interrupt (Claude: the Agent SDK's
+   * streaming-input `interrupt()`), keeping the provider's native session resumable. `execute`
+   * then rejects with `AsmError("cancelled")` whose `details.interrupted` is `true` (and whose
+   * `details.providerSessionId` names the session to resume, when known); usage reported so far
+   * is kept. Resolves false if the adapter is not executing the run. Absent when the provider has
+   * no native interrupt: the manager then cancels the run instead.
+   */
+  interrupt?(runId: string): Promise<boolean>;
 }
