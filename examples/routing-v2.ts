@@ -1,6 +1,6 @@
 // Routing, v2: weighted choice, failover, a circuit breaker and sticky sessions.
 //
-// - `strategy: "weighted"` orders the candidates by a weighted random draw (`weights`); a seeded
+// - `strategy: "weighted_random"` orders the candidates by a weighted random draw (`weights`); a seeded
 //   `random` makes the draw reproducible.
 // - "primary" carries most of the weight but is down: each run fails over from it, and after
 //   `failureThreshold` failures its circuit breaker opens, so later runs skip it until the
@@ -15,7 +15,7 @@ import { createAgents, runExample, unreachableAgent } from "./support.js";
 
 runExample(async () => {
   const router = new ProviderRouter({
-    strategy: "weighted",
+    strategy: "weighted_random",
     weights: { primary: 100, claude: 10, codex: 3, amp: 1 },
     seed: 17,
     circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000 },

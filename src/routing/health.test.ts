@@ -5,7 +5,10 @@ import { ManualClock } from "./test-support/scripted-provider.js";
 
 function setup() {
   const clock = new ManualClock();
-  const health = new ProviderHealth({ cooldownMs: 30_000, failuresBeforeCooldown: 3 }, clock.now);
+  const health = new ProviderHealth(
+    { cooldownMs: 30_000, failuresBeforeCooldown: 3, failurePenaltyWindowMs: 60_000 },
+    clock.now,
+  );
   return { clock, health };
 }
 
@@ -61,6 +64,36 @@ describe("ProviderHealth", () => {
     health.recordFailure("provider_rate_limited", 5_000);
     health.recordSuccess();
     expect(health.coolingUntil()).toBe(clock.now() + 5_000);
+  });
+
+  it("penalty: 0.5 per failure when fresh, fading linearly over the window, cleared by a success", () => {
+    const { clock, health } = setup();
+    expect(health.penalty()).toBe(0);
+    health.recordFailure("provider_unavailable");
+    expect(health.penalty()).toBe(0.5);
+    clock.advance(30_000);
+    expect(health.penalty()).toBe(0.25);
+    health.recordFailure("provider_unavailable");
+    expect(health.penalty()).toBe(0.75);
+    expect(health.snapshot().penalty).toBe(0.75);
+    clock.advance(30_000);
+    // The first failure has faded out; the second is half-way.
+    expect(health.penalty()).toBe(0.25);
+    clock.advance(30_000);
+    expect(health.penalty()).toBe(0);
+    health.recordFailure("provider_unavailable");
+    health.recordSuccess();
+    expect(health.penalty()).toBe(0);
+  });
+
+  it("penalty: a window of 0 turns it off", () => {
+    const clock = new ManualClock();
+    const health = new ProviderHealth(
+      { cooldownMs: 30_000, failuresBeforeCooldown: 3, failurePenaltyWindowMs: 0 },
+      clock.now,
+    );
+    health.recordFailure("provider_unavailable");
+    expect(health.penalty()).toBe(0);
   });
 
   it("reads retryAfterMs from error details, ignoring anything that is not a usable number", () => {

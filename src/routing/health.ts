@@ -6,7 +6,18 @@ export interface HealthOptions {
   cooldownMs: number;
   /** Consecutive retryable failures that bench a provider for `cooldownMs`. */
   failuresBeforeCooldown: number;
+  /** How long a failure keeps counting against a provider's `weighted` score; 0: never. */
+  failurePenaltyWindowMs: number;
 }
+
+/** What one fresh failure takes off a provider's `weighted` score (the seed's 0.5), in weight units. */
+export const FAILURE_PENALTY = 0.5;
+
+/**
+ * Failures remembered for the score penalty. Beyond this the penalty (64 × 0.5 = 32) already
+ * outweighs any sensible weight, so older ones need not be kept.
+ */
+const MAX_PENALIZED_FAILURES = 64;
 
 export interface HealthSnapshot {
   /** Retryable failures in a row; reset by a success. */
@@ -14,6 +25,8 @@ export interface HealthSnapshot {
   /** While benched: when the provider becomes eligible again (clock ms). */
   cooldownUntil?: number;
   lastFailure?: { code: string; at: number; retryAfterMs?: number };
+  /** What recent failures take off the provider's `weighted` score now (see `ProviderHealth.penalty`). */
+  penalty: number;
 }
 
 /**
@@ -22,7 +35,8 @@ export interface HealthSnapshot {
  * each further failure benches it again until a success resets the count), and a failure that
  * says when to come back (Retry-After), which benches it for at least that long from the first
  * failure on. A success lifts the failure-count bench but not a Retry-After one: a request that
- * started before the provider asked for a pause proves nothing about the pause.
+ * started before the provider asked for a pause proves nothing about the pause. Recent failures
+ * also lower the provider's `weighted` score (`penalty`), benched or not.
  *
  * Pure state: no I/O, time only through `now`.
  */
@@ -33,6 +47,8 @@ export class ProviderHealth {
   #benchedUntil = 0;
   #retryAfterUntil = 0;
   #lastFailure: HealthSnapshot["lastFailure"];
+  /** When the failures since the last success happened (clock ms), oldest first. */
+  #failureTimes: number[] = [];
 
   constructor(options: HealthOptions, now: () => number) {
     this.#options = options;
@@ -42,6 +58,7 @@ export class ProviderHealth {
   recordSuccess(): void {
     this.#failures = 0;
     this.#benchedUntil = 0;
+    this.#failureTimes = [];
   }
 
   /** Records a retryable failure; `retryAfterMs` is how long the provider asked us to wait, if it said. */
@@ -49,6 +66,8 @@ export class ProviderHealth {
     const now = this.#now();
     this.#failures += 1;
     this.#lastFailure = { code, at: now, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+    this.#failureTimes.push(now);
+    if (this.#failureTimes.length > MAX_PENALIZED_FAILURES) this.#failureTimes.shift();
     if (this.#failures >= this.#options.failuresBeforeCooldown) {
       this.#benchedUntil = Math.max(this.#benchedUntil, now + this.#options.cooldownMs);
     }
@@ -63,10 +82,29 @@ export class ProviderHealth {
     return until > this.#now() ? until : undefined;
   }
 
+  /**
+   * What recent failures take off the provider's `weighted` score: each failure since the last
+   * success counts `FAILURE_PENALTY` (0.5) when fresh, fading linearly to 0 over
+   * `failurePenaltyWindowMs`. A success clears it (as the seed's success resets its failure count).
+   * It applies whether or not the provider is benched, so a failing provider sinks in the order
+   * even with cooldowns off.
+   */
+  penalty(): number {
+    const window = this.#options.failurePenaltyWindowMs;
+    if (window <= 0) return 0;
+    const now = this.#now();
+    let penalty = 0;
+    for (const at of this.#failureTimes) {
+      penalty += FAILURE_PENALTY * Math.max(0, 1 - (now - at) / window);
+    }
+    return penalty;
+  }
+
   snapshot(): HealthSnapshot {
     const until = this.coolingUntil();
     return {
       consecutiveFailures: this.#failures,
+      penalty: this.penalty(),
       ...(until !== undefined ? { cooldownUntil: until } : {}),
       ...(this.#lastFailure ? { lastFailure: { ...this.#lastFailure } } : {}),
     };

@@ -127,7 +127,7 @@ describe("ProviderRouter: choosing a provider", () => {
     expect(claude.calls).toHaveLength(1);
   });
 
-  it("weighted routing follows the weights with a fixed seed (the seed guide's router, 2000 runs)", async () => {
+  it("weighted routing selects the best provider by weight (the seed guide's router), every run", async () => {
     const read = [{ name: "read", type: "tool" as const }];
     const providers = ["claude", "codex", "amp"].map(
       (name) => new ScriptedProvider(name, succeed(name), read),
@@ -135,6 +135,66 @@ describe("ProviderRouter: choosing a provider", () => {
     // Seed 001, "Weighted Routing + Policy Stacks", as TypeScript.
     const { router } = setup(providers, {
       strategy: "weighted",
+      weights: { claude: 10, codex: 3, amp: 1 },
+      maxAttempts: 3,
+      circuitBreaker: { failureThreshold: 5, cooldownMs: 30_000 },
+    });
+    const routing = { requiredCapabilities: [{ type: "tool", name: "read" }] };
+    for (let i = 0; i < 20; i += 1) {
+      const result = await execute(router, runRequest({ providerOptions: { router: routing } })).promise;
+      expect(result.metadata?.routing).toEqual({
+        routedProvider: "claude",
+        attempt: 1,
+        candidates: ["claude", "codex", "amp"],
+      });
+    }
+  });
+
+  it("weighted: a failing provider is demoted by its score even with cooldowns and breaker off", async () => {
+    const claude = new ScriptedProvider("claude", [fail("provider_unavailable"), succeed("from claude")]);
+    const codex = new ScriptedProvider("codex", [fail("provider_unavailable"), succeed("from codex")]);
+    const amp = new ScriptedProvider("amp", succeed("from amp"));
+    // Cooldowns off: no run of failures benches a provider, and there is no breaker.
+    const { router, clock } = setup([claude, codex, amp], {
+      strategy: "weighted",
+      weights: { claude: 2, codex: 2, amp: 1.8 },
+      cooldownMs: 0,
+      failuresBeforeCooldown: 1_000,
+      circuitBreaker: false,
+    });
+
+    // claude fails (penalty 0.5 → score 1.5), codex takes over and fails too (1.5), amp (1.8) answers.
+    const first = await execute(router).promise;
+    expect(first.metadata?.routing).toMatchObject({ routedProvider: "amp", attempt: 3 });
+    expect(router.status().providers.map((provider) => provider.health.penalty)).toEqual([0.5, 0.5, 0]);
+
+    // Nothing is benched, but amp now ranks first; the tied failures keep registration order.
+    const second = await execute(router).promise;
+    expect(second.metadata?.routing).toEqual({
+      routedProvider: "amp",
+      attempt: 1,
+      candidates: ["amp", "claude", "codex"],
+    });
+
+    // Half the 60 s window later each penalty is 0.25 (score 1.75 < 1.8); after the window, 0.
+    clock.advance(30_000);
+    expect((await execute(router).promise).metadata?.routing).toMatchObject({ routedProvider: "amp" });
+    clock.advance(30_000);
+    const recovered = await execute(router).promise;
+    expect(recovered.metadata?.routing).toMatchObject({
+      routedProvider: "claude",
+      candidates: ["claude", "codex", "amp"],
+    });
+    expect(claude.calls).toHaveLength(2);
+  });
+
+  it("weighted_random spreads the load by the weights with a fixed seed (2000 runs)", async () => {
+    const read = [{ name: "read", type: "tool" as const }];
+    const providers = ["claude", "codex", "amp"].map(
+      (name) => new ScriptedProvider(name, succeed(name), read),
+    );
+    const { router } = setup(providers, {
+      strategy: "weighted_random",
       weights: { claude: 10, codex: 3, amp: 1 },
       maxAttempts: 3,
       circuitBreaker: { failureThreshold: 5, cooldownMs: 30_000 },

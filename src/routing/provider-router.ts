@@ -398,6 +398,7 @@ export class ProviderRouter implements ProviderAdapter {
         id: entry.id,
         capabilities: entry.adapter.capabilities,
         inFlight: entry.inFlight,
+        penalty: entry.health.penalty(),
         ...(unavailable === undefined ? {} : { unavailable }),
       };
     });

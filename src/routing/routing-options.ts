@@ -5,7 +5,7 @@ import { parseWith } from "../core/validation.js";
 import { type CircuitBreakerOptions, resolveBreakerOptions } from "./circuit-breaker.js";
 import type { HealthOptions } from "./health.js";
 import { mulberry32, type RandomSource } from "./random.js";
-import type { RoutingPolicy, RoutingStrategy } from "./routing-policy.js";
+import { ROUTING_STRATEGIES, type RoutingPolicy, type RoutingStrategy } from "./routing-policy.js";
 
 /** What the router does when a provider fails after it has already streamed output. */
 export type MidStreamFailover = "fail" | "continue";
@@ -15,8 +15,14 @@ export interface ProviderRouterOptions {
   /** The router's provider name, stored on runs and events. Default `"router"`. */
   name?: string;
   /**
-   * How candidates are ordered: `"prefer"` (the `prefer` list, then the rest in registration order)
-   * or `"weighted"` (a weighted random order by `weights`). Default `"prefer"`.
+   * How candidates are ordered. Default `"prefer"`.
+   * - `"prefer"`: the `prefer` list, then the rest in registration order.
+   * - `"weighted"`: the best score first, score = weight − 0.5 per recent failure (each failure's
+   *   0.5 fades linearly to 0 over `failurePenaltyWindowMs`; a success clears them); equal scores
+   *   keep the `prefer` order. Deterministic: the highest weight takes every run while it is healthy.
+   * - `"weighted_random"`: load spreading; a provider comes first with probability weight / sum of
+   *   weights (then the next among the rest, …). Failures do not change the odds (cooldowns and
+   *   the breaker still drop a failing provider).
    */
   strategy?: RoutingStrategy;
   /** Provider ids to try first, in this order. Default `[]`. */
@@ -24,8 +30,9 @@ export interface ProviderRouterOptions {
   /** Provider ids never routed to. Default `[]`. */
   exclude?: string[];
   /**
-   * Weights of provider ids for `"weighted"`: a provider is picked first with probability weight / sum
-   * of weights. Unlisted providers weigh 1; weight 0 means "only as a last resort". Default `{}`.
+   * Weights of provider ids (non-negative) for `"weighted"` (the score before failure penalties) and
+   * `"weighted_random"` (the odds). Unlisted providers weigh 1; weight 0 means "only as a last
+   * resort". Default `{}`.
    */
   weights?: Record<string, number>;
   /**
@@ -43,6 +50,12 @@ export interface ProviderRouterOptions {
    * sustained failure, and a Retry-After benches at once whatever this says.
    */
   failuresBeforeCooldown?: number;
+  /**
+   * How long a retryable failure keeps lowering a provider's `"weighted"` score: its 0.5 penalty
+   * fades linearly to 0 over this window. It applies even when cooldowns never bench the provider.
+   * `0` turns the penalty off. Default `60_000` ms.
+   */
+  failurePenaltyWindowMs?: number;
   /**
    * A per-provider circuit breaker (closed → open → half-open → closed): `true` for the defaults
    * (`failureThreshold` 5, `cooldownMs` 30_000, `halfOpenMaxProbes` 1), an object to tune them, or
@@ -63,9 +76,9 @@ export interface ProviderRouterOptions {
    * the next provider, giving it the partial output as context. Default `"fail"`.
    */
   midStreamFailover?: MidStreamFailover;
-  /** Uniform numbers in [0, 1) for weighted routing. Default `Math.random` (or seeded by `seed`). */
+  /** Uniform numbers in [0, 1) for `"weighted_random"`. Default `Math.random` (or seeded by `seed`). */
   random?: RandomSource;
-  /** Makes weighted routing reproducible: the same seed, the same order of choices. Ignored with `random`. */
+  /** Makes `"weighted_random"` reproducible: the same seed, the same order of choices. Ignored with `random`. */
   seed?: number;
   /** Milliseconds since the epoch, for cooldowns, the breaker and sticky TTLs. Default `Date.now`. */
   clock?: () => number;
@@ -94,6 +107,7 @@ export const PROVIDER_ROUTER_DEFAULTS = Object.freeze({
   maxAttempts: 3,
   cooldownMs: 30_000,
   failuresBeforeCooldown: 3,
+  failurePenaltyWindowMs: 60_000,
   stickyTtlMs: 300_000,
   midStreamFailover: "fail",
 } as const);
@@ -113,7 +127,7 @@ export interface ResolvedRouterOptions {
 
 const ids = z.array(z.string().min(1));
 const weights = z.record(z.string().min(1), z.number().nonnegative());
-const strategy = z.enum(["prefer", "weighted"]);
+const strategy = z.enum(ROUTING_STRATEGIES);
 const durationMs = z.number().int().nonnegative();
 const maxAttempts = z.number().int().min(1);
 const fn = <T>(what: string) =>
@@ -129,6 +143,7 @@ const routerOptionsSchema = z.strictObject({
   maxAttempts: maxAttempts.optional(),
   cooldownMs: durationMs.optional(),
   failuresBeforeCooldown: z.number().int().min(1).optional(),
+  failurePenaltyWindowMs: durationMs.optional(),
   circuitBreaker: z
     .union([
       z.boolean(),
@@ -179,6 +194,7 @@ export function resolveRouterOptions(options: ProviderRouterOptions): ResolvedRo
     health: {
       cooldownMs: value.cooldownMs ?? defaults.cooldownMs,
       failuresBeforeCooldown: value.failuresBeforeCooldown ?? defaults.failuresBeforeCooldown,
+      failurePenaltyWindowMs: value.failurePenaltyWindowMs ?? defaults.failurePenaltyWindowMs,
     },
     circuitBreaker: breaker === false ? false : resolveBreakerOptions(breaker === true ? {} : breaker),
     stickyTtlMs: value.stickyTtlMs ?? defaults.stickyTtlMs,

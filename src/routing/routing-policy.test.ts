@@ -82,9 +82,31 @@ describe("planCandidates", () => {
     ]);
   });
 
-  it("weighted: the first pick follows the weights (2000 seeded draws)", () => {
-    const random = mulberry32(20_260_101);
+  it("weighted: highest weight first, deterministically, unlisted providers weighing 1", () => {
     const weighted = policy({ strategy: "weighted", weights: { claude: 10, codex: 3, amp: 1 } });
+    expect(planCandidates(three, weighted, noRandom).candidates).toEqual(["claude", "codex", "amp"]);
+    const unlisted = policy({ strategy: "weighted", weights: { amp: 2, codex: 0.5 } });
+    expect(planCandidates(three, unlisted, noRandom).candidates).toEqual(["amp", "claude", "codex"]);
+  });
+
+  it("weighted: ties keep the prefer order, unlisted ids after it in registration order", () => {
+    const providers = [facts("a"), facts("b"), facts("c"), facts("d")];
+    const tied = policy({ strategy: "weighted", weights: { d: 2 }, prefer: ["c", "b"] });
+    expect(planCandidates(providers, tied, noRandom).candidates).toEqual(["d", "c", "b", "a"]);
+  });
+
+  it("weighted: score = weight − failure penalty, so a failing provider sinks below a lighter one", () => {
+    const weighted = policy({ strategy: "weighted", weights: { claude: 2, codex: 1.6 } });
+    const failing = [facts("claude", { penalty: 0.5 }), facts("codex"), facts("amp")];
+    // claude 1.5 < codex 1.6; amp 1.
+    expect(planCandidates(failing, weighted, noRandom).candidates).toEqual(["codex", "claude", "amp"]);
+    const lightly = [facts("claude", { penalty: 0.25 }), facts("codex"), facts("amp")];
+    expect(planCandidates(lightly, weighted, noRandom).candidates).toEqual(["claude", "codex", "amp"]);
+  });
+
+  it("weighted_random: the first pick follows the weights (2000 seeded draws)", () => {
+    const random = mulberry32(20_260_101);
+    const weighted = policy({ strategy: "weighted_random", weights: { claude: 10, codex: 3, amp: 1 } });
     const first = { claude: 0, codex: 0, amp: 0 };
     const secondAfterClaude = { codex: 0, amp: 0 };
     const draws = 2000;
@@ -103,9 +125,9 @@ describe("planCandidates", () => {
     expect(Math.abs(secondAfterClaude.codex / afterClaude - 3 / 4)).toBeLessThan(0.05);
   });
 
-  it("weighted: unlisted providers weigh 1, weight-0 ones come last in prefer order", () => {
+  it("weighted_random: unlisted providers weigh 1, weight-0 ones come last in prefer order", () => {
     const providers = [facts("a"), facts("b"), facts("c"), facts("d")];
-    const weighted = policy({ strategy: "weighted", weights: { a: 0, c: 0 }, prefer: ["c"] });
+    const weighted = policy({ strategy: "weighted_random", weights: { a: 0, c: 0 }, prefer: ["c"] });
     const random = mulberry32(1);
     for (let i = 0; i < 50; i += 1) {
       const { candidates } = planCandidates(providers, weighted, random);
@@ -114,8 +136,8 @@ describe("planCandidates", () => {
     }
   });
 
-  it("is reproducible for a seed", () => {
-    const weighted = policy({ strategy: "weighted", weights: { claude: 1, codex: 1, amp: 1 } });
+  it("weighted_random is reproducible for a seed", () => {
+    const weighted = policy({ strategy: "weighted_random", weights: { claude: 1, codex: 1, amp: 1 } });
     const run = (seed: number) => {
       const random = mulberry32(seed);
       return Array.from({ length: 20 }, () => planCandidates(three, weighted, random).candidates.join());

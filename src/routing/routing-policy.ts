@@ -6,14 +6,28 @@ import {
 } from "../core/capabilities.js";
 import type { RandomSource } from "./random.js";
 
-export type RoutingStrategy = "prefer" | "weighted";
+/**
+ * How candidates are ordered:
+ * - `prefer`: the `prefer` ids in their order, then the rest in registration order.
+ * - `weighted`: best score first, score = weight − penalty for recent failures (the seed's
+ *   "the router selects the best provider by weight").
+ * - `weighted_random`: load spreading, a weighted random order (a provider comes first with
+ *   probability weight / sum of weights).
+ */
+export type RoutingStrategy = "prefer" | "weighted" | "weighted_random";
+
+export const ROUTING_STRATEGIES = [
+  "prefer",
+  "weighted",
+  "weighted_random",
+] as const satisfies readonly RoutingStrategy[];
 
 /** How one run chooses among the registered providers. */
 export interface RoutingPolicy {
   strategy: RoutingStrategy;
   prefer: readonly string[];
   exclude: readonly string[];
-  /** Weight per provider id for `weighted`; ids not listed weigh 1. */
+  /** Weight per provider id for `weighted` and `weighted_random`; ids not listed weigh 1. */
   weights: Readonly<Record<string, number>>;
   leastBusy: boolean;
   requiredCapabilities: readonly CapabilityRequirement[];
@@ -27,6 +41,8 @@ export interface ProviderFacts {
   inFlight: number;
   /** Why health or the circuit breaker refuse it now; undefined when they admit it. */
   unavailable?: string;
+  /** What its recent failures take off its `weighted` score (`ProviderHealth.penalty`). Default 0. */
+  penalty?: number;
 }
 
 export interface DroppedCandidate {
@@ -56,9 +72,11 @@ export const DEFAULT_WEIGHT = 1;
  *    the circuit breaker.
  * 2. Order by strategy:
  *    - `prefer`: the `prefer` ids in their order, then the rest in registration order.
- *    - `weighted`: a weighted random sample without replacement (the first pick is provider *i*
- *      with probability wᵢ / Σw, the next among the rest, and so on); weight-0 providers are never
- *      sampled and go last, as a fallback in `prefer` order.
+ *    - `weighted`: by score, highest first: score = weight (unlisted: 1) − `penalty`; equal scores
+ *      keep the `prefer` order (unlisted ids after the listed ones, in registration order).
+ *    - `weighted_random`: a weighted random sample without replacement (the first pick is provider
+ *      *i* with probability wᵢ / Σw, the next among the rest, and so on); weight-0 providers are
+ *      never sampled and go last, as a fallback in `prefer` order. Failures do not change the odds.
  * 3. `leastBusy`: a stable sort by in-flight attempts, fewest first, applied as the primary key,
  *    so the strategy's order only breaks ties (a tiebreak alone would be inert: neither strategy
  *    produces ties).
@@ -80,10 +98,17 @@ export function planCandidates(
   }
 
   const ids = eligible.map((provider) => provider.id);
-  let ordered =
-    policy.strategy === "weighted"
-      ? weightedOrder(ids, policy.weights, policy.prefer, random)
-      : preferOrder(ids, policy.prefer);
+  let ordered: string[];
+  switch (policy.strategy) {
+    case "weighted":
+      ordered = scoredOrder(eligible, policy.weights, policy.prefer);
+      break;
+    case "weighted_random":
+      ordered = weightedRandomOrder(ids, policy.weights, policy.prefer, random);
+      break;
+    case "prefer":
+      ordered = preferOrder(ids, policy.prefer);
+  }
   if (policy.leastBusy) {
     const load = new Map(eligible.map((provider) => [provider.id, provider.inFlight]));
     ordered = ordered.toSorted((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0));
@@ -121,8 +146,30 @@ export function preferOrder(ids: readonly string[], prefer: readonly string[]): 
   return [...preferred, ...ids.filter((id) => !listed.has(id))];
 }
 
+/**
+ * Highest score first, score = weight − penalty; `toSorted` is stable, so equal scores keep the
+ * `prefer` order.
+ */
+export function scoredOrder(
+  providers: readonly ProviderFacts[],
+  weights: Readonly<Record<string, number>>,
+  prefer: readonly string[],
+): string[] {
+  const score = new Map(
+    providers.map((provider) => [
+      provider.id,
+      (weights[provider.id] ?? DEFAULT_WEIGHT) - (provider.penalty ?? 0),
+    ]),
+  );
+  const byPrefer = preferOrder(
+    providers.map((provider) => provider.id),
+    prefer,
+  );
+  return byPrefer.toSorted((a, b) => (score.get(b) ?? 0) - (score.get(a) ?? 0));
+}
+
 /** A weighted random sample without replacement of the positive-weight ids, then the weight-0 ones. */
-export function weightedOrder(
+export function weightedRandomOrder(
   ids: readonly string[],
   weights: Readonly<Record<string, number>>,
   prefer: readonly string[],
