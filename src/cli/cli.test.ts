@@ -85,9 +85,9 @@ describe("asm run", () => {
     expect(allowed.stdout).toContain('"delta":"HI\\n"');
   });
 
-  it("exits 1 with the exit code recorded when the command fails", async () => {
+  it("exits with the command's own exit code, as a shell would, and records it", async () => {
     const result = await asm(shellRunArgs(db, ["sh", "-c", "echo oops >&2; exit 3"]));
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(3);
     expect(JSON.parse(result.stderr.trim())).toMatchObject({
       error: { code: "command_failed", details: { exitCode: 3 } },
     });
@@ -97,6 +97,16 @@ describe("asm run", () => {
     const shown = JSON.parse(show.stdout) as { session: { status: string }; runs: { status: string }[] };
     expect(shown.session.status).toBe("failed");
     expect(shown.runs.map((run) => run.status)).toEqual(["failed"]);
+  });
+
+  it("passes on a shell command's exit code: --shell 'exit 7' → 7, false → 1, a missing program → 127", async () => {
+    const seven = await asm(["run", "--provider", "shell", "--db", db, "--shell", "exit 7"]);
+    expect(seven.code).toBe(7);
+    expect(seven.stderr).toContain("[command_failed]");
+    expect((await asm(["run", "--provider", "shell", "--db", db, "--", "false"])).code).toBe(1);
+    const missing = await asm(["run", "--provider", "shell", "--db", db, "--", "no-such-program-here"]);
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toContain("[command_not_found]");
   });
 
   it("rejects an unknown provider with one line, a hint and exit 2, creating nothing", async () => {

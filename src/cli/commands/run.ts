@@ -1,3 +1,4 @@
+import { constants } from "node:os";
 import { AsmError } from "../../core/errors.js";
 import type { PermissionMode } from "../../core/permission-mode.js";
 import type { ProviderAdapter } from "../../ports/provider-adapter.js";
@@ -8,8 +9,11 @@ import { killRegisteredGroups } from "../../providers/shared/process-group.js";
 import { SessionManager } from "../../session-manager.js";
 import { Interruption } from "../interruption.js";
 import { openStore } from "../open-store.js";
-import { EXIT, printJson, reportError, styleFor } from "../output.js";
+import { EXIT, printJson, reportError, signalExitCode, styleFor } from "../output.js";
 import { EventRenderer } from "../render.js";
+
+/** What a POSIX shell (and `docker run`) exits with for a command it cannot find. */
+const COMMAND_NOT_FOUND_EXIT = 127;
 
 export interface RunCommandOptions {
   provider: string;
@@ -42,8 +46,10 @@ export async function runCommand(words: string[], options: RunCommandOptions): P
   const interruption = new Interruption({ onRepeat: () => killProviderProcesses(json) });
   const renderer = new EventRenderer(process.stdout, styleFor(process.stdout));
   let store: Awaited<ReturnType<typeof openStore>> | undefined;
+  let commandProvider = false;
   try {
     const { adapter, takesCommand } = await createProvider(options);
+    commandProvider = takesCommand;
     store = await openStore(options.db);
     const manager = new SessionManager({ store, adapter, redaction: options.redact !== false });
     // A command provider takes argv as typed (or, with --shell, one command line); the others a prompt.
@@ -58,11 +64,27 @@ export async function runCommand(words: string[], options: RunCommandOptions): P
     renderer.finish();
     // A closed stdout is its reader saying "enough": nothing to report, and nowhere to.
     const code = interruption.interrupt?.kind === "stdout_closed" ? EXIT.failed : reportError(error, json);
-    return interruption.exitCode ?? code;
+    return interruption.exitCode ?? (commandProvider ? commandExitCode(error) : undefined) ?? code;
   } finally {
     await store?.close();
     interruption.dispose();
   }
+}
+
+/**
+ * A command provider's failure exits as a shell would report the command (like `docker run`):
+ * its own exit code, 128 + the number of the signal that killed it, 127 when it was not found.
+ * `undefined` for any other failure, which keeps the CLI's own exit code.
+ */
+function commandExitCode(error: unknown): number | undefined {
+  if (!AsmError.is(error)) return undefined;
+  if (error.code === "command_not_found") return COMMAND_NOT_FOUND_EXIT;
+  if (error.code !== "command_failed") return undefined;
+  const { exitCode, signal } = error.details;
+  if (typeof exitCode === "number" && exitCode > 0) return exitCode;
+  if (typeof signal === "string" && signal in constants.signals)
+    return signalExitCode(signal as NodeJS.Signals);
+  return undefined;
 }
 
 /** The user asked again: the run's processes get SIGKILL now rather than the rest of their grace. */
