@@ -1,5 +1,6 @@
 import { AsmError } from "../core/errors.js";
 import type { AdapterEvent, AsmEvent } from "../core/events.js";
+import type { JsonObject } from "../core/session.js";
 import type { TokenUsage } from "../core/token-usage.js";
 import type { RunCost } from "../cost/cost.js";
 import { DEFAULT_PRICING, type PricingTable } from "../cost/pricing-table.js";
@@ -43,6 +44,8 @@ export interface PolicyReport {
   approvals: ApprovalRequest[];
   /** Limits that could not be enforced, and why (`maxCostUsd` for a model without a price). */
   warnings: string[];
+  /** The (merged) policy's `metadata`, when it has any. */
+  metadata?: JsonObject;
 }
 
 /**
@@ -124,6 +127,7 @@ export class PolicyEnforcer {
       violations: [...this.violations],
       approvals: [...this.approvals],
       warnings,
+      ...(this.policy.metadata ? { metadata: this.policy.metadata } : {}),
     };
   }
 

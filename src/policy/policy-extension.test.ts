@@ -202,6 +202,20 @@ describe("policy enforcement: warn and request_approval", () => {
     ]);
   });
 
+  it("the report carries the stack's merged metadata", async () => {
+    const { manager } = setup(async () => ({ output: { content: "done" } }));
+    const result = await manager.runOnce("x", {
+      policies: [
+        { name: "org", metadata: { owner: "platform", labels: { env: "prod" } }, onViolation: "warn" },
+        { name: "team", metadata: { labels: { team: "search" } }, onViolation: "warn" },
+      ],
+    });
+    expect(result.policy).toMatchObject({
+      policy: "org + team",
+      metadata: { owner: "platform", labels: { env: "prod", team: "search" } },
+    });
+  });
+
   it("request_approval asks for approval without cancelling, and the request is pending afterwards", async () => {
     let sawAbort = false;
     const { store, manager } = setup(async (_request, sink, signal) => {

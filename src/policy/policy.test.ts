@@ -105,6 +105,37 @@ describe("mergePolicies", () => {
     expect(mergePolicies([policy({ name: "x" })])).not.toHaveProperty("approvalTtlMs");
   });
 
+  it("deep-merges metadata in order: later keys win, nested objects merge, arrays are replaced", () => {
+    const merged = mergePolicies([
+      policy({
+        name: "org",
+        metadata: { owner: "org", tier: 1, labels: { env: "prod", team: "a" }, ids: [1, 2] },
+      }),
+      policy({ name: "plain" }),
+      policy({ name: "team", metadata: { owner: "team", labels: { team: "b" }, ids: [3] } }),
+    ]);
+    expect(merged.metadata).toEqual({
+      owner: "team",
+      tier: 1,
+      labels: { env: "prod", team: "b" },
+      ids: [3],
+    });
+    expect(mergePolicies([policy({ name: "x" })])).not.toHaveProperty("metadata");
+    // A "__proto__" key of parsed JSON (merged as given, not through zod) stays data.
+    const parsed = JSON.parse('{"__proto__": {"polluted": true}}') as Record<string, unknown>;
+    const safe = mergePolicies([
+      policy({ metadata: { a: 1 } }),
+      { ...policy({}), metadata: parsed },
+    ]).metadata;
+    expect(Object.keys(safe ?? {})).toEqual(["a", "__proto__"]);
+    expect(Object.getPrototypeOf(safe)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("rejects metadata that is not an object", () => {
+    expect(rejection(() => definePolicy({ metadata: [1] as never })).code).toBe("validation_error");
+  });
+
   it("makes the empty stack the default policy, which enforces nothing", () => {
     expect(mergePolicies([])).toEqual(definePolicy({}));
   });

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { AsmError } from "../core/errors.js";
+import type { JsonObject } from "../core/session.js";
 import { parseWith } from "../core/validation.js";
+import { isRecord } from "../utils/is-record.js";
 
 /**
  * What a violation triggers, from the least to the most strict (the order `mergePolicies` uses):
@@ -46,6 +48,11 @@ export const policySchema = z.strictObject({
   onViolation: z.enum(POLICY_ACTIONS).default("cancel"),
   /** How long an approval request stays open before it counts as denied. Default `DEFAULT_APPROVAL_TTL_MS`. */
   approvalTtlMs: z.number().int().positive().optional(),
+  /**
+   * Free-form data about the policy (an owner, a ticket, a tier), carried into the stack merge and
+   * the run's policy report (`RunResult.policy.metadata`); never enforced. Default none.
+   */
+  metadata: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** A policy as callers write it: every field but the ones they care about may be left out. */
@@ -75,6 +82,9 @@ export function definePolicy(input: PolicyInput): Policy {
  *   `allow` list narrows what the others allow and an added `deny` list removes tools.
  * - `onViolation`: the strictest action: `cancel` > `request_approval` > `warn`.
  * - `approvalTtlMs`: the shortest one set.
+ * - `metadata`: deep-merged in order (the seed guide's rule): a later policy's key wins, except
+ *   that two plain objects under one key merge key by key, recursively; arrays and other values
+ *   are replaced whole. Unset when no policy sets it.
  *
  * An empty stack is the `"default"` policy, which enforces nothing. Run `preflightPolicy` on the
  * result: stacking can make rules contradict each other.
@@ -88,6 +98,7 @@ export function mergePolicies(policies: readonly Policy[]): Policy {
     if (values.length > 0) limits[limit] = Math.min(...values);
   }
   const ttls = policies.flatMap((policy) => policy.approvalTtlMs ?? []);
+  const metadata = policies.flatMap((policy) => policy.metadata ?? []);
   return {
     name: names.join(" + "),
     limits,
@@ -98,7 +109,19 @@ export function mergePolicies(policies: readonly Policy[]): Policy {
       "warn",
     ),
     ...(ttls.length > 0 ? { approvalTtlMs: Math.min(...ttls) } : {}),
+    ...(metadata.length > 0 ? { metadata: metadata.reduce(mergeMetadata, {}) } : {}),
   };
+}
+
+/** `next` over `base`: plain objects under the same key merge recursively; anything else is replaced. */
+function mergeMetadata(base: JsonObject, next: JsonObject): JsonObject {
+  // A Map, then fromEntries: a "__proto__" key from parsed JSON stays an ordinary key.
+  const merged = new Map(Object.entries(base));
+  for (const [key, value] of Object.entries(next)) {
+    const previous = merged.get(key);
+    merged.set(key, isRecord(previous) && isRecord(value) ? mergeMetadata(previous, value) : value);
+  }
+  return Object.fromEntries(merged);
 }
 
 /**
