@@ -98,7 +98,7 @@ export function mergePolicies(policies: readonly Policy[]): Policy {
     if (values.length > 0) limits[limit] = Math.min(...values);
   }
   const ttls = policies.flatMap((policy) => policy.approvalTtlMs ?? []);
-  const metadata = policies.flatMap((policy) => policy.metadata ?? []);
+  const metadata = policies.flatMap((policy) => (policy.metadata ? [policy.metadata] : []));
   return {
     name: names.join(" + "),
     limits,
@@ -109,7 +109,7 @@ export function mergePolicies(policies: readonly Policy[]): Policy {
       "warn",
     ),
     ...(ttls.length > 0 ? { approvalTtlMs: Math.min(...ttls) } : {}),
-    ...(metadata.length > 0 ? { metadata: metadata.reduce(mergeMetadata, {}) } : {}),
+    ...(metadata.length > 0 ? { metadata: metadata.reduce<JsonObject>(mergeMetadata, {}) } : {}),
   };
 }
 
