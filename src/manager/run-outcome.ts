@@ -7,9 +7,10 @@ import type { RunOutcome } from "../ports/run-extension.js";
 /** What an adapter's rejection means for the run: a cancel it reports, or a failure. */
 export function adapterFailure(error: unknown): RunOutcome {
   const failure = AsmError.from(error, "provider_error");
-  return failure.code === "cancelled"
-    ? { status: "cancelled", reason: failure.message }
-    : { status: "failed", error: failure };
+  if (failure.code !== "cancelled") return { status: "failed", error: failure };
+  return failure.details.interrupted === true
+    ? { status: "cancelled", reason: failure.message, interrupted: true }
+    : { status: "cancelled", reason: failure.message };
 }
 
 /** An error as `run_failed` / `session_failed` event data. */
@@ -44,7 +45,10 @@ export function terminalEvent(
     case "failed":
       return { type: "run_failed", data: { ...failureData(outcome.error), durationMs: duration } };
     case "cancelled":
-      return { type: "run_cancelled", data: { reason: outcome.reason } };
+      return {
+        type: "run_cancelled",
+        data: { reason: outcome.reason, ...(outcome.interrupted ? { interrupted: true } : {}) },
+      };
     case "timeout":
       return { type: "run_timeout", data: { timeoutMs: outcome.timeoutMs } };
   }
@@ -81,7 +85,7 @@ export function outcomeError(outcome: Exclude<RunOutcome, { status: "completed" 
       });
     case "cancelled":
       return new AsmError("cancelled", `run ${run.id} was cancelled: ${outcome.reason}`, {
-        details: { ...ids, reason: outcome.reason },
+        details: { ...ids, reason: outcome.reason, ...(outcome.interrupted ? { interrupted: true } : {}) },
       });
     case "timeout":
       return new AsmError("timeout", `run ${run.id} timed out after ${outcome.timeoutMs} ms`, {

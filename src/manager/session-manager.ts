@@ -350,12 +350,37 @@ export class SessionManagerBase {
       execution.decide({ status: "cancelled", reason });
       return execution.finished;
     }
+    return this.cancelStoredRun(runId, reason, false);
+  }
+
+  /**
+   * Stops a run's current turn and keeps the provider's native session resumable: through the
+   * adapter's own `interrupt` when it has one (Claude), else as `cancelRun` does. Either way the
+   * run ends `cancelled`, its `run_cancelled` event and `executeRun`'s rejection saying
+   * `interrupted: true`; a pending run is cancelled so. Resolves with the run as finally stored;
+   * interrupting an ended run changes nothing.
+   */
+  async interruptRun(runId: string, reason = "interrupted by caller"): Promise<Run> {
+    const execution = this.executions.get(runId);
+    if (!execution) return this.cancelStoredRun(runId, reason, true);
+    if (this.adapter.interrupt && !execution.outcome) {
+      const interrupting = this.adapter.interrupt(runId).catch(() => false);
+      // The adapter's execute rejects with an interrupted cancel once the turn stopped; one that
+      // does not stop in the grace is cancelled, so an interrupt never hangs.
+      if (await interrupting) await settleWithin(execution.decided, this.cancelGraceMs);
+    }
+    execution.decide({ status: "cancelled", reason, interrupted: true });
+    return execution.finished;
+  }
+
+  /** Cancels a run not executing in this process: pending here, or running elsewhere. */
+  private async cancelStoredRun(runId: string, reason: string, interrupted: boolean): Promise<Run> {
     const run = await this.store.getRun(runId);
     if (isTerminalRunStatus(run.status)) return run;
     this.givenInputs.delete(runId);
     const cancelled = this.redactRun(transitionRun(run, "cancelled"));
     const event = buildEventDraft(
-      { type: "run_cancelled", data: { reason } },
+      { type: "run_cancelled", data: { reason, ...(interrupted ? { interrupted: true } : {}) } },
       { sessionId: run.sessionId, runId, ...(run.provider ? { provider: run.provider } : {}) },
       "manager",
       this.redactor,

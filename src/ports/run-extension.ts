@@ -14,7 +14,12 @@ export const RUN_EXTENSION_SPECIFICATION = "v1";
 export type RunOutcome =
   | { status: "completed"; result: ExecuteResult }
   | { status: "failed"; error: AsmError }
-  | { status: "cancelled"; reason: string }
+  | {
+      status: "cancelled";
+      reason: string;
+      /** Stopped by an interrupt (`interruptRun`): the provider's native session stays resumable. */
+      interrupted?: boolean;
+    }
   | { status: "timeout"; timeoutMs: number };
 
 /** Where a run's `costUsd` came from. */
