@@ -28,6 +28,25 @@ const EXAMPLES: Record<string, RegExp[]> = {
     /answer: The code is X-42\./,
     /artifact runs\/run_\w+/,
   ],
+  "oneshot.ts": [
+    /^answer: The BEAM is/m,
+    /^session completed, run completed on claude$/m,
+    /^log: \d+ events, sequences 1\.\.\d+ contiguous$/m,
+  ],
+  "live-session.ts": [
+    /^session: pending -> active -> paused -> active -> completed$/m,
+    /^session events: session_created session_started session_paused session_resumed session_completed$/m,
+  ],
+  "common-surface.ts": [
+    /^claude: answer "The directory is \/work\.", \d+ tokens, tools \[Bash\]$/m,
+    /^codex: answer .*tools \[Bash\]$/m,
+    /^amp: answer .*tools \[Bash\]$/m,
+    /^common surface: 3 providers/m,
+  ],
+  "contract-surface-live.ts": [
+    /^amp: errors ok \(validation_error, validation_error, invalid_transition, invalid_status, session_not_found\)$/m,
+    /^contract surface: all checks passed$/m,
+  ],
 };
 
 describe("examples (scripted CLIs)", () => {

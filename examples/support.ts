@@ -1,9 +1,9 @@
 // What every example shares: which providers to run (scripted by default, a real CLI with
 // `--provider`), the agents themselves, and how a failure is reported. Not an example itself.
 //
-// The examples import the package's sources (`../src/...`) so they always run against the code
-// next to them; in an application, import the same names from `agent-session-manager` and its
-// subpaths (`agent-session-manager/claude`, `/codex`, `/amp`, `/sqlite`, `/testing`, …).
+// The examples import the package by its name, as an application does (`agent-session-manager`
+// and its subpaths `/claude`, `/codex`, `/amp`, `/sqlite`, `/testing`, …), which inside this
+// repository resolves to the build. Each checks what it demonstrates with `check` and fails loudly.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,6 +12,7 @@ import { AsmError, checkCredentials } from "agent-session-manager";
 import { AmpAdapter } from "agent-session-manager/amp";
 import { ClaudeAdapter } from "agent-session-manager/claude";
 import { CodexAdapter } from "agent-session-manager/codex";
+import { openSqliteStore, type SqliteSessionStore } from "agent-session-manager/sqlite";
 import {
   readScriptedCliRecord,
   type ScriptedCliRecord,
@@ -61,13 +62,20 @@ export interface Script {
   thinkMs?: number;
   /** Tokens it reports. Default 1200 in, 80 out. */
   usage?: { input: number; output: number };
-  /** Cost Claude reports for the run (Codex and Amp report none). Default $0.002. */
+  /**
+   * Cost Claude reports: the total of its session so far, as Claude Code does (a resumed
+   * session reports the sum of its runs; Codex and Amp report none). Default $0.002.
+   */
   costUsd?: number;
+  /** The model Claude and Amp name in their messages (Codex names none). Default: Claude's `claude-sonnet-4-5`, none for Amp. */
+  model?: string;
 }
 
 /** An agent of one provider, real or scripted. */
 export interface ExampleAgent {
   provider: AgentProvider;
+  /** True for the real CLI (`--provider`), false for a scripted one. */
+  live: boolean;
   adapter: ProviderAdapter;
   /** What the scripted CLI does on its next runs; nothing for a real one. */
   play(script: Script): void;
@@ -93,6 +101,7 @@ export function createAgent(
     if (!credentials.ok) throw credentials.error;
     return {
       provider,
+      live: true,
       adapter: agentAdapter(provider, { cwd }),
       play: () => {},
       lastInvocation: () => undefined,
@@ -116,7 +125,7 @@ export function createAgent(
     // The scripted CLI does not stop when its stdin closes: a short grace keeps cancels quick.
     killGraceMs: 200,
   });
-  return { provider, adapter, play, lastInvocation: () => readScriptedCliRecord(record) };
+  return { provider, live: false, adapter, play, lastInvocation: () => readScriptedCliRecord(record) };
 }
 
 /**
@@ -170,7 +179,8 @@ function transcript(provider: AgentProvider, script: Script): TranscriptLine[] {
     case "claude": {
       const frame = { parent_tool_use_id: null, session_id: "{{sessionId}}" };
       const apiUsage = { input_tokens: usage.input, output_tokens: usage.output };
-      const { message, bashCall } = streamJson(frame, apiUsage, "claude-sonnet-4-5");
+      const model = script.model ?? "claude-sonnet-4-5";
+      const { message, bashCall } = streamJson(frame, apiUsage, model);
       return [
         { $awaitStdin: "user" },
         {
@@ -178,7 +188,7 @@ function transcript(provider: AgentProvider, script: Script): TranscriptLine[] {
           subtype: "init",
           cwd: "{{cwd}}",
           tools: ["Bash", "Read", "Write"],
-          model: "claude-sonnet-4-5",
+          model,
           ...frame,
         },
         ...(script.command === undefined
@@ -237,10 +247,11 @@ function transcript(provider: AgentProvider, script: Script): TranscriptLine[] {
     }
     case "amp": {
       const frame = { parent_tool_use_id: null, session_id: "{{threadId}}" };
-      const { message, bashCall } = streamJson(frame, {
-        input_tokens: usage.input,
-        output_tokens: usage.output,
-      });
+      const { message, bashCall } = streamJson(
+        frame,
+        { input_tokens: usage.input, output_tokens: usage.output },
+        script.model,
+      );
       return [
         { $awaitStdin: "eof" },
         {
@@ -342,6 +353,34 @@ export function describeEvent(event: AsmEvent): string {
         ? ` ${data.policy} (${String(data.kind)}, ${String(data.action)})`
         : "";
   return `  #${event.sequence} ${event.type}${detail}`;
+}
+
+/** A SQLite store in a fresh directory of this process (removed on exit). */
+export function openExampleStore(prefix: string): Promise<SqliteSessionStore> {
+  return openSqliteStore({ path: path.join(tempDir(prefix), "sessions.db") });
+}
+
+/**
+ * What an example demonstrates, checked: throws (so the example exits non-zero) with `what`
+ * when `condition` does not hold.
+ */
+export function check(condition: unknown, what: string): asserts condition {
+  if (!condition) throw new AsmError("internal_error", `check failed: ${what}`);
+}
+
+/**
+ * Checks that `events` carry consecutive sequence numbers starting at `first` (default: the
+ * first event's): no gap, no repeat, no reordering. Returns the last sequence (`first - 1` when
+ * there are none).
+ */
+export function checkContiguous(events: readonly AsmEvent[], first = events[0]?.sequence ?? 1): number {
+  events.forEach((event, at) => {
+    check(
+      event.sequence === first + at,
+      `event ${at} has sequence ${event.sequence}, expected ${first + at}`,
+    );
+  });
+  return first + events.length - 1;
 }
 
 /**
