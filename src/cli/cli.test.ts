@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AsmEvent } from "../core/events.js";
+import { openSqliteStore } from "../stores/sqlite/index.js";
 import { readScriptedCliRecord, scriptedCliEnv, scriptedCliPath } from "../testing/scripted-cli/index.js";
 import { asm, collect, jsonLines, Lines, requireBuiltCli, shellRunArgs, start } from "./test-support/cli.js";
 
@@ -300,18 +301,46 @@ describe("asm sessions and asm events", () => {
     const writerDone = collect(writer);
     const first = JSON.parse(await writerLines.waitFor(() => true)) as AsmEvent;
 
-    const follower = start(["events", first.sessionId, "--db", db, "--json", "--follow"]);
-    const followerLines = new Lines(follower);
-    const followed = collect(follower);
-    await followerLines.waitFor((line) => line.includes('"session_completed"'));
-    follower.kill("SIGINT");
-    const result = await followed;
+    // It ends by itself once the session has ended, after printing the session's last event.
+    const result = await asm(["events", first.sessionId, "--db", db, "--json", "--follow"]);
     expect(result.code).toBe(0);
     expect((await writerDone).code).toBe(0);
     const events = jsonLines(result.stdout);
     const text = events.map((event) => (event.type === "message_streamed" ? event.data.delta : "")).join("");
     expect(text).toBe("first\nsecond\n");
     expect(events.map((event) => event.sequence)).toEqual(events.map((_, index) => index + 1));
+    expect(events.at(-1)?.type).toBe("session_completed");
+  });
+
+  it("--follow on an ended session prints the rest and ends; --keep-following waits on", async () => {
+    const run = await asm(shellRunArgs(db, ["echo", "done"]));
+    const all = jsonLines(run.stdout);
+    const sessionId = all[0]?.sessionId ?? "";
+    const followed = await asm(["events", sessionId, "--db", db, "--json", "--follow", "--after", "2"]);
+    expect(followed.code).toBe(0);
+    expect(jsonLines(followed.stdout)).toEqual(all.slice(2));
+
+    const keeper = start(["events", sessionId, "--db", db, "--json", "--keep-following"]);
+    const keeperLines = new Lines(keeper);
+    const kept = collect(keeper);
+    await keeperLines.waitFor((line) => line.includes('"session_completed"'));
+    // Still following: an event appended after the session's end reaches it.
+    const store = await openSqliteStore({ path: db });
+    try {
+      await store.appendEvent({
+        id: "evt_after_the_end",
+        type: "error_occurred",
+        sessionId,
+        timestamp: new Date().toISOString(),
+        data: { errorCode: "internal_error", errorMessage: "late" },
+        metadata: {},
+      });
+    } finally {
+      await store.close();
+    }
+    await keeperLines.waitFor((line) => line.includes("evt_after_the_end"));
+    keeper.kill("SIGINT");
+    expect((await kept).code).toBe(0);
   });
 
   it("names a corrupt database file and exits non-zero", async () => {

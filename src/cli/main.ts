@@ -153,7 +153,8 @@ program
   .argument("<sessionId>")
   .option(dbOption, dbHelp)
   .option("--after <n>", "start after this sequence number", integer("--after", 0), 0)
-  .option("-f, --follow", "keep printing new events until interrupted")
+  .option("-f, --follow", "keep printing new events until the session ends (or until interrupted)")
+  .option("--keep-following", "like --follow, but do not stop when the session ends")
   .option("--json", "print one JSON event per line")
   .action(async (sessionId: string, options) => {
     const { eventsCommand } = await import("./commands/events.js");

@@ -1,3 +1,5 @@
+import type { AsmEvent } from "../../core/events.js";
+import { isTerminalSessionStatus } from "../../core/session.js";
 import { streamSessionEvents } from "../../manager/stream-events.js";
 import { Interruption } from "../interruption.js";
 import { withStore } from "../open-store.js";
@@ -8,12 +10,22 @@ export interface EventsOptions {
   db?: string;
   after: number;
   follow?: boolean;
+  /** `--keep-following`: follow past the session's end, until interrupted. Implies `follow`. */
+  keepFollowing?: boolean;
   json?: boolean;
 }
 
+/** The events that put a session in a terminal status: nothing is appended after one. */
+const SESSION_ENDING_EVENTS: ReadonlySet<AsmEvent["type"]> = new Set([
+  "session_completed",
+  "session_failed",
+  "session_cancelled",
+]);
+
 /**
- * `asm events <sessionId>`: the log from a cursor; with --follow, live until Ctrl-C (or SIGTERM,
- * SIGHUP, SIGQUIT). Stopping a follow that way, or closing its stdout (`| head`), ends the
+ * `asm events <sessionId>`: the log from a cursor; with --follow, live until the session ends
+ * (after its last event, as `docker logs -f` ends with its container), or, with
+ * --keep-following, until Ctrl-C (or SIGTERM, SIGHUP, SIGQUIT). Stopping a follow that way, or closing its stdout (`| head`), ends the
  * command quietly with exit 0: it only reads, and it printed what it was asked for.
  */
 export async function eventsCommand(sessionId: string, options: EventsOptions): Promise<number> {
@@ -22,15 +34,19 @@ export async function eventsCommand(sessionId: string, options: EventsOptions): 
   const renderer = new EventRenderer(process.stdout, styleFor(process.stdout));
   try {
     return await withStore(options.db, json, async (store) => {
-      await store.getSession(sessionId);
+      const session = await store.getSession(sessionId);
+      const keepFollowing = options.keepFollowing === true;
+      // An ended session's log is complete: following it would wait for nothing.
+      const follow = keepFollowing || (options.follow === true && !isTerminalSessionStatus(session.status));
       const events = streamSessionEvents(store, sessionId, {
         after: options.after,
-        follow: options.follow === true,
+        follow,
         signal: interruption.signal,
       });
       for await (const event of events) {
         if (json) printJson(event);
         else renderer.render(event);
+        if (!keepFollowing && SESSION_ENDING_EVENTS.has(event.type)) break;
       }
       return EXIT.ok;
     });
