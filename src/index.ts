@@ -89,6 +89,22 @@ export {
   registerProvider,
 } from "./providers/registry.js";
 export * from "./routing/index.js";
+// The runtime: limits across session servers, one run as a stream.
+export {
+  type AcquireOptions,
+  CONCURRENCY_LIMITER_DEFAULTS,
+  ConcurrencyLimiter,
+  type ConcurrencyLimiterOptions,
+  type ConcurrencyLimiterStatus,
+  type SlotPoolStatus,
+} from "./runtime/concurrency-limiter.js";
+export {
+  DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+  type StreamSession,
+  type StreamSessionOptions,
+  type StreamSessionRunOptions,
+  streamSession,
+} from "./runtime/stream-session.js";
 export { SessionManager, type SessionManagerOptions } from "./session-manager.js";
 
 // Stores by target.
