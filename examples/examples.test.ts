@@ -47,6 +47,20 @@ const EXAMPLES: Record<string, RegExp[]> = {
     /^amp: errors ok \(validation_error, validation_error, invalid_transition, invalid_status, session_not_found\)$/m,
     /^contract surface: all checks passed$/m,
   ],
+  "claude-direct.ts": [
+    /^run 2 resumed Claude session [\w-]+, cost 0\.003 USD$/m,
+    /^scripted claude CLI: --max-turns=3 --permission-mode=plan; then --resume [\w-]+$/m,
+  ],
+  "codex-direct.ts": [
+    /^run 1 structured output: \{"language":"TypeScript","files":2\}$/m,
+    /^run 2 resumed thread [\w-]+: 1800 tokens in, 120 out$/m,
+    /^scripted codex CLI: --sandbox read-only --output-schema …; then resume [\w-]+$/m,
+  ],
+  "amp-direct.ts": [
+    /^run 1 on thread T-[\w-]+, model claude-sonnet-4-5, cost 0\.\d+ USD$/m,
+    /^scripted amp CLI: --mode rush --stream-json-thinking --settings-file \(\d+ rules, last: \* reject\)$/m,
+    /^then: threads continue T-[\w-]+$/m,
+  ],
 };
 
 describe("examples (scripted CLIs)", () => {

@@ -145,6 +145,20 @@ export function createMainAgent(script: Script): ExampleAgent {
 }
 
 /**
+ * The agent of an example about one provider (`claude-direct.ts`, …): its scripted CLI, or the
+ * real one with `--provider <provider>`. Undefined when `--provider` names another provider: the
+ * example has nothing to run then, and says so.
+ */
+export function createProviderAgent(provider: AgentProvider, script: Script): ExampleAgent | undefined {
+  const live = liveProvider();
+  if (live !== undefined && live !== provider) {
+    console.log(`skipped: this example runs ${provider} only (--provider ${live})`);
+    return undefined;
+  }
+  return createAgent(provider, { live: live !== undefined, script });
+}
+
+/**
  * A provider that is down: a Claude adapter whose CLI is not installed. Every run fails with
  * `provider_unavailable`, which is retryable, so a router fails over from it.
  */
