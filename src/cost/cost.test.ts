@@ -1,6 +1,20 @@
 import { describe, expect, it } from "vitest";
+import { AsmError } from "../core/errors.js";
+import { ScriptedAdapter } from "../manager/test-support/scripted-adapter.js";
+import { SessionManager } from "../session-manager.js";
+import { MemorySessionStore } from "../stores/memory/index.js";
 import { costOf, priceFor, runCost } from "./cost.js";
-import { DEFAULT_PRICING } from "./pricing-table.js";
+import { DEFAULT_PRICING, definePricingTable } from "./pricing-table.js";
+
+function validationError(run: () => unknown): AsmError {
+  try {
+    run();
+  } catch (error) {
+    if (AsmError.is(error)) return error;
+    throw error;
+  }
+  throw new Error("expected a validation_error");
+}
 
 describe("priceFor", () => {
   it("finds the exact model, then the longest prefix at a '-' boundary", () => {
@@ -30,6 +44,68 @@ describe("costOf", () => {
     };
     // 3 + 1.5 + 0.6 + 1.5; reasoning tokens are already inside outputTokens.
     expect(costOf(usage, price)).toBeCloseTo(6.6, 10);
+  });
+
+  it("prices absent cache rates at the input rate and absent token counts as 0, never NaN", () => {
+    // 1M cache-read and 1M cache-write tokens at the input rate 2, plus 1M output at 10.
+    const usage = { outputTokens: 1_000_000, cacheReadTokens: 1_000_000, cacheWriteTokens: 1_000_000 };
+    expect(costOf(usage, { input: 2, output: 10 })).toBe(14);
+    expect(costOf({}, { input: 2, output: 10 })).toBe(0);
+    expect(costOf({ inputTokens: Number.NaN, outputTokens: -5 }, { input: 2, output: 10 })).toBe(0);
+  });
+});
+
+describe("definePricingTable", () => {
+  it("fills absent cache rates with the input rate and keeps given ones", () => {
+    expect(
+      definePricingTable({
+        partial: { input: 2, output: 10 },
+        full: { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
+      }),
+    ).toEqual({
+      partial: { input: 2, output: 10, cacheRead: 2, cacheWrite: 2 },
+      full: { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
+    });
+  });
+
+  it.each([
+    ["a negative rate", { m: { input: -1, output: 1 } }, "m.input"],
+    ["a rate that is not a number", { m: { input: "3", output: 1 } }, "m.input"],
+    ["an infinite rate", { m: { input: 1, output: Number.POSITIVE_INFINITY } }, "m.output"],
+    ["a missing output rate", { m: { input: 1 } }, "m.output"],
+    ["an unknown field", { m: { input: 1, output: 1, cached: 1 } }, "cached"],
+    ["a table that is not an object", [1], ""],
+  ])("rejects %s with validation_error", (_what, table, where) => {
+    const error = validationError(() => definePricingTable(table));
+    expect(error.code).toBe("validation_error");
+    expect(error.message).toContain("pricing table");
+    expect(error.message).toContain(where);
+  });
+
+  it("is checked when the SessionManager is built, and a partial table prices a run", async () => {
+    const bad = validationError(
+      () =>
+        new SessionManager({
+          store: new MemorySessionStore(),
+          adapter: new ScriptedAdapter(async () => ({ output: { content: "" } })),
+          pricing: { m: { input: -1, output: 1 } },
+        }),
+    );
+    expect(bad.code).toBe("validation_error");
+
+    const adapter = new ScriptedAdapter(async () => ({
+      output: { content: "ok" },
+      model: "my-model",
+      // No inputTokens at all, as a provider reporting only some buckets might.
+      tokenUsage: { outputTokens: 1_000_000, cacheReadTokens: 1_000_000 } as never,
+    }));
+    const manager = new SessionManager({
+      store: new MemorySessionStore(),
+      adapter,
+      pricing: { "my-model": { input: 2, output: 10 } },
+    });
+    const result = await manager.runOnce("price me");
+    expect(result.costUsd).toBe(12);
   });
 });
 

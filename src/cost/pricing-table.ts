@@ -1,15 +1,45 @@
+import { z } from "zod";
+import { parseWith } from "../core/validation.js";
+
 /** Prices of one model in USD per million tokens, one rate per token bucket. */
 export interface ModelPrice {
   input: number;
   output: number;
-  /** Tokens read from the prompt cache. */
-  cacheRead: number;
-  /** Tokens written to the prompt cache (Anthropic's 5-minute write rate; OpenAI charges input). */
-  cacheWrite: number;
+  /** Tokens read from the prompt cache. Default: the `input` rate. */
+  cacheRead?: number;
+  /**
+   * Tokens written to the prompt cache (Anthropic's 5-minute write rate; OpenAI charges input).
+   * Default: the `input` rate.
+   */
+  cacheWrite?: number;
 }
 
 /** Model id (or id prefix) → price. */
 export type PricingTable = Readonly<Record<string, ModelPrice>>;
+
+const rate = z.number().nonnegative().finite();
+const pricingTableSchema = z.record(
+  z.string().min(1),
+  z.strictObject({ input: rate, output: rate, cacheRead: rate.optional(), cacheWrite: rate.optional() }),
+);
+
+/**
+ * Validates a caller's pricing table (`SessionManager({ pricing })`) and fills in the cache rates
+ * it leaves out with the model's `input` rate, so pricing never meets an absent rate (which would
+ * make a cost `NaN`). Every rate is a finite number ≥ 0, `input` and `output` are required.
+ * Throws `validation_error` naming each bad entry.
+ */
+export function definePricingTable(table: unknown): PricingTable {
+  const parsed = parseWith(pricingTableSchema, table, "pricing table", {
+    hint: "give each model { input, output, cacheRead?, cacheWrite? } in USD per million tokens",
+  });
+  return Object.fromEntries(
+    Object.entries(parsed).map(([model, price]) => [
+      model,
+      { ...price, cacheRead: price.cacheRead ?? price.input, cacheWrite: price.cacheWrite ?? price.input },
+    ]),
+  );
+}
 
 const anthropic = (input: number, output: number, cacheRead: number, cacheWrite: number): ModelPrice => ({
   input,

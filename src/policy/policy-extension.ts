@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { PricingTable } from "../cost/pricing-table.js";
+import { definePricingTable, type PricingTable } from "../cost/pricing-table.js";
 import { RUN_EXTENSION_SPECIFICATION, type RunExtension } from "../ports/run-extension.js";
 import { compileToolRules } from "./adapter-compiler.js";
 import { PolicyEnforcer, type PolicyReport } from "./enforcer.js";
@@ -29,7 +29,10 @@ interface PolicyOptions {
 }
 
 export interface PolicyExtensionOptions {
-  /** Prices for `maxCostUsd` while the run goes. Default `DEFAULT_PRICING`. */
+  /**
+   * Prices for `maxCostUsd` while the run goes, validated when the extension is made (see
+   * `definePricingTable`). Default `DEFAULT_PRICING`.
+   */
   pricing?: PricingTable;
 }
 
@@ -42,6 +45,7 @@ export interface PolicyExtensionOptions {
  * `maxCostUsd` to at the end.
  */
 export function policyExtension(options: PolicyExtensionOptions = {}): RunExtension {
+  const enforcerOptions = options.pricing ? { pricing: definePricingTable(options.pricing) } : {};
   return {
     specificationVersion: RUN_EXTENSION_SPECIFICATION,
     name: "policy",
@@ -57,7 +61,7 @@ export function policyExtension(options: PolicyExtensionOptions = {}): RunExtens
     start: ({ options: runOptions, append, fail }) => {
       const policy = resolvePolicy(runOptions as PolicyOptions);
       if (!policy) return undefined;
-      const enforcer = PolicyEnforcer.start(policy, { append, fail }, options);
+      const enforcer = PolicyEnforcer.start(policy, { append, fail }, enforcerOptions);
       const toolRules = compileToolRules(policy);
       return {
         transformRequest: (request) =>
