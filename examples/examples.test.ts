@@ -61,6 +61,18 @@ const EXAMPLES: Record<string, RegExp[]> = {
     /^scripted amp CLI: --mode rush --stream-json-thinking --settings-file \(\d+ rules, last: \* reject\)$/m,
     /^then: threads continue T-[\w-]+$/m,
   ],
+  "cursor-pagination.ts": [
+    /^latest sequence: (\d+) \(\1 events, contiguous from 1\)$/m,
+    /^pages of 4: \d+ pages, \d+ events, each resumed at cursor \+ 1$/m,
+    /^window after 3 before 8: #4 #5 #6 #7$/m,
+    /^after \d+: invalid_cursor$/m,
+  ],
+  "cursor-follow-stream.ts": [/^cursor: 7$/m, /^followed from 7: #8\.\.#15 contiguous, 8 events$/m],
+  "cursor-wait-follow.ts": [
+    /^quiet log: a 200 ms long-poll after #2 answered \[\]/m,
+    /^reader 2: resumed after #5, \d+ events/m,
+    /^resumed exactly: #3\.\.#10, no gap, no duplicate$/m,
+  ],
 };
 
 describe("examples (scripted CLIs)", () => {
