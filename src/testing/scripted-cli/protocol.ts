@@ -36,7 +36,7 @@ export const SCRIPTED_CLI_ENV = {
   record: "ASM_SCRIPTED_CLI_RECORD",
 } as const;
 
-export type ScriptedCliProvider = "claude" | "codex" | "amp";
+export type ScriptedCliProvider = "claude" | "codex" | "amp" | "gemini";
 
 export interface DelayDirective {
   $delay: number;
