@@ -305,3 +305,86 @@ describe("cancelForApproval", () => {
     expect(resumed.output.content).toBe("resumed");
   });
 });
+
+describe.each([
+  ["memory", async () => ({ store: new MemorySessionStore() as SessionStore, cleanup: async () => {} })],
+  [
+    "SQLite",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "asm-cancel-approval-"));
+      const store = await openSqliteStore({ path: join(dir, "asm.db") });
+      return {
+        store: store as SessionStore,
+        cleanup: async () => {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  ],
+])("cancelForApproval on a run that has ended (%s store)", (_name, open) => {
+  async function endedRun(store: SessionStore) {
+    const manager = new SessionManager({
+      store,
+      adapter: new ScriptedAdapter(async () => ({ output: { content: "done" } })),
+    });
+    const session = await manager.startSession({ agentId: "deployer" });
+    await manager.activateSession(session.id);
+    const result = await manager.executeRun((await manager.startRun(session.id, "deploy")).id);
+    return { manager, sessionId: session.id, runId: result.runId };
+  }
+
+  async function invalidStatus(promise: Promise<unknown>): Promise<AsmError> {
+    const error = await promise.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    if (!AsmError.is(error)) throw new Error(`expected an AsmError, got ${String(error)}`);
+    expect(error.code).toBe("invalid_status");
+    return error;
+  }
+
+  it("rejects with invalid_status and writes nothing", async () => {
+    const { store, cleanup } = await open();
+    try {
+      const { manager, sessionId, runId } = await endedRun(store);
+      const before = await store.getEvents(sessionId, { limit: 1000 });
+      const error = await invalidStatus(cancelForApproval(manager, runId, ask));
+      expect(error.details).toMatchObject({ runId, status: "completed" });
+      expect(await store.getEvents(sessionId, { limit: 1000 })).toEqual(before);
+      expect((await store.getRun(runId)).status).toBe("completed");
+      expect(await new ApprovalGate(store).pending(sessionId)).toEqual([]);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("writes nothing when the run ends between the status read and the request", async () => {
+    const { store, cleanup } = await open();
+    try {
+      const { manager, sessionId, runId } = await endedRun(store);
+      const before = await store.getEvents(sessionId, { limit: 1000 });
+      // The first read sees the run still running, as a read just before its end would.
+      let staleReads = 1;
+      const staleGetRun = async (id: string) => {
+        const run = await store.getRun(id);
+        return staleReads-- > 0 ? { ...run, status: "running" } : run;
+      };
+      const racing = new Proxy(store, {
+        get(target, property) {
+          if (property === "getRun") return staleGetRun;
+          const value: unknown = Reflect.get(target, property);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      await invalidStatus(
+        cancelForApproval({ store: racing, cancelRun: manager.cancelRun.bind(manager) }, runId, ask),
+      );
+      expect(staleReads).toBe(-1);
+      expect(await store.getEvents(sessionId, { limit: 1000 })).toEqual(before);
+      expect((await store.getRun(runId)).status).toBe("completed");
+    } finally {
+      await cleanup();
+    }
+  });
+});

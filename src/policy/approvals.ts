@@ -2,6 +2,7 @@ import { AsmError } from "../core/errors.js";
 import type { AsmEvent, EventData, EventDraft, EventOf, EventType } from "../core/events.js";
 import { newId } from "../core/ids.js";
 import { createRedactor, type RedactionOptions, type Redactor } from "../core/redaction.js";
+import type { Run } from "../core/run.js";
 import { MAX_EVENT_PAGE, type SessionStore } from "../ports/session-store.js";
 import { DEFAULT_APPROVAL_TTL_MS } from "./policy.js";
 
@@ -174,22 +175,36 @@ export class ApprovalGate {
     target: { sessionId: string; runId?: string },
     input: ApprovalRequestInput,
   ): Promise<ApprovalRequest> {
+    return storedRequest(await this.store.appendEvent(this.requestDraft(target, input)));
+  }
+
+  /**
+   * Logs a new request for `run` only if the stored run still has the status `run` was read
+   * with: the request is appended in one transaction with an unchanged save of the run, guarded
+   * by that status. A run that moved on meanwhile rejects with `invalid_transition` and nothing
+   * is written, so a run that ended cannot get an orphan request.
+   */
+  async requestWhileRunIs(run: Run, input: ApprovalRequestInput): Promise<ApprovalRequest> {
+    const draft = this.requestDraft({ sessionId: run.sessionId, runId: run.id }, input);
+    const [stored] = await this.store.saveRun(run, { expectedStatus: run.status, events: [draft] });
+    if (!stored) throw new AsmError("internal_error", "the store stored no approval request");
+    return storedRequest(stored);
+  }
+
+  private requestDraft(
+    target: { sessionId: string; runId?: string },
+    input: ApprovalRequestInput,
+  ): EventDraft {
     const now = this.now();
-    const stored = await this.store.appendEvent(
-      this.redact({
-        id: newId("evt"),
-        type: "tool_approval_requested",
-        sessionId: target.sessionId,
-        ...(target.runId !== undefined ? { runId: target.runId } : {}),
-        timestamp: new Date(now).toISOString(),
-        data: approvalRequestData(input, now),
-        metadata: {},
-      }),
-    );
-    const request = stored.type === "tool_approval_requested" ? toApprovalRequest(stored) : undefined;
-    if (!request)
-      throw new AsmError("internal_error", `the store answered ${stored.type} for an approval request`);
-    return request;
+    return this.redact({
+      id: newId("evt"),
+      type: "tool_approval_requested",
+      sessionId: target.sessionId,
+      ...(target.runId !== undefined ? { runId: target.runId } : {}),
+      timestamp: new Date(now).toISOString(),
+      data: approvalRequestData(input, now),
+      metadata: {},
+    });
   }
 
   /** The session's open requests, oldest first; expired ones are left out. */
@@ -356,4 +371,11 @@ function toDecision(event: AsmEvent): ApprovalDecision | undefined {
     ...(typeof note === "string" ? { note } : {}),
     decidedAt: event.timestamp,
   };
+}
+
+function storedRequest(stored: AsmEvent): ApprovalRequest {
+  const request = stored.type === "tool_approval_requested" ? toApprovalRequest(stored) : undefined;
+  if (!request)
+    throw new AsmError("internal_error", `the store answered ${stored.type} for an approval request`);
+  return request;
 }
