@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
 
 /** One request the mock received. */
 export interface MockApiRequest {
@@ -16,9 +17,24 @@ export interface MockApiRequest {
 export type MockReply =
   | { type: "text"; text: string; inputTokens?: number; outputTokens?: number }
   | { type: "tool_use"; name: string; input: Record<string, unknown>; id?: string; text?: string }
-  | { type: "error"; status: number; errorType: string; message: string }
+  | {
+      type: "error";
+      status: number;
+      errorType: string;
+      message: string;
+      /** Sent as the `retry-after` header (seconds), as the API does on 429 and 529. */
+      retryAfterSeconds?: number;
+    }
   /** Sends the start of a streamed message, then nothing, until the client goes away. */
-  | { type: "stall" };
+  | { type: "stall" }
+  /**
+   * Streams a text answer slowly: the message start (with `inputTokens`), then one text delta
+   * every `intervalMs`, `chunks` times, then the message's end. For measuring how soon a cancel
+   * stops the model stream (see `MockAnthropicApi.streams`).
+   */
+  | { type: "slow"; chunks: number; intervalMs: number; inputTokens?: number }
+  /** Closes the connection without answering: a dropped connection. */
+  | { type: "drop" };
 
 /** Picks the reply to one `POST /v1/messages` call, from its body and the calls before it. */
 export type MockReplier = (body: MessagesRequestBody, calls: readonly MockApiRequest[]) => MockReply;
@@ -31,6 +47,25 @@ export interface MessagesRequestBody {
   [key: string]: unknown;
 }
 
+/**
+ * When the mock wrote the bytes of one streamed answer, in `performance.now()` milliseconds of
+ * the process the mock runs in (compare with `performance.now()` there).
+ */
+export interface MockStreamRecord {
+  /** Index of the request in `messageRequests()`. */
+  requestIndex: number;
+  /** When the response head was written. */
+  startedAt: number;
+  /** When the last byte was written so far. */
+  lastByteAt: number;
+  /** Body bytes written so far. */
+  bytes: number;
+  /** When the mock finished the answer itself; absent when it was cut off. */
+  endedAt?: number;
+  /** When the connection closed (the client went away, or the answer ended). */
+  closedAt?: number;
+}
+
 export interface MockAnthropicApi {
   /** `http://127.0.0.1:<port>`: the value for `ANTHROPIC_BASE_URL`. */
   readonly url: string;
@@ -38,6 +73,8 @@ export interface MockAnthropicApi {
   readonly requests: readonly MockApiRequest[];
   /** The `POST /v1/messages` requests only. */
   messageRequests(): MockApiRequest[];
+  /** Every streamed answer, in the order they started, with the times of its writes. */
+  readonly streams: readonly MockStreamRecord[];
   close(): Promise<void>;
 }
 
@@ -86,8 +123,13 @@ export function toolResultText(body: MessagesRequestBody): string {
   return parts.join("\n");
 }
 
-function sse(response: ServerResponse, event: string, data: unknown): void {
-  response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+/** Writes one server-sent event, noting when (and how many bytes) in `record`. */
+function sse(response: ServerResponse, record: MockStreamRecord, event: string, data: unknown): void {
+  if (response.destroyed) return;
+  const chunk = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  response.write(chunk);
+  record.bytes += Buffer.byteLength(chunk);
+  record.lastByteAt = performance.now();
 }
 
 function messageId(): string {
@@ -119,19 +161,24 @@ function usage(input: number, output: number) {
   };
 }
 
-function replyStreamed(
+type StreamedReply = Exclude<MockReply, { type: "error" | "drop" }>;
+
+async function replyStreamed(
   response: ServerResponse,
+  record: MockStreamRecord,
   model: string,
-  reply: Exclude<MockReply, { type: "error" }>,
-): void {
+  reply: StreamedReply,
+): Promise<void> {
   response.writeHead(200, {
     "content-type": "text/event-stream",
     "cache-control": "no-cache",
     connection: "keep-alive",
   });
+  record.lastByteAt = performance.now();
+  const send = (event: string, data: unknown): void => sse(response, record, event, data);
   const id = messageId();
-  const inputTokens = reply.type === "text" ? (reply.inputTokens ?? 25) : 25;
-  sse(response, "message_start", {
+  const inputTokens = reply.type === "text" || reply.type === "slow" ? (reply.inputTokens ?? 25) : 25;
+  send("message_start", {
     type: "message_start",
     message: {
       id,
@@ -145,58 +192,72 @@ function replyStreamed(
     },
   });
   if (reply.type === "stall") return;
-  sse(response, "ping", { type: "ping" });
+  send("ping", { type: "ping" });
   let index = 0;
-  const text = reply.text;
+  const textDelta = (text: string): void =>
+    send("content_block_delta", { type: "content_block_delta", index, delta: { type: "text_delta", text } });
+  if (reply.type === "slow") {
+    send("content_block_start", {
+      type: "content_block_start",
+      index,
+      content_block: { type: "text", text: "" },
+    });
+    for (let chunk = 0; chunk < reply.chunks; chunk += 1) {
+      await new Promise((resolve) => setTimeout(resolve, reply.intervalMs));
+      // The client went away: nothing more is sent, as the API would stop generating.
+      if (response.destroyed || response.writableEnded) return;
+      textDelta(`chunk ${chunk} `);
+    }
+    send("content_block_stop", { type: "content_block_stop", index });
+    index += 1;
+  }
+  const text = reply.type === "slow" ? undefined : reply.text;
   if (text) {
-    sse(response, "content_block_start", {
+    send("content_block_start", {
       type: "content_block_start",
       index,
       content_block: { type: "text", text: "" },
     });
     // Two deltas, so streaming shows as streaming.
     const half = Math.ceil(text.length / 2);
-    for (const part of [text.slice(0, half), text.slice(half)].filter(Boolean)) {
-      sse(response, "content_block_delta", {
-        type: "content_block_delta",
-        index,
-        delta: { type: "text_delta", text: part },
-      });
-    }
-    sse(response, "content_block_stop", { type: "content_block_stop", index });
+    for (const part of [text.slice(0, half), text.slice(half)].filter(Boolean)) textDelta(part);
+    send("content_block_stop", { type: "content_block_stop", index });
     index += 1;
   }
   if (reply.type === "tool_use") {
     const toolId = reply.id ?? `toolu_mock_${randomBytes(6).toString("hex")}`;
-    sse(response, "content_block_start", {
+    send("content_block_start", {
       type: "content_block_start",
       index,
       content_block: { type: "tool_use", id: toolId, name: reply.name, input: {} },
     });
-    sse(response, "content_block_delta", {
+    send("content_block_delta", {
       type: "content_block_delta",
       index,
       delta: { type: "input_json_delta", partial_json: JSON.stringify(reply.input) },
     });
-    sse(response, "content_block_stop", { type: "content_block_stop", index });
+    send("content_block_stop", { type: "content_block_stop", index });
   }
-  const outputTokens = reply.type === "text" ? (reply.outputTokens ?? 12) : 30;
-  sse(response, "message_delta", {
+  const outputTokens =
+    reply.type === "text" ? (reply.outputTokens ?? 12) : reply.type === "slow" ? reply.chunks * 2 : 30;
+  send("message_delta", {
     type: "message_delta",
     delta: { stop_reason: reply.type === "tool_use" ? "tool_use" : "end_turn", stop_sequence: null },
     usage: { output_tokens: outputTokens },
   });
-  sse(response, "message_stop", { type: "message_stop" });
+  send("message_stop", { type: "message_stop" });
+  record.endedAt = performance.now();
   response.end();
 }
 
 function replyJson(
   response: ServerResponse,
   model: string,
-  reply: Exclude<MockReply, { type: "error" | "stall" }>,
+  reply: Exclude<MockReply, { type: "error" | "stall" | "drop" }>,
 ): void {
   const content: unknown[] = [];
-  if (reply.text) content.push({ type: "text", text: reply.text });
+  const text = reply.type === "slow" ? "chunk ".repeat(reply.chunks) : reply.text;
+  if (text) content.push({ type: "text", text });
   if (reply.type === "tool_use") {
     content.push({
       type: "tool_use",
@@ -224,11 +285,13 @@ function replyJson(
  * A loopback stand-in for the Anthropic Messages API, for running the real Claude Code binary
  * offline (`ANTHROPIC_BASE_URL=<url>`). `POST /v1/messages` is answered by `replier` — streamed
  * as server-sent events when the request asks for `stream`, as JSON otherwise; errors as the API
- * sends them (`{ type: "error", error: { type, message } }` with the status). Anything else is a
- * 404. It listens on 127.0.0.1 only and records every request.
+ * sends them (`{ type: "error", error: { type, message } }` with the status, and `retry-after`
+ * when the reply sets it). Anything else is a 404. It listens on 127.0.0.1 only, records every
+ * request, and the times of every streamed answer's writes (`streams`).
  */
 export async function startMockAnthropicApi(replier: MockReplier): Promise<MockAnthropicApi> {
   const requests: MockApiRequest[] = [];
+  const streams: MockStreamRecord[] = [];
   const open = new Set<ServerResponse>();
   const server: Server = createServer(async (request, response) => {
     const body = await readBody(request);
@@ -252,21 +315,39 @@ export async function startMockAnthropicApi(replier: MockReplier): Promise<MockA
     }
     const messages = (typeof body === "object" && body !== null ? body : {}) as MessagesRequestBody;
     const model = typeof messages.model === "string" ? messages.model : "claude-mock";
-    const reply = replier(
-      messages,
-      requests.filter((item) => item.method === "POST" && item.url.startsWith("/v1/messages")),
-    );
+    const calls = requests.filter((item) => item.method === "POST" && item.url.startsWith("/v1/messages"));
+    const reply = replier(messages, calls);
+    if (reply.type === "drop") {
+      response.socket?.destroy();
+      return;
+    }
     if (reply.type === "error") {
-      response.writeHead(reply.status, { "content-type": "application/json", "request-id": "req_mock" });
+      response.writeHead(reply.status, {
+        "content-type": "application/json",
+        "request-id": "req_mock",
+        ...(reply.retryAfterSeconds !== undefined ? { "retry-after": String(reply.retryAfterSeconds) } : {}),
+      });
       response.end(
         JSON.stringify({ type: "error", error: { type: reply.errorType, message: reply.message } }),
       );
       return;
     }
     open.add(response);
-    response.on("close", () => open.delete(response));
-    if (messages.stream === true) replyStreamed(response, model, reply);
-    else if (reply.type === "stall") response.writeHead(200, { "content-type": "application/json" });
+    const now = performance.now();
+    const stream: MockStreamRecord = {
+      requestIndex: calls.length - 1,
+      startedAt: now,
+      lastByteAt: now,
+      bytes: 0,
+    };
+    response.on("close", () => {
+      open.delete(response);
+      stream.closedAt = performance.now();
+    });
+    if (messages.stream === true) {
+      streams.push(stream);
+      void replyStreamed(response, stream, model, reply);
+    } else if (reply.type === "stall") response.writeHead(200, { "content-type": "application/json" });
     else replyJson(response, model, reply);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -274,6 +355,7 @@ export async function startMockAnthropicApi(replier: MockReplier): Promise<MockA
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    streams,
     messageRequests: () =>
       requests.filter((item) => item.method === "POST" && item.url.startsWith("/v1/messages")),
     close: () =>

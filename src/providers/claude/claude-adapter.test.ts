@@ -11,7 +11,9 @@ import { MemorySessionStore } from "../../stores/memory/index.js";
 import { defineAdapterConformance, isProcessAlive } from "../../testing/adapter-conformance.js";
 import {
   readScriptedCliRecord,
+  SCRIPTED_CLAUDE_INTERRUPTED_COST_USD,
   SCRIPTED_CLAUDE_SESSION_ID,
+  type ScriptedCliRecord,
   scriptedCliEnv,
   scriptedCliPath,
 } from "../../testing/scripted-cli/index.js";
@@ -253,12 +255,17 @@ describe("ClaudeAdapter: failures", () => {
     expect(sink.events).toEqual([]);
   });
 
-  it("a 401 is provider_authentication_failed with the login hint; the retry notice is a non-fatal error_occurred", async () => {
+  it("a 401 retry notice ends the run at once: provider_authentication_failed with the login hint, the notice a non-fatal error_occurred", async () => {
     const { adapter } = scripted("auth-failure.jsonl");
     const { error, sink } = await fails(run(adapter), "provider_authentication_failed");
     expect(error.hint).toBe(PROVIDERS.claude.loginHint);
-    expect(error.message).toContain("Invalid API key");
-    expect(error.details).toMatchObject({ status: 401, errorType: "authentication_failed" });
+    expect(error.message).toContain("401");
+    expect(error.details).toMatchObject({
+      status: 401,
+      errorType: "authentication_failed",
+      stoppedRetrying: true,
+      providerSessionId: SCRIPTED_CLAUDE_SESSION_ID,
+    });
     expect(sink.of("error_occurred").map((event) => event.data)).toEqual([
       expect.objectContaining({
         errorCode: "provider_authentication_failed",
@@ -270,12 +277,68 @@ describe("ClaudeAdapter: failures", () => {
     expect(sink.of("message_received")).toEqual([]);
   });
 
-  it("a 429 is provider_rate_limited, retryable", async () => {
+  it("a 429 is provider_rate_limited, retryable, with the retry notice's delay as retryAfterMs", async () => {
     const { adapter } = scripted("rate-limited.jsonl");
     const { error } = await fails(run(adapter), "provider_rate_limited");
     expect(error.retryable).toBe(true);
-    expect(error.details.status).toBe(429);
+    expect(error.details).toMatchObject({ status: 429, retryAfterMs: 1000 });
   });
+
+  it("a bad key Claude Code would retry for minutes fails on its first retry notice; the CLI is stopped", async () => {
+    const { adapter, record } = scripted("auth-retrying.jsonl");
+    const { error, sink } = await fails(run(adapter), "provider_authentication_failed");
+    expect(error.retryable).toBe(false);
+    expect(error.details).toMatchObject({
+      status: 401,
+      errorType: "authentication_failed",
+      stoppedRetrying: true,
+    });
+    expect(sink.of("error_occurred").map((event) => event.data.details)).toEqual([
+      expect.objectContaining({ attempt: 1, maxRetries: 10, errorStatus: 401 }),
+    ]);
+    // It was stopped while it would still retry: it never ended on its own.
+    const { pid, childPids, exitCode } = record();
+    expect(exitCode).toBeUndefined();
+    expect([pid, ...childPids].filter(isProcessAlive)).toEqual([]);
+  });
+
+  it("without retries, a 401 keeps Claude's label and the API's own error type (providerErrorType)", async () => {
+    const { adapter } = scripted("auth-result.jsonl");
+    const { error } = await fails(run(adapter), "provider_authentication_failed");
+    expect(error.message).toContain("Invalid API key");
+    expect(error.details).toMatchObject({
+      status: 401,
+      errorType: "authentication_error",
+      providerErrorType: "authentication_error",
+    });
+    expect(error.providerError?.kind).toBe("authentication");
+  });
+
+  it.each([
+    {
+      transcript: "server-error.jsonl",
+      code: "provider_unavailable",
+      details: { status: 500, providerErrorType: "api_error", retryAfterMs: 600 },
+    },
+    {
+      transcript: "overloaded.jsonl",
+      code: "provider_rate_limited",
+      details: { status: 529, providerErrorType: "overloaded_error", retryAfterMs: 2000 },
+    },
+    {
+      transcript: "connection-dropped.jsonl",
+      code: "provider_unavailable",
+      details: { errorType: "server_error", providerErrorType: "connection_failed" },
+    },
+  ] as const)(
+    "a transient failure ($transcript) is $code, retryable, with its facts",
+    async ({ transcript, code, details }) => {
+      const { adapter } = scripted(transcript);
+      const { error } = await fails(run(adapter), code);
+      expect(error.retryable).toBe(true);
+      expect(error.details).toMatchObject(details);
+    },
+  );
 
   it("a malformed line is reported in stream order, truncated, and the run goes on", async () => {
     const { adapter } = scripted("malformed.jsonl");
@@ -555,7 +618,98 @@ describe("ClaudeAdapter: resumed sessions and cost", () => {
   });
 });
 
+/** Starts a run of `transcript` and resolves once the scripted CLI stalls. */
+async function stalledRun(
+  transcript: string,
+  options: ClaudeAdapterOptions = {},
+): Promise<{
+  adapter: ClaudeAdapter;
+  controller: AbortController;
+  pending: ReturnType<typeof run>;
+  runId: string;
+  record: () => ScriptedCliRecord;
+}> {
+  const { adapter, recordPath, record } = scripted(transcript, options);
+  const controller = new AbortController();
+  const runId = `run_${transcript.replace(/\W/g, "_")}_${Math.random().toString(36).slice(2)}`;
+  const pending = run(adapter, { prompt: "hang" }, {}, controller.signal, { runId });
+  let seen = readScriptedCliRecord(recordPath);
+  for (let i = 0; i < 400 && !seen?.stalled; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    seen = readScriptedCliRecord(recordPath);
+  }
+  expect(seen?.stalled).toBe(true);
+  return { adapter, controller, pending, runId, record };
+}
+
+function controlRequests(record: ScriptedCliRecord, subtype: string): unknown[] {
+  return record.stdin.filter(
+    (frame) =>
+      typeof frame === "object" &&
+      frame !== null &&
+      "type" in frame &&
+      frame.type === "control_request" &&
+      "request" in frame &&
+      typeof frame.request === "object" &&
+      frame.request !== null &&
+      "subtype" in frame.request &&
+      frame.request.subtype === subtype,
+  );
+}
+
 describe("ClaudeAdapter: cancellation", () => {
+  it("a cancel interrupts the turn through the SDK: the CLI stops on its own, usage reported so far is kept", async () => {
+    const { controller, pending, record } = await stalledRun("stall.jsonl", { killGraceMs: 30_000 });
+    controller.abort();
+    const { error, sink } = await fails(pending, "cancelled");
+    // Stopped by the interrupt, long before the grace: no signal was needed.
+    expect(controlRequests(record(), "interrupt")).toHaveLength(1);
+    expect(record().exitCode).toBe(0);
+    expect(error.details).toMatchObject({ providerSessionId: SCRIPTED_CLAUDE_SESSION_ID });
+    expect(error.details).not.toHaveProperty("interrupted");
+    expect(error.details).not.toHaveProperty("processStopped");
+    // message_start reported 5 input tokens and 1 output token; the message never ended.
+    expect(sink.of("token_usage_updated").map((event) => event.data)).toEqual([
+      expect.objectContaining({ messageId: "msg_s1", inputTokens: 5, outputTokens: 1 }),
+    ]);
+  });
+
+  it("interrupt(runId) ends the run cancelled with interrupted: true, the session to resume and the usage", async () => {
+    const { adapter, pending, runId, record } = await stalledRun("stall.jsonl", { killGraceMs: 30_000 });
+    expect(await adapter.interrupt(runId)).toBe(true);
+    const { error, sink } = await fails(pending, "cancelled");
+    expect(error.details).toMatchObject({
+      interrupted: true,
+      providerSessionId: SCRIPTED_CLAUDE_SESSION_ID,
+      providerTotals: { costUsd: SCRIPTED_CLAUDE_INTERRUPTED_COST_USD },
+    });
+    expect(controlRequests(record(), "interrupt")).toHaveLength(1);
+    expect(sink.of("token_usage_updated").map((event) => event.data.cumulative)).toEqual([
+      { inputTokens: 5, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 },
+    ]);
+    expect(await adapter.interrupt(runId)).toBe(false);
+  });
+
+  it("through SessionManager: a cancelled run stores the tokens reported before the cancel, and their cost", async () => {
+    const { adapter, recordPath } = scripted("stall.jsonl", { killGraceMs: 30_000 });
+    const store = new MemorySessionStore();
+    const manager = new SessionManager({ store, adapter });
+    const session = await manager.startSession({ agentId: "claude" });
+    await manager.activateSession(session.id);
+    const started = await manager.startRun(session.id, "hang");
+    const executing = manager.executeRun(started.id).catch((caught: unknown) => caught);
+    for (let i = 0; i < 400 && !readScriptedCliRecord(recordPath)?.stalled; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const cancelled = await manager.cancelRun(started.id);
+    expect(await executing).toMatchObject({ code: "cancelled" });
+    expect(cancelled.status).toBe("cancelled");
+    const stored = await store.getRun(started.id);
+    expect(stored.tokenUsage).toMatchObject({ inputTokens: 5, outputTokens: 1 });
+    // claude-sonnet-4-5 list price: 5 × $3/M + 1 × $15/M.
+    expect(stored.costUsd).toBeCloseTo(0.00003, 12);
+  });
+
   it("SIGKILLs a CLI that ignores SIGTERM; the run still ends cancelled and the tree is gone", async () => {
     const { adapter, recordPath } = scripted("stall-ignores-sigterm.jsonl", { killGraceMs: 200 });
     const controller = new AbortController();
@@ -569,6 +723,8 @@ describe("ClaudeAdapter: cancellation", () => {
     controller.abort();
     const { error } = await fails(pending, "cancelled");
     expect(error.details.runId).toBeDefined();
+    // It ignored the interrupt too: the process group was stopped.
+    expect(error.details.processStopped).toBe(true);
     const pids = [record?.pid ?? 0, ...(record?.childPids ?? [])];
     expect(pids.filter(isProcessAlive)).toEqual([]);
   });

@@ -1,7 +1,13 @@
 import { access } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
-import type { Options, SpawnedProcess, SpawnOptions } from "@anthropic-ai/claude-agent-sdk";
+import type {
+  Options,
+  Query,
+  SDKUserMessage,
+  SpawnedProcess,
+  SpawnOptions,
+} from "@anthropic-ai/claude-agent-sdk";
 import type { Capability } from "../../core/capabilities.js";
 import type { AsmError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/session.js";
@@ -19,6 +25,7 @@ import { promptFromInput } from "../shared/agent-options.js";
 import { CliProcess } from "../shared/cli-process.js";
 import { createJsonlFilter, type LineProblem } from "../shared/jsonl-reader.js";
 import { requireProcessGroups } from "../shared/process-group.js";
+import type { FailureFacts } from "../shared/provider-failures.js";
 import {
   cancelledError,
   executableNotFound,
@@ -31,7 +38,14 @@ import { ownProviderOptions, resumePointFor } from "../shared/provider-request.j
 import { costFromCumulative } from "../shared/usage-tracker.js";
 import { CLAUDE_CAPABILITIES } from "./descriptor.js";
 import { ClaudeEventMapper } from "./event-mapper.js";
-import { CLAUDE_FRAMES, type ClaudeResultFrame, checkedFrame, RESULT_FRAMES } from "./frames.js";
+import {
+  CLAUDE_FRAMES,
+  type ClaudeFrame,
+  type ClaudeResultFrame,
+  checkedFrame,
+  RESULT_FRAMES,
+  SYSTEM_FRAMES,
+} from "./frames.js";
 import {
   type ClaudeAdapterOptions,
   type ClaudeRunOptions,
@@ -66,6 +80,15 @@ function isLineProblemFrame(value: unknown): value is LineProblemFrame {
 
 /** After the result, how long the SDK may take to finish before the CLI is stopped. */
 const AFTER_RESULT_MS = 5000;
+
+/**
+ * API statuses no retry can fix: Claude Code would still retry them (ten times by default, minutes
+ * for a bad key), so the first retry notice with one of them ends the run.
+ */
+const HOPELESS_RETRY_STATUSES: ReadonlySet<number> = new Set([401, 403]);
+
+/** How a run was asked to stop: through its signal (`cancel`) or through `ClaudeAdapter.interrupt`. */
+type StopRequest = "cancel" | "interrupt";
 
 type ExitListener = (code: number | null, signal: NodeJS.Signals | null) => void;
 type ErrorListener = (error: Error) => void;
@@ -130,10 +153,21 @@ class FilteredCliProcess implements SpawnedProcess {
  * id as `providerSessionId`), then messages, thinking, tool calls, permission denials, retries
  * and usage as they stream (see `ClaudeEventMapper`), and resolves with the result's text, stop
  * reason, usage and this run's cost. It rejects when the result says `is_error` (whatever its
- * `subtype`): `provider_authentication_failed` (401), `provider_rate_limited` (429/529,
- * overloaded), `provider_quota_exceeded` (billing), else `provider_error`; when Claude Code
- * cannot be found (`provider_unavailable`) or exits without a result (`provider_error` with its
- * stderr tail); and with `cancelled` once its process group is gone after a cancel. Every output
+ * `subtype`), with the code `providerFailure` gives the API's status and error type
+ * (`details.status`, `details.errorType`: the API's own `api_error_type` when Claude Code passes
+ * it on, else Claude Code's label; `details.providerErrorType`: the API's raw type;
+ * `details.retryAfterMs`: the delay of Claude Code's last retry notice); when Claude Code cannot
+ * be found (`provider_unavailable`) or exits without a result (`provider_error` with its stderr
+ * tail). A retry notice (`system/api_retry`) for a 401 or 403 ends the run at once
+ * (`provider_authentication_failed`) instead of letting Claude Code retry a bad key for minutes.
+ *
+ * The prompt goes in as streaming input (kept open until the turn's result), so the SDK's
+ * `interrupt()` works. A cancel (the signal, or `cancel(runId)`) first asks Claude Code to stop
+ * the turn through it (the model stream stops within milliseconds), and escalates to stopping
+ * the process group if the CLI has not finished within `killGraceMs`; it rejects with
+ * `cancelled` once the group is gone. `interrupt(runId)` does the same, and the rejection says
+ * `details.interrupted: true` with the Claude session to resume. Whatever way a run ends, the
+ * usage reported so far is emitted (`token_usage_updated`) before it settles. Every output
  * line is checked before the SDK reads it (`CLAUDE_FRAMES`): one that is not JSON, is oversized, or
  * is not a Claude Code frame of the right shape is reported as `error_occurred` (`parse_error`,
  * with the line's start) and skipped, and the run goes on; a refused `result` still ends the turn,
@@ -156,6 +190,8 @@ export class ClaudeAdapter implements ProviderAdapter {
   readonly capabilities: readonly Capability[] = CLAUDE_CAPABILITIES;
   readonly #options: ResolvedClaudeOptions;
   readonly #active = new ActiveRuns();
+  /** The runs being executed, for `interrupt(runId)`. */
+  readonly #runs = new Map<string, ClaudeRun>();
 
   /** Throws `validation_error` for invalid options, `capability_not_supported` on Windows. */
   constructor(options: ClaudeAdapterOptions = {}) {
@@ -182,7 +218,12 @@ export class ClaudeAdapter implements ProviderAdapter {
         runId: request.run.id,
         toolRules: request.toolRules,
       });
-      return run.execute();
+      this.#runs.set(request.run.id, run);
+      try {
+        return await run.execute();
+      } finally {
+        this.#runs.delete(request.run.id);
+      }
     });
   }
 
@@ -192,6 +233,22 @@ export class ClaudeAdapter implements ProviderAdapter {
    */
   async cancel(runId: string): Promise<boolean> {
     return this.#active.cancelAndWait(runId);
+  }
+
+  /**
+   * Stops the run's turn through the Agent SDK's `interrupt()`, keeping the Claude session
+   * resumable: `execute` rejects with `cancelled` (`details.interrupted: true`,
+   * `details.providerSessionId`). If Claude Code has not finished within `killGraceMs`, its
+   * process group is stopped as for a cancel. Resolves (true) once `execute` has settled; false
+   * for a run this adapter is not executing.
+   */
+  async interrupt(runId: string): Promise<boolean> {
+    const run = this.#runs.get(runId);
+    // Tracked but Claude Code not started yet: there is no turn to keep, a cancel does.
+    if (run === undefined) return this.#active.cancelAndWait(runId);
+    run.stop("interrupt");
+    await run.settled;
+    return true;
   }
 
   async #checkExecutable(): Promise<void> {
@@ -235,42 +292,88 @@ class ClaudeRun {
   #problemCount = 0;
   #process: CliProcess | undefined;
   #command: string | undefined;
-  #cancelled = false;
+  #query: Query | undefined;
+  /** Set once the run was asked to stop; the first request wins. */
+  #stop: StopRequest | undefined;
+  /** The native interrupt did not end the turn in time (or failed): the process group was stopped. */
+  #escalated = false;
+  #escalation: NodeJS.Timeout | undefined;
+  /** A retry notice said the API refused the credentials: the run was ended without the retries. */
+  #hopelessRetry = false;
   /** A `result` frame of the wrong shape came (and was reported): the turn ended without a result. */
   #resultRefused = false;
+  /** Ends the streaming input, so the SDK closes Claude Code's stdin and it exits. */
+  #endInput: () => void = () => {};
+  readonly #inputEnded: Promise<void>;
+  #markSettled: () => void = () => {};
+  /** Resolves once `execute` has settled. */
+  readonly settled: Promise<void>;
 
   constructor(spec: ClaudeRunSpec) {
     this.#spec = spec;
     this.#mapper = new ClaudeEventMapper(spec.sink);
+    this.#inputEnded = new Promise((resolve) => {
+      this.#endInput = resolve;
+    });
+    this.settled = new Promise((resolve) => {
+      this.#markSettled = resolve;
+    });
   }
 
   async execute(): Promise<ExecuteResult> {
+    try {
+      return await this.#execute();
+    } finally {
+      this.#markSettled();
+    }
+  }
+
+  /**
+   * Asks the run to stop: the usage seen so far is emitted at once (the caller may not wait for
+   * the rest), then Claude Code is asked to stop the turn through the SDK's `interrupt()`; if it
+   * has not finished within `killGraceMs`, its process group is stopped.
+   */
+  stop(request: StopRequest): void {
+    if (this.#stop !== undefined) return;
+    this.#stop = request;
+    this.#mapper.flushUsage();
+    this.#escalation = setTimeout(() => this.#escalate(), this.#spec.options.killGraceMs);
+    this.#interrupt();
+  }
+
+  #interrupt(): void {
+    // Before the query exists, execute calls this again as soon as it does.
+    this.#query?.interrupt().catch(() => this.#escalate());
+  }
+
+  /** The old way, for a CLI that did not stop on the interrupt: end its input, stop its group. */
+  #escalate(): void {
+    if (this.#escalated) return;
+    this.#escalated = true;
+    this.#endInput();
+    this.#abort.abort();
+    this.#process?.terminate(this.#spec.options.killGraceMs);
+  }
+
+  async #execute(): Promise<ExecuteResult> {
     const { signal } = this.#spec;
-    let stopTimer: NodeJS.Timeout | undefined;
-    const onAbort = (): void => {
-      this.#cancelled = true;
-      // The SDK closes stdin, so Claude Code can stop on its own. If it has not within the grace,
-      // its group is stopped here, rather than after the SDK's own (longer, fixed) grace.
-      this.#abort.abort();
-      stopTimer = setTimeout(
-        () => this.#process?.terminate(this.#spec.options.killGraceMs),
-        this.#spec.options.killGraceMs,
-      );
-    };
+    const onAbort = (): void => this.stop("cancel");
     signal.addEventListener("abort", onAbort, { once: true });
     if (signal.aborted) onAbort();
     let thrown: unknown;
     let afterResult: NodeJS.Timeout | undefined;
     try {
-      const query = this.#spec.sdk.query({ prompt: this.#spec.prompt, options: this.#sdkOptions() });
+      const query = this.#spec.sdk.query({ prompt: this.#input(), options: this.#sdkOptions() });
+      this.#query = query;
+      if (this.#stop !== undefined) this.#interrupt();
       for await (const message of query) {
-        if (this.#cancelled) break;
         const turnEnded = this.#take(message);
+        if (this.#hopelessRetry) break;
         if (afterResult !== undefined) {
           // Still printing after the result: the wait for its exit starts over.
           afterResult.refresh();
         } else if (turnEnded) {
-          // The SDK closes stdin at the result and waits for the CLI to exit: bound that wait.
+          // The SDK closes stdin once the input ends and waits for the CLI to exit: bound that wait.
           afterResult = setTimeout(
             () => this.#process?.terminate(this.#spec.options.killGraceMs),
             AFTER_RESULT_MS,
@@ -282,13 +385,40 @@ class ClaudeRun {
     } finally {
       signal.removeEventListener("abort", onAbort);
       clearTimeout(afterResult);
+      this.#endInput();
     }
     await this.#stopProcess();
-    clearTimeout(stopTimer);
+    clearTimeout(this.#escalation);
     // Problems the SDK did not pass on (it may drop frames it does not know) are still reported.
-    if (!this.#cancelled) for (const index of [...this.#problems.keys()]) this.#reportProblem(index);
-    if (this.#cancelled) throw cancelledError(this.#spec.runId);
+    if (this.#stop === undefined) for (const index of [...this.#problems.keys()]) this.#reportProblem(index);
+    // Every token reported is kept, however the run ends.
+    this.#mapper.finishUsage();
+    if (this.#stop !== undefined) throw this.#stoppedError();
     return this.#settle(thrown);
+  }
+
+  /**
+   * The prompt as streaming input: one user message, then open until the turn ends (its result,
+   * a stop), as the SDK's `interrupt()` needs. Ending it makes the SDK close Claude Code's stdin.
+   */
+  async *#input(): AsyncGenerator<SDKUserMessage> {
+    yield {
+      type: "user",
+      message: { role: "user", content: [{ type: "text", text: this.#spec.prompt }] },
+      parent_tool_use_id: null,
+    };
+    await this.#inputEnded;
+  }
+
+  #stoppedError(): AsmError {
+    const result = this.#mapper.result;
+    const sessionId = this.#mapper.providerSessionId;
+    return cancelledError(this.#spec.runId, {
+      ...(this.#stop === "interrupt" ? { interrupted: true } : {}),
+      ...(this.#escalated ? { processStopped: true } : {}),
+      ...(sessionId ? { providerSessionId: sessionId } : {}),
+      ...(result?.total_cost_usd != null ? { providerTotals: { costUsd: result.total_cost_usd } } : {}),
+    });
   }
 
   #sdkOptions(): Options {
@@ -369,12 +499,22 @@ class ClaudeRun {
       // A result of the wrong shape ends the turn too. Claude Code then waits for stdin to close,
       // which the SDK, never seeing a result, would not do: it is done here.
       this.#resultRefused = true;
+      this.#endInput();
       this.#process?.child.stdin.end();
       return true;
     }
     const frame = checkedFrame(message);
     this.#mapper.handle(frame);
-    return frame.type === "result";
+    if (isHopelessRetry(frame)) {
+      // Claude Code would retry a refused key for minutes: stop it now, the failure is known.
+      this.#hopelessRetry = true;
+      this.#endInput();
+      this.#process?.terminate(this.#spec.options.killGraceMs);
+    }
+    if (frame.type !== "result") return false;
+    // The turn is over (an interrupt's result included): the input ends, and Claude Code exits.
+    this.#endInput();
+    return true;
   }
 
   /** Reports the problem the filter put in the output at `index`, once; returns it. */
@@ -391,8 +531,8 @@ class ClaudeRun {
     const cli = this.#process;
     if (cli === undefined) return;
     const { killGraceMs } = this.#spec.options;
-    if (this.#cancelled) {
-      // Stdin is closed: give it the grace to stop on its own, then stop the group.
+    if (this.#stop !== undefined || this.#hopelessRetry) {
+      // Asked to stop (or being stopped): the grace to exit on its own, then the group is stopped.
       await cli.stop(killGraceMs);
       return;
     }
@@ -416,10 +556,10 @@ class ClaudeRun {
         }
         throw providerFailure(PROVIDER, { message, kind: "process_error", cause: thrown });
       }
-      const failure = this.#mapper.apiFailure;
+      if (this.#hopelessRetry) throw this.#hopelessRetryFailure(stderr);
+      const api = this.#apiFacts(undefined);
       throw providerFailure(PROVIDER, {
-        ...(failure?.status != null ? { status: failure.status } : {}),
-        ...(failure?.errorType ? { errorType: failure.errorType } : {}),
+        ...api,
         ...(exit?.code != null ? { exitCode: exit.code } : {}),
         ...(exit?.signal ? { signal: exit.signal } : {}),
         ...(stderr ? { stderr } : {}),
@@ -427,7 +567,7 @@ class ClaudeRun {
           ? { message: `${PROVIDER.displayName} ended without a result`, kind: "protocol_error" as const }
           : {}),
         ...(thrown !== undefined ? { cause: thrown } : {}),
-        details: this.#failureDetails(),
+        details: { ...api.details, ...this.#failureDetails() },
       });
     }
     const tokenUsage = this.#mapper.finishUsage();
@@ -502,17 +642,17 @@ class ClaudeRun {
     const message = [...errors, success?.result, failure?.message].find(
       (part) => typeof part === "string" && part.trim() !== "",
     );
-    const status = success ? (success.api_error_status ?? failure?.status) : failure?.status;
     const cost = this.#cost(result);
+    const api = this.#apiFacts(success?.api_error_status);
     return providerFailure(PROVIDER, {
-      ...(status != null ? { status } : {}),
-      ...(failure?.errorType ? { errorType: failure.errorType } : {}),
+      ...api,
       // Claude reports API failures as subtype "success" with is_error: only name other subtypes.
       message: `${PROVIDER.displayName} returned an error result${result.subtype === "success" ? "" : ` (${result.subtype})`}: ${message ?? "no message"}`,
       ...(exitCode !== undefined ? { exitCode } : {}),
       ...(stderr ? { stderr } : {}),
       ...(thrown !== undefined ? { cause: thrown } : {}),
       details: {
+        ...api.details,
         ...this.#failureDetails(),
         subtype: result.subtype,
         ...(result.terminal_reason ? { terminalReason: result.terminal_reason } : {}),
@@ -523,8 +663,50 @@ class ClaudeRun {
     });
   }
 
+  /**
+   * What Claude Code said about the failed API call, as `providerFailure` facts: the status (the
+   * result's `api_error_status`, else the last error message's or retry notice's), the error type
+   * (the API's own `api_error_type` when Claude Code passed it on, else Claude Code's label), the
+   * delay of the last retry notice, and the API's raw type as `details.providerErrorType`.
+   */
+  #apiFacts(
+    resultStatus: number | null | undefined,
+  ): Pick<FailureFacts, "status" | "errorType" | "retryAfterMs"> & { details: Record<string, unknown> } {
+    const failure = this.#mapper.apiFailure;
+    const status = resultStatus ?? failure?.status;
+    const errorType = failure?.apiErrorType ?? failure?.errorType;
+    const providerErrorType = failure?.apiErrorType ?? failure?.apiError;
+    return {
+      ...(status != null ? { status } : {}),
+      ...(errorType ? { errorType } : {}),
+      ...(failure?.retryDelayMs !== undefined ? { retryAfterMs: failure.retryDelayMs } : {}),
+      details: providerErrorType ? { providerErrorType } : {},
+    };
+  }
+
+  /** The run ended on a retry notice no retry could fix (a refused key): that notice's failure. */
+  #hopelessRetryFailure(stderr: string): AsmError {
+    const api = this.#apiFacts(undefined);
+    return providerFailure(PROVIDER, {
+      ...api,
+      message: `${PROVIDER.displayName} API request failed (${[api.status, api.errorType].filter(Boolean).join(", ")}); stopped instead of retrying`,
+      ...(stderr ? { stderr } : {}),
+      details: { ...api.details, ...this.#failureDetails(), stoppedRetrying: true },
+    });
+  }
+
   #failureDetails(): Record<string, unknown> {
     const sessionId = this.#mapper.providerSessionId;
     return sessionId ? { providerSessionId: sessionId } : {};
   }
+}
+
+/** A retry notice for a failure no retry can fix (401, 403): Claude Code would retry it anyway. */
+function isHopelessRetry(frame: ClaudeFrame): boolean {
+  return (
+    frame.type === "system" &&
+    SYSTEM_FRAMES.is(frame, "api_retry") &&
+    frame.error_status != null &&
+    HOPELESS_RETRY_STATUSES.has(frame.error_status)
+  );
 }

@@ -34,7 +34,14 @@ function apiUsage(usage: ClaudeApiUsage): TokenUsage | undefined {
 /** What the last failed API call said, from `assistant.error` or `system/api_retry`. */
 export interface ApiFailure {
   status?: number | null;
+  /** Claude Code's own label of the failure: `authentication_failed`, `rate_limit`, `server_error`, … */
   errorType?: string;
+  /** The API's own error type, as Claude Code passes it on (`api_error_type`: `authentication_error`, `api_error`, `overloaded_error`, …). */
+  apiErrorType?: string;
+  /** What failed when the API never answered (`api_error`: `connection_failed`). */
+  apiError?: string;
+  /** The delay before Claude Code's next retry (`retry_delay_ms`; the API's `retry-after` when it sent one). */
+  retryDelayMs?: number;
   message?: string;
 }
 
@@ -63,7 +70,7 @@ function asObject(value: unknown): Record<string, unknown> {
  * - `user` tool_result → `tool_call_completed`, or `tool_call_failed` when `is_error`;
  * - usage: one `token_usage_updated` per API message (its largest usage seen, from
  *   `message_start`/`message_delta` stream events and `assistant` frames, which repeat it
- *   per content block), flushed when the message ends;
+ *   per content block), flushed when the message ends, or when the run stops (`flushUsage`);
  * - `system/permission_denied` and the result's `permission_denials` → `error_occurred
  *   { errorCode: "tool_permission_denied", fatal: false }`, once per tool call;
  * - `system/api_retry` → `error_occurred { fatal: false }` with the classified code;
@@ -171,6 +178,14 @@ export class ClaudeEventMapper {
     return this.#usage.total;
   }
 
+  /**
+   * Emits the usage seen so far that was not emitted yet, without waiting for the end of its
+   * message: a run that stops mid-message (cancel, failure, timeout) still reports every token.
+   */
+  flushUsage(): void {
+    this.#flushUsage();
+  }
+
   #ensureStarted(data: Record<string, unknown> = {}): void {
     if (this.#started) return;
     this.#started = true;
@@ -208,10 +223,12 @@ export class ClaudeEventMapper {
     this.#apiFailure = {
       status: message.error_status,
       ...(message.error ? { errorType: message.error } : {}),
+      retryDelayMs: message.retry_delay_ms,
     };
     const failure = providerFailure(PROVIDER, {
       status: message.error_status,
       errorType: message.error,
+      retryAfterMs: message.retry_delay_ms,
       message: `${PROVIDER.displayName} API request failed (${[message.error_status, message.error].filter(Boolean).join(", ")}); retry ${message.attempt} of ${message.max_retries} in ${message.retry_delay_ms} ms`,
     });
     this.emit({
@@ -294,7 +311,10 @@ export class ClaudeEventMapper {
       // The CLI's synthetic "API Error: …" message: the failure's words, not the model's.
       this.#apiFailure = {
         ...this.#apiFailure,
+        ...(message.api_error_status != null ? { status: message.api_error_status } : {}),
         errorType: message.error,
+        ...(message.api_error_type ? { apiErrorType: message.api_error_type } : {}),
+        ...(message.api_error ? { apiError: message.api_error } : {}),
         message: contentText(apiMessage.content) || this.#apiFailure?.message || message.error,
       };
       return;

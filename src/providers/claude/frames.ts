@@ -154,6 +154,12 @@ const CLAUDE_FRAME_SCHEMAS = {
     parent_tool_use_id: parentToolUseId,
     /** Set on the CLI's own "API Error: …" message (`authentication_failed`, `rate_limit`, …). */
     error: z.string().nullish(),
+    /** On that message: the API's HTTP status, when it answered. */
+    api_error_status: z.number().nullish(),
+    /** On that message: the API's own error type (`authentication_error`, `api_error`, `overloaded_error`, …). */
+    api_error_type: z.string().nullish(),
+    /** On that message, when no answer came: what went wrong (`connection_failed`). */
+    api_error: z.string().nullish(),
     session_id: sessionId,
   }),
   user: z.looseObject({

@@ -15,6 +15,13 @@ export interface ScriptIo {
   /** Writes one frame to stdout as a JSON line. */
   writeFrame(frame: unknown): Promise<void>;
   readonly argv: readonly string[];
+  /**
+   * Stops playing the transcript, as a CLI that was told to stop its turn (Claude's `interrupt`
+   * control request): a `$delay` or `$stall` being played ends (a stall's child is stopped), and
+   * nothing more of the transcript is written. False when the line being played ignores
+   * interrupts (`$ignoreInterrupt`) or the transcript is already over.
+   */
+  interruptTranscript(): boolean;
 }
 
 /**
@@ -185,9 +192,22 @@ export async function runScriptedCli(profile: ScriptedCliProfile): Promise<never
   // A reader that went away (the SDK closed our stdout) is the end of the run for us.
   process.stdout.on("error", () => process.exit(0));
 
+  let playing = true;
+  let ignoringInterrupts = false;
+  let interrupted = false;
+  let wakeInterrupted = (): void => {};
+  const interruption = new Promise<void>((resolve) => {
+    wakeInterrupted = resolve;
+  });
   const io: ScriptIo = {
     argv,
     writeFrame: (frame) => write(process.stdout, `${JSON.stringify(frame)}\n`),
+    interruptTranscript: () => {
+      if (!playing || ignoringInterrupts) return false;
+      interrupted = true;
+      wakeInterrupted();
+      return true;
+    },
   };
 
   const mode = profile.stdinMode(argv);
@@ -253,12 +273,13 @@ export async function runScriptedCli(profile: ScriptedCliProfile): Promise<never
   }
 
   for (const line of transcript) {
+    if (interrupted) break;
     if (!isDirective(line)) {
       await io.writeFrame(fill(line, variables()));
       continue;
     }
     if ("$delay" in line) {
-      await sleep(line.$delay);
+      await Promise.race([sleep(line.$delay), interruption]);
     } else if ("$awaitStdin" in line) {
       const wanted = line.$awaitStdin;
       const seen = stdin.lines.length;
@@ -277,13 +298,17 @@ export async function runScriptedCli(profile: ScriptedCliProfile): Promise<never
       }
     } else if ("$stall" in line) {
       if (line.$ignoreSigterm) process.on("SIGTERM", () => {});
+      ignoringInterrupts = line.$ignoreInterrupt === true;
       // Same process group as this CLI: whoever stops the run must stop the whole tree.
       const child = spawn("sleep", ["3600"], { stdio: "ignore" });
       if (child.pid !== undefined) record.childPids.push(child.pid);
       record.stalled = true;
       saveRecord();
-      setInterval(() => {}, 60_000);
-      await new Promise<never>(() => {});
+      const keepAlive = setInterval(() => {}, 60_000);
+      // Only an interrupt ends a stall (the real CLI stops its tool); anything else must kill it.
+      await interruption;
+      clearInterval(keepAlive);
+      child.kill("SIGKILL");
     } else if ("$exit" in line) {
       if (line.$stderr)
         await write(process.stderr, line.$stderr.endsWith("\n") ? line.$stderr : `${line.$stderr}\n`);
@@ -306,6 +331,7 @@ export async function runScriptedCli(profile: ScriptedCliProfile): Promise<never
     }
     // $comment: nothing to do.
   }
+  playing = false;
 
   if (profile.atEnd === "await_stdin_eof") {
     const closed = await stdin.waitFor(() => stdin.closed, END_EOF_TIMEOUT_MS);

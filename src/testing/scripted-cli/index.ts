@@ -23,6 +23,7 @@ import {
 export { type FuzzLineKind, type FuzzOptions, type FuzzTranscript, fuzzTranscript } from "./fuzz.js";
 export {
   SCRIPTED_AMP_THREAD_ID,
+  SCRIPTED_CLAUDE_INTERRUPTED_COST_USD,
   SCRIPTED_CLAUDE_SESSION_ID,
   SCRIPTED_CODEX_THREAD_ID,
 } from "./profiles.js";

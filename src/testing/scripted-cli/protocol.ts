@@ -10,7 +10,7 @@
  * | `{"$delay": 50}` | wait 50 ms |
  * | `{"$awaitStdin": "user"}` | wait for a stdin JSON line whose `type` is `user` (any type name works) |
  * | `{"$awaitStdin": "line"}` / `{"$awaitStdin": "eof"}` | wait for any stdin line / for stdin to close |
- * | `{"$stall": true}` | start a child `sleep` (so tests can check the whole process tree dies), then hang until killed; add `"$ignoreSigterm": true` to make SIGKILL the only way out |
+ * | `{"$stall": true}` | start a child `sleep` (so tests can check the whole process tree dies), then hang until killed or interrupted (the child is then stopped); add `"$ignoreSigterm": true` to make SIGKILL the only way out, `"$ignoreInterrupt": true` to hang through an interrupt |
  * | `{"$exit": 1, "$stderr": "boom"}` | write `boom` to stderr, then exit with code 1 |
  * | `{"$stderr": "warning"}` | write to stderr (a newline is added) |
  * | `{"$raw": "not json"}` | write the text as one stdout line, unparsed |
@@ -26,6 +26,10 @@
  * The CLI reads the transcript from `ASM_SCRIPTED_CLI_SCENARIO` and, when
  * `ASM_SCRIPTED_CLI_RECORD` is set, keeps a JSON record of how it was called there (rewritten
  * atomically on every change, so it can be read while the CLI runs or after it was killed).
+ *
+ * An interrupt (the scripted Claude answers the SDK's `interrupt` control request) stops the
+ * transcript where it is — a `$delay` or `$stall` ends — and the profile writes what the real
+ * CLI writes for an interrupted turn; the CLI then waits for stdin to close, as at the end.
  */
 
 /** Environment variables the scripted CLIs read. */
@@ -50,6 +54,8 @@ export interface AwaitStdinDirective {
 export interface StallDirective {
   $stall: true;
   $ignoreSigterm?: boolean;
+  /** Keep stalling through an interrupt (Claude's `interrupt` control request). */
+  $ignoreInterrupt?: boolean;
 }
 export interface ExitDirective {
   $exit: number;
