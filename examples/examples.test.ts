@@ -73,6 +73,26 @@ const EXAMPLES: Record<string, RegExp[]> = {
     /^reader 2: resumed after #5, \d+ events/m,
     /^resumed exactly: #3\.\.#10, no gap, no duplicate$/m,
   ],
+  "permission-mode.ts": [
+    /^claude full_auto -> --permission-mode=acceptEdits$/m,
+    /^claude dangerously_skip_permissions -> --permission-mode=bypassPermissions --allow-dangerously-skip-permissions$/m,
+    /^codex plan -> --sandbox read-only approval_policy="never"$/m,
+    /^amp dangerously_skip_permissions -> settings file: dangerouslyAllowAll=true/m,
+    /^full_auto keeps each provider's guard rails$/m,
+  ],
+  "cost-tracking.ts": [
+    /^claude: .* cost 0\.002$/m,
+    /^codex: .*model gpt-5\.1-codex, cost 0\.0325$/m,
+    /^amp: .*cost unknown \(no price for model "acme-coder-1"/m,
+    /^amp with a custom pricing table: cost 0\.018$/m,
+    /^usage summary: 4 runs, \$0\.052500, 1 unpriced/m,
+    /^budget \$0\.001: policy_violation/m,
+  ],
+  "secrets-redaction.ts": [
+    /^redaction on: 0 of 4 secrets in the database file, 0 in stored events$/m,
+    /^redaction off: 4 of 4 secrets in the database file$/m,
+    /^Redactor: token \[REDACTED:github_token\]/m,
+  ],
 };
 
 describe("examples (scripted CLIs)", () => {
