@@ -242,11 +242,116 @@ describe.skipIf(CLAUDE === undefined)(
       const failed = events.filter((event) => event.type === "run_failed");
       expect(failed).toHaveLength(1);
       expect(failed[0]?.data).toMatchObject({ errorCode: "provider_authentication_failed" });
+      // Claude Code's label is kept beside the API's own error type.
+      expect(run.error?.details).toMatchObject({
+        status: 401,
+        errorType: "authentication_error",
+        providerErrorType: "authentication_error",
+      });
       // Every frame the real CLI printed passed the adapter's frame checks.
       expect(
         events.filter((event) => event.type === "error_occurred" && event.data.errorCode === "parse_error"),
       ).toEqual([]);
       expect(api.messageRequests().length).toBeGreaterThanOrEqual(1);
+    });
+
+    it("a bad key fails on Claude Code's first retry notice, not after its ten retries", async () => {
+      const { api, manager } = await harness(
+        () => ({
+          type: "error",
+          status: 401,
+          errorType: "authentication_error",
+          message: "invalid x-api-key",
+        }),
+        // Claude Code's default: ten retries of a 401, minutes of backoff.
+        { env: { CLAUDE_CODE_MAX_RETRIES: "10" } },
+      );
+      const error = await manager.runOnce({ prompt: "Say hello" }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({
+        code: "provider_authentication_failed",
+        details: { status: 401, errorType: "authentication_failed", stoppedRetrying: true },
+      });
+      expect(api.messageRequests().length).toBeGreaterThanOrEqual(1);
+      expect(api.messageRequests().length).toBeLessThanOrEqual(2);
+    });
+
+    it("a 429 with retry-after is provider_rate_limited, retryable, with Claude Code's retry delay", async () => {
+      const { api, manager } = await harness(
+        () => ({
+          type: "error",
+          status: 429,
+          errorType: "rate_limit_error",
+          message: "slow down",
+          retryAfterSeconds: 1,
+        }),
+        { env: { CLAUDE_CODE_MAX_RETRIES: "1" } },
+      );
+      const error = await manager.runOnce({ prompt: "Say hello" }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({
+        code: "provider_rate_limited",
+        retryable: true,
+        details: { status: 429 },
+      });
+      // Claude Code waits the API's retry-after (plus its jitter) and says so in its retry notice.
+      const { retryAfterMs } = (error as AsmError).details;
+      expect(typeof retryAfterMs === "number" && retryAfterMs >= 1000).toBe(true);
+      expect(api.messageRequests()).toHaveLength(2);
+    });
+
+    it("a 500 is provider_unavailable, retryable, with the status and the API's error type", async () => {
+      const { manager } = await harness(() => ({
+        type: "error",
+        status: 500,
+        errorType: "api_error",
+        message: "Internal server error",
+      }));
+      const error = await manager.runOnce({ prompt: "Say hello" }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({
+        code: "provider_unavailable",
+        retryable: true,
+        details: { status: 500, providerErrorType: "api_error" },
+      });
+    });
+
+    it("a cancel mid-stream cuts the model stream off and keeps the tokens reported, priced", async () => {
+      const { api, manager, store } = await harness(() => ({
+        type: "slow",
+        chunks: 500,
+        intervalMs: 20,
+        inputTokens: 2537,
+      }));
+      const controller = new AbortController();
+      let streamed = 0;
+      let sessionId = "";
+      const pending = manager
+        .runOnce(
+          { prompt: "Take your time" },
+          {
+            signal: controller.signal,
+            onEvent: (event) => {
+              sessionId ||= event.sessionId;
+              if (event.type === "message_streamed") streamed += 1;
+            },
+          },
+        )
+        .catch((caught: unknown) => caught);
+      for (let i = 0; i < 600 && streamed < 3; i += 1)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(streamed).toBeGreaterThanOrEqual(3);
+      controller.abort();
+      expect(await pending).toMatchObject({ code: "cancelled" });
+      // The model stream was cut off, not played to its end.
+      expect(api.streams).toHaveLength(1);
+      expect(api.streams[0]?.endedAt).toBeUndefined();
+      expect(api.streams[0]?.closedAt).toBeDefined();
+
+      const [run] = await store.listRuns(sessionId);
+      expect(run?.status).toBe("cancelled");
+      expect(run?.tokenUsage.inputTokens).toBe(2537);
+      expect(run?.costUsd).toBeGreaterThan(0);
+      const events = await runEvents(store, sessionId);
+      const usage = events.filter((event) => event.type === "token_usage_updated");
+      expect(usage.reduce((sum, event) => sum + (event.data.inputTokens ?? 0), 0)).toBe(2537);
     });
 
     it("a cancel stops the CLI mid-request: run cancelled once, no process left, only loopback traffic", async () => {

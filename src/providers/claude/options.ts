@@ -39,8 +39,9 @@ import { DEFAULT_MAX_LINE_BYTES } from "../shared/jsonl-reader.js";
  */
 export interface ClaudeAdapterOptions extends AgentAdapterOptions {
   /**
-   * After a cancel, milliseconds Claude Code gets to stop on its own (stdin closed) before its
-   * process group gets SIGTERM, and again before SIGKILL. Default `2000` (the SDK's own grace).
+   * After a cancel or an interrupt, milliseconds Claude Code gets to end its turn on the SDK's
+   * `interrupt()` (and exit) before its process group gets SIGTERM, and again before SIGKILL.
+   * Default `2000` (the SDK's own grace).
    */
   killGraceMs?: number;
   /** Output lines longer than this are skipped and reported as `parse_error` (with their first 4 KiB). Default 1 MiB. */
