@@ -85,6 +85,40 @@ describe("AsmError", () => {
     expect(AsmError.fromJSON({ code: "no_such_code" as never, message: "m" }).code).toBe("unknown_error");
   });
 
+  it("round-trips details, hint, provider error, timestamp and a summary of its cause", () => {
+    const cause = Object.assign(new Error("open /x: no such file"), { code: "ENOENT" });
+    const error = new AsmError("storage_error", "cannot open the store", {
+      details: { path: "/x", attempts: 2 },
+      hint: "check the path",
+      providerError: { provider: "claude", kind: "transport_exit", message: "exit 1", exitCode: 1 },
+      timestamp: "2026-01-02T03:04:05.000Z",
+      cause,
+    });
+    const json = error.toJSON();
+    expect(json.cause).toEqual({ name: "Error", code: "ENOENT", message: "open /x: no such file" });
+    const back = AsmError.fromJSON(JSON.parse(JSON.stringify(json)));
+    expect(back.toJSON()).toEqual(json);
+    expect(back).toMatchObject({
+      code: "storage_error",
+      message: "cannot open the store",
+      details: { path: "/x", attempts: 2 },
+      hint: "check the path",
+      timestamp: "2026-01-02T03:04:05.000Z",
+      cause: { name: "Error", code: "ENOENT", message: "open /x: no such file" },
+    });
+    // An AsmError cause keeps its code; a thrown non-error becomes its string.
+    const wrapped = new AsmError("provider_unavailable", "failover", {
+      cause: new AsmError("provider_rate_limited", "slow down"),
+    });
+    expect(wrapped.toJSON().cause).toEqual({
+      name: "AsmError",
+      code: "provider_rate_limited",
+      message: "slow down",
+    });
+    expect(new AsmError("internal_error", "x", { cause: 42 }).toJSON().cause).toEqual({ message: "42" });
+    expect(new AsmError("internal_error", "x").toJSON()).not.toHaveProperty("cause");
+  });
+
   it("says its code when printed", () => {
     expect(String(new AsmError("validation_error", "prompt is empty"))).toBe(
       "AsmError [validation_error]: prompt is empty",

@@ -163,6 +163,7 @@ export class AsmError extends Error {
       ...(this.providerError ? { providerError: this.providerError } : {}),
       ...(this.hint ? { hint: this.hint } : {}),
       ...(this.context ? { context: this.context } : {}),
+      ...(this.cause !== undefined ? { cause: summarizeCause(this.cause) } : {}),
       timestamp: this.timestamp,
     };
   }
@@ -194,6 +195,8 @@ export class AsmError extends Error {
       ...(serialized.hint ? { hint: serialized.hint } : {}),
       ...(serialized.context ? { context: serialized.context } : {}),
       ...(serialized.timestamp ? { timestamp: serialized.timestamp } : {}),
+      // The summary stands in for the original cause, so the error serializes the same again.
+      ...(serialized.cause ? { cause: serialized.cause } : {}),
     });
   }
 
@@ -212,6 +215,28 @@ export interface SerializedAsmError {
   providerError?: ProviderErrorPayload;
   hint?: string;
   context?: Record<string, unknown>;
+  /** What the error wrapped, when it wrapped something (`AsmErrorOptions.cause`). */
+  cause?: SerializedErrorCause;
   /** Absent in errors stored before it was recorded. */
   timestamp?: string;
+}
+
+/**
+ * The JSON-safe summary of an error's cause: its message, with its name and code when it has
+ * them (an AsmError's code, a Node error's `ENOENT`…). One level: the cause's own cause is left out.
+ */
+export interface SerializedErrorCause {
+  name?: string;
+  code?: string;
+  message: string;
+}
+
+function summarizeCause(cause: unknown): SerializedErrorCause {
+  if (typeof cause !== "object" || cause === null) return { message: String(cause) };
+  const { name, code, message } = cause as { name?: unknown; code?: unknown; message?: unknown };
+  return {
+    ...(typeof name === "string" ? { name } : {}),
+    ...(typeof code === "string" ? { code } : {}),
+    message: typeof message === "string" ? message : String(cause),
+  };
 }
