@@ -326,8 +326,14 @@ describe("CodexAdapter: events", () => {
     expect(result.output.content).toBe("Hello after a reconnect");
     const warnings = sink.of("error_occurred").map((event) => event.data);
     expect(warnings).toHaveLength(3);
+    // Classified as what they say: a model warning, then two dropped connections (transient).
+    expect(warnings.map((warning) => warning.errorCode)).toEqual([
+      "provider_error",
+      "provider_unavailable",
+      "provider_unavailable",
+    ]);
     for (const warning of warnings) {
-      expect(warning).toMatchObject({ errorCode: "provider_error", fatal: false });
+      expect(warning.fatal).toBe(false);
       expect(warning.providerError?.provider).toBe("codex");
     }
     expect(warnings.map((warning) => warning.details)).toEqual([
@@ -384,10 +390,47 @@ describe("CodexAdapter: failures", () => {
     expect(error.details).toMatchObject({ status: 429 });
   });
 
-  it("turn.failed without a status → provider_error with the stderr tail", async () => {
+  it("turn.failed with Codex's colon form (last status: 429) → provider_rate_limited with status 429", async () => {
+    const { adapter } = scripted("rate-limited-retry-limit.jsonl");
+    const { error, sink } = await fails(run(adapter), "provider_rate_limited");
+    expect(error.retryable).toBe(true);
+    // The status is the one the message names, not the refused WebSocket's 426 in stderr.
+    expect(error.details).toMatchObject({ status: 429 });
+    expect(error.details.retryAfterMs).toBeUndefined();
+    const warnings = sink.of("error_occurred").map((event) => event.data);
+    expect(warnings.map((warning) => [warning.errorCode, warning.details?.status])).toEqual([
+      ["provider_rate_limited", 429],
+      ["provider_rate_limited", 429],
+    ]);
+  });
+
+  it("a rate limit that says when to retry → details.retryAfterMs, on the failure and its warning", async () => {
+    const { adapter } = scripted("rate-limited-retry-after.jsonl");
+    const { error, sink } = await fails(run(adapter), "provider_rate_limited");
+    expect(error.details).toMatchObject({ retryAfterMs: 1800 });
+    expect(sink.of("error_occurred")[0]?.data.details).toMatchObject({ retryAfterMs: 1800 });
+  });
+
+  it("Codex's words for an API 500 (no status) → provider_unavailable (retryable)", async () => {
+    const { adapter } = scripted("server-error.jsonl");
+    const { error } = await fails(run(adapter), "provider_unavailable");
+    expect(error.retryable).toBe(true);
+    expect(error.details).toMatchObject({ errorType: "server_error" });
+    expect(error.message).toContain("experiencing high demand");
+  });
+
+  it("a dropped connection (stream disconnected) → provider_unavailable (retryable)", async () => {
+    const { adapter } = scripted("disconnected.jsonl");
+    const { error } = await fails(run(adapter), "provider_unavailable");
+    expect(error.retryable).toBe(true);
+    expect(error.message).toContain("stream disconnected before completion");
+  });
+
+  it("turn.failed for good, without a status → provider_error with the stderr tail", async () => {
     const { adapter } = scripted("failure.jsonl");
     const { error } = await fails(run(adapter), "provider_error");
-    expect(error.message).toContain("stream disconnected before completion");
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain("ran out of room in the model's context window");
     expect(error.providerError).toMatchObject({ provider: "codex", exitCode: 1 });
     expect(error.providerError?.stderr).toContain("ERROR codex_core::codex: turn failed");
   });
@@ -408,11 +451,13 @@ describe("CodexAdapter: failures", () => {
     expect(isProcessAlive(record().pid)).toBe(false);
   });
 
-  it("outside a git repository → provider_error with a hint about skipGitRepoCheck", async () => {
+  it("outside a git repository → provider_error with a hint and the suggested option skipGitRepoCheck", async () => {
     const { adapter } = scripted("not-a-git-repo.jsonl");
     const { error } = await fails(run(adapter), "provider_error");
     expect(error.message).toContain("--skip-git-repo-check was not specified");
     expect(error.hint).toContain("skipGitRepoCheck");
+    // The option that fixes it, for front ends to phrase (the CLI: --provider-option skipGitRepoCheck=true).
+    expect(error.details.suggestedProviderOption).toEqual({ key: "skipGitRepoCheck", value: true });
   });
 
   it("an exit 0 without turn.completed → provider_error (protocol_error)", async () => {

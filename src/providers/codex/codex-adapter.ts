@@ -4,7 +4,6 @@ import { access } from "node:fs/promises";
 import path from "node:path";
 import type { CodexOptions, Thread, ThreadOptions } from "@openai/codex-sdk";
 import type { Capability } from "../../core/capabilities.js";
-import { AsmError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/session.js";
 import type { TokenUsage } from "../../core/token-usage.js";
 import type {
@@ -33,12 +32,14 @@ import {
   PROVIDERS,
   parseErrorEvent,
   providerFailure,
+  type SuggestedProviderOption,
   spawnFailure,
+  withSuggestedOption,
 } from "../shared/provider-failures.js";
 import { ownProviderOptions, resumePointFor } from "../shared/provider-request.js";
 import { type CodexBinary, findBundledCodex } from "./codex-binary.js";
 import { CODEX_CAPABILITIES } from "./descriptor.js";
-import { CodexEventMapper, statusFromMessage } from "./event-mapper.js";
+import { CodexEventMapper, codexFailureFacts } from "./event-mapper.js";
 import { checkedFrame } from "./frames.js";
 import { guardLauncherPath } from "./guard-launcher.js";
 import { GUARD_CONFIG_ENV, type GuardConfig, type GuardFrame, parseGuardFrame } from "./guard-protocol.js";
@@ -83,14 +84,7 @@ function exitFacts(error: unknown): ExitFacts | undefined {
   };
 }
 
-function withHint(error: AsmError, hint: string): AsmError {
-  return new AsmError(error.code, error.message, {
-    details: error.details,
-    ...(error.providerError ? { providerError: error.providerError } : {}),
-    hint,
-    ...(error.cause === undefined ? {} : { cause: error.cause }),
-  });
-}
+const SKIP_GIT_REPO_CHECK: SuggestedProviderOption = { key: "skipGitRepoCheck", value: true };
 
 function processEnv(): Record<string, string> {
   const env: Record<string, string> = {};
@@ -442,11 +436,10 @@ class CodexRun {
     };
     const failure = mapper.turnFailure;
     if (failure !== undefined) {
-      const status = statusFromMessage(failure);
       throw providerFailure(PROVIDER, {
         ...facts,
+        ...codexFailureFacts(failure),
         message: `${PROVIDER.displayName} turn failed: ${failure}`,
-        ...(status !== undefined ? { status } : {}),
       });
     }
     if (thrown !== undefined) {
@@ -462,14 +455,13 @@ class CodexRun {
       const error = providerFailure(PROVIDER, {
         ...facts,
         // Without stderr, Codex's last error event says the most.
-        ...(!stderr.trim() && lastError ? { message: `${PROVIDER.displayName} failed: ${lastError}` } : {}),
+        ...(!stderr.trim() && lastError
+          ? { ...codexFailureFacts(lastError), message: `${PROVIDER.displayName} failed: ${lastError}` }
+          : {}),
         ...(lastError ? { details: { ...facts.details, lastError } } : {}),
       });
       throw /skip-git-repo-check/.test(stderr)
-        ? withHint(
-            error,
-            "run Codex in a git repository, or pass providerOptions: { skipGitRepoCheck: true }",
-          )
+        ? withSuggestedOption(error, SKIP_GIT_REPO_CHECK, "run Codex in a git repository, or")
         : error;
     }
     if (!mapper.turnCompleted) {

@@ -1,7 +1,7 @@
 import type { AdapterEvent } from "../../core/events.js";
 import type { TokenUsage } from "../../core/token-usage.js";
 import type { EventSink } from "../../ports/provider-adapter.js";
-import { PROVIDERS, providerFailure } from "../shared/provider-failures.js";
+import { type FailureFacts, PROVIDERS, providerFailure } from "../shared/provider-failures.js";
 import { tokenCount, tokenUsage, UsageTracker } from "../shared/usage-tracker.js";
 import { CODEX_ITEMS, type CodexFrame, type CodexItem, type CodexUsage } from "./frames.js";
 import { CODEX_TOOL_NAMES, mcpToolName } from "./tool-names.js";
@@ -31,11 +31,24 @@ export function codexTokenUsage(usage: CodexUsage): TokenUsage {
   });
 }
 
-/** The HTTP status a Codex error message names ("unexpected status 401 Unauthorized: …"). */
-export function statusFromMessage(message: string): number | undefined {
-  const match = /\b(?:status|HTTP error:?)\s+(\d{3})\b/i.exec(message);
-  return match?.[1] === undefined ? undefined : Number(match[1]);
+/**
+ * What a Codex error message says about the failure, for `providerFailure`. Codex names the
+ * status in some messages ("unexpected status 401 Unauthorized: …", "exceeded retry limit, last
+ * status: 429 Too Many Requests"), which `providerFailure` reads from the text itself, along with
+ * a retry delay ("try again in 1.2s"). For a 5xx it replaces the API's answer with its own words
+ * and no status (codex-rs `CodexErr`), which this maps to the error type they stand for.
+ */
+export function codexFailureFacts(message: string): Pick<FailureFacts, "message" | "errorType"> {
+  const errorType = CODEX_ERROR_TYPES.find(([pattern]) => pattern.test(message))?.[1];
+  return { message, ...(errorType ? { errorType } : {}) };
 }
+
+const CODEX_ERROR_TYPES: readonly (readonly [RegExp, string])[] = [
+  // InternalServerError: what Codex says for a 500 from the API.
+  [/experiencing high demand/i, "server_error"],
+  // ServerOverloaded: the model has no capacity left, a signal like a 529.
+  [/selected model is at capacity|flex capacity unavailable/i, "overloaded"],
+];
 
 const RECONNECT = /^Reconnecting\.\.\.\s*(\d+)\/(\d+)/;
 
@@ -332,8 +345,8 @@ export class CodexEventMapper {
 
   #warning(message: string, details: Record<string, unknown>): void {
     this.#lastError = message;
-    const status = statusFromMessage(message);
-    const failure = providerFailure(PROVIDER, { message, ...(status !== undefined ? { status } : {}) });
+    const failure = providerFailure(PROVIDER, codexFailureFacts(message));
+    const { status, retryAfterMs } = failure.details;
     const reconnect = RECONNECT.exec(message);
     this.emit({
       type: "error_occurred",
@@ -345,6 +358,7 @@ export class CodexEventMapper {
         details: {
           ...details,
           ...(status !== undefined ? { status } : {}),
+          ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
           ...(reconnect
             ? { reconnectAttempt: Number(reconnect[1]), maxReconnectAttempts: Number(reconnect[2]) }
             : {}),
