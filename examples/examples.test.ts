@@ -93,6 +93,24 @@ const EXAMPLES: Record<string, RegExp[]> = {
     /^redaction off: 4 of 4 secrets in the database file$/m,
     /^Redactor: token \[REDACTED:github_token\]/m,
   ],
+  "sqlite-session-store-live.ts": [
+    /^2 connections x 20 concurrent appends: sequences 9\.\.48, all distinct$/m,
+    /^appending evt_\w+ again: the stored event #9 \(idempotent\)$/m,
+    /^after reopening: session completed \[sqlite-demo\], 1 run completed, 48 events 1\.\.48$/m,
+    /^cursor 10 after the restart: #11 #12 #13 #14 #15$/m,
+    /^health check: ok/m,
+  ],
+  "composite-store-live.ts": [
+    /^sessions -> sqlite: session ses_\w+, 8 events$/m,
+    /^artifacts -> files: exports\/ses_\w+\.json \(\d+ bytes, application\/json, sha256 [0-9a-f]{12}…\)$/m,
+    /^after close: storage_error, storage_error, storage_error, storage_connection_failed$/m,
+  ],
+  "s3-artifact-store-live.ts": [
+    /^object: s3:\/\/asm-artifacts\/team-a\/artifacts\/runs\/run_\w+\/events\.jsonl \(ObjectCreated:Put\)$/m,
+    /^missing key: get -> not_found, head -> null$/m,
+    /^delete: gone, and a second delete is a no-op$/m,
+    /^large: 6291456 bytes, uploaded in parts \(ObjectCreated:Post\), read back intact$/m,
+  ],
 };
 
 describe("examples (scripted CLIs)", () => {
