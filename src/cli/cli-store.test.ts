@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AsmEvent } from "../core/events.js";
@@ -132,6 +133,60 @@ describe("asm on SQLite: search, export/import, maintenance", () => {
   });
 });
 
+describe("read-only commands create nothing", () => {
+  const readCommands = (db: string): string[][] => [
+    ["sessions", "list", "--db", db],
+    ["sessions", "show", "ses_x", "--db", db],
+    ["sessions", "search", "--db", db],
+    ["events", "ses_x", "--db", db],
+    ["export", "ses_x", "--db", db],
+    ["maintenance", "health", "--db", db],
+  ];
+
+  it("a missing SQLite file: exit 2 naming the path, no file or directory made", async () => {
+    const db = join(dir, "absent", "asm.db");
+    for (const args of readCommands(db)) {
+      const result = await asm(args);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).toContain(`no SQLite database at ${db} [not_found]`);
+    }
+    expect(existsSync(join(dir, "absent"))).toBe(false);
+  });
+
+  it("an empty SQLite file: exit 2, no tables created", async () => {
+    const db = join(dir, "empty.db");
+    writeFileSync(db, "");
+    for (const args of readCommands(db)) {
+      const result = await asm(args);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).toContain(`database ${db} holds no session store`);
+    }
+    expect(statSync(db).size).toBe(0);
+  });
+
+  it("an older schema is not migrated by a read-only command", async () => {
+    const db = join(dir, "older.db");
+    await runSession(db, ["echo", "v1"]);
+    const raw = new Database(db);
+    raw.pragma("user_version = 1");
+    raw.close();
+    const read = await asm(["sessions", "list", "--db", db]);
+    expect(read.code).toBe(1);
+    expect(read.stderr).toContain("[migration_required]");
+    expect(read.stderr).toContain("hint: back the database up, then run a command that writes");
+    expect(userVersion(db)).toBe(1);
+  });
+});
+
+function userVersion(path: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return Number(db.pragma("user_version", { simple: true }));
+  } finally {
+    db.close();
+  }
+}
+
 describe("asm on PostgreSQL", () => {
   const schema = `asm_cli_${randomBytes(6).toString("hex")}`;
   const db = `${PG_URL}?schema=${schema}`;
@@ -155,6 +210,21 @@ describe("asm on PostgreSQL", () => {
       .map((line) => JSON.parse(line) as AsmEvent);
     expect(parsed[0]?.sequence).toBe(3);
     expect(parsed.map((event) => event.type)).toContain("run_completed");
+  });
+
+  it("a read-only command on a missing schema: exit 2 saying so, the schema not created", async () => {
+    const missing = `asm_cli_missing_${randomBytes(6).toString("hex")}`;
+    const result = await asm(["sessions", "list", "--db", `${PG_URL}?schema=${missing}`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`schema ${missing} on 127.0.0.1:5432/test holds no session store`);
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      const found = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [missing]);
+      expect(found.rows).toEqual([]);
+    } finally {
+      await client.end();
+    }
   });
 
   it("names an unreachable server with a storage code and exits 1", async () => {

@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AsmEvent } from "../core/events.js";
 import { openSqliteStore } from "../stores/sqlite/index.js";
+import { corruptMiddleLeafPage, writeStoreWithEvents } from "../stores/sqlite/test-support/corrupt-page.js";
 import { readScriptedCliRecord, scriptedCliEnv, scriptedCliPath } from "../testing/scripted-cli/index.js";
 import { asm, collect, jsonLines, Lines, requireBuiltCli, shellRunArgs, start } from "./test-support/cli.js";
 
@@ -350,6 +351,26 @@ describe("asm sessions and asm events", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("[storage_corrupt]");
     expect(result.stderr).toContain("corrupt.db");
+  });
+});
+
+describe("a damaged database", () => {
+  it("asm run reports a garbage page in the middle of a table before the run writes anything", async () => {
+    const damaged = join(dir, "damaged.db");
+    await writeStoreWithEvents(damaged, 2000);
+    corruptMiddleLeafPage(damaged, "events");
+    const before = readFileSync(damaged);
+    const result = await asm(["run", "--provider", "shell", "--db", damaged, "--", "echo", "never"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    const [line, hint] = result.stderr.trim().split("\n");
+    expect(line).toMatch(
+      new RegExp(
+        `^asm: error ${damaged} is damaged: a page of table events is unreadable .*\\[storage_corrupt\\]$`,
+      ),
+    );
+    expect(hint).toContain("Restore it from a backup");
+    expect(readFileSync(damaged).equals(before)).toBe(true);
   });
 });
 

@@ -38,10 +38,25 @@ export function reportError(error: unknown, json: boolean): number {
   } else {
     const style = styleFor(process.stderr);
     process.stderr.write(`${paint(style, "red", "asm: error")} ${failure.message} [${failure.code}]\n`);
-    const hint = failure.hint ?? defaultHint(failure);
+    const hint = cliHint(failure) ?? failure.hint ?? defaultHint(failure);
     if (hint) process.stderr.write(`  ${paint(style, "gray", `hint: ${hint}`)}\n`);
   }
   return INVALID_CATEGORIES.has(failure.category) ? EXIT.invalid : EXIT.failed;
+}
+
+/**
+ * A hint in the CLI's words where the library's speaks of its API: the `--provider-option` that
+ * fixes the failure (`details.suggestedProviderOption`), how a CLI user upgrades a schema.
+ */
+function cliHint(error: AsmError): string | undefined {
+  const suggested = error.details.suggestedProviderOption;
+  if (typeof suggested === "object" && suggested !== null && "key" in suggested && "value" in suggested) {
+    return `pass --provider-option ${String(suggested.key)}=${String(suggested.value)}`;
+  }
+  if (error.code === "migration_required" && error.details.direction === "upgrade") {
+    return "back the database up, then run a command that writes (asm run, asm import, asm maintenance run): it upgrades the schema";
+  }
+  return undefined;
 }
 
 function defaultHint(error: AsmError): string | undefined {

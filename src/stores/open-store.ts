@@ -38,6 +38,13 @@ export interface OpenStoreOptions {
    * Default `false`.
    */
   mustExist?: boolean;
+  /**
+   * Open an existing store to read it only (the CLI's read commands): implies `mustExist`, and
+   * nothing is created, migrated or recovered — a SQLite file or PostgreSQL schema without the
+   * store's tables is `not_found`, an older schema `migration_required` whatever `autoMigrate`
+   * says. Default `false`.
+   */
+  readOnly?: boolean;
   /** More SQLite settings. Default: the store's. */
   sqlite?: Pick<SqliteStoreOptions, "busyTimeoutMs">;
   /** More PostgreSQL settings. Default: the store's. */
@@ -141,12 +148,12 @@ export function parseStoreTarget(target: string): StoreTarget {
 /**
  * Opens the store `target` names (see `StoreTarget`), loading only that backend's module.
  * Throws `validation_error` for a target `parseStoreTarget` refuses, `not_found` with
- * `mustExist` for a store that does not exist yet, and as the store's own opener does.
+ * `mustExist` or `readOnly` for a store that does not exist yet, and as the store's own opener does.
  */
 export async function openStore(target: string, options: OpenStoreOptions = {}): Promise<SessionStore> {
   const parsed = parseStoreTarget(target);
   if (parsed.kind === "memory") {
-    if (options.mustExist) {
+    if (options.mustExist || options.readOnly) {
       throw new AsmError("not_found", "memory: holds nothing before it is opened", {
         details: { target: "memory:" },
         hint: "use a SQLite file or a PostgreSQL URL for a store that outlives the process",
@@ -183,6 +190,7 @@ async function openDurable(
   const common = {
     ...(options.autoMigrate !== undefined ? { autoMigrate: options.autoMigrate } : {}),
     ...(options.recover !== undefined ? { recover: options.recover } : {}),
+    ...(options.readOnly ? { readOnly: true } : {}),
   };
   switch (target.kind) {
     case "sqlite": {

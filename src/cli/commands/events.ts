@@ -2,7 +2,7 @@ import type { AsmEvent } from "../../core/events.js";
 import { isTerminalSessionStatus } from "../../core/session.js";
 import { streamSessionEvents } from "../../manager/stream-events.js";
 import { Interruption } from "../interruption.js";
-import { withStore } from "../open-store.js";
+import { READ_ONLY, withStore } from "../open-store.js";
 import { EXIT, printJson, styleFor } from "../output.js";
 import { EventRenderer } from "../render.js";
 
@@ -33,23 +33,28 @@ export async function eventsCommand(sessionId: string, options: EventsOptions): 
   const interruption = new Interruption();
   const renderer = new EventRenderer(process.stdout, styleFor(process.stdout));
   try {
-    return await withStore(options.db, json, async (store) => {
-      const session = await store.getSession(sessionId);
-      const keepFollowing = options.keepFollowing === true;
-      // An ended session's log is complete: following it would wait for nothing.
-      const follow = keepFollowing || (options.follow === true && !isTerminalSessionStatus(session.status));
-      const events = streamSessionEvents(store, sessionId, {
-        after: options.after,
-        follow,
-        signal: interruption.signal,
-      });
-      for await (const event of events) {
-        if (json) printJson(event);
-        else renderer.render(event);
-        if (!keepFollowing && SESSION_ENDING_EVENTS.has(event.type)) break;
-      }
-      return EXIT.ok;
-    });
+    return await withStore(
+      options.db,
+      json,
+      async (store) => {
+        const session = await store.getSession(sessionId);
+        const keepFollowing = options.keepFollowing === true;
+        // An ended session's log is complete: following it would wait for nothing.
+        const follow = keepFollowing || (options.follow === true && !isTerminalSessionStatus(session.status));
+        const events = streamSessionEvents(store, sessionId, {
+          after: options.after,
+          follow,
+          signal: interruption.signal,
+        });
+        for await (const event of events) {
+          if (json) printJson(event);
+          else renderer.render(event);
+          if (!keepFollowing && SESSION_ENDING_EVENTS.has(event.type)) break;
+        }
+        return EXIT.ok;
+      },
+      READ_ONLY,
+    );
   } finally {
     renderer.finish();
     interruption.dispose();

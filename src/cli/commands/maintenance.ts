@@ -1,7 +1,7 @@
 import type { EventType } from "../../core/events.js";
 import type { SessionStatus } from "../../core/session.js";
 import type { RetentionPolicy } from "../../ports/maintenance.js";
-import { withStore } from "../open-store.js";
+import { READ_ONLY, withStore } from "../open-store.js";
 import { EXIT, paint, printJson, styleFor } from "../output.js";
 
 export interface MaintenanceRunOptions {
@@ -54,18 +54,23 @@ export interface HealthOptions {
 
 /** `asm maintenance health`: prints the problems found; exits 1 when there are any. */
 export function healthCommand(options: HealthOptions): Promise<number> {
-  return withStore(options.db, options.json === true, async (store) => {
-    const report = await store.maintenance.healthCheck(
-      options.stuckAfterMs !== undefined ? { stuckAfterMs: options.stuckAfterMs } : {},
-    );
-    if (options.json) printJson(report);
-    else {
-      const style = styleFor(process.stdout);
-      if (report.ok) process.stdout.write(`${paint(style, "green", "✓")} healthy\n`);
-      for (const issue of report.issues) {
-        process.stdout.write(`${paint(style, "red", "✗")} ${issue.kind}: ${issue.message}\n`);
+  return withStore(
+    options.db,
+    options.json === true,
+    async (store) => {
+      const report = await store.maintenance.healthCheck(
+        options.stuckAfterMs !== undefined ? { stuckAfterMs: options.stuckAfterMs } : {},
+      );
+      if (options.json) printJson(report);
+      else {
+        const style = styleFor(process.stdout);
+        if (report.ok) process.stdout.write(`${paint(style, "green", "✓")} healthy\n`);
+        for (const issue of report.issues) {
+          process.stdout.write(`${paint(style, "red", "✗")} ${issue.kind}: ${issue.message}\n`);
+        }
       }
-    }
-    return report.ok ? EXIT.ok : EXIT.failed;
-  });
+      return report.ok ? EXIT.ok : EXIT.failed;
+    },
+    READ_ONLY,
+  );
 }

@@ -1,5 +1,5 @@
 import type { SessionStatus } from "../../core/session.js";
-import { withStore } from "../open-store.js";
+import { READ_ONLY, withStore } from "../open-store.js";
 import { EXIT, paint, printJson, styleFor } from "../output.js";
 
 export interface ListSessionsOptions {
@@ -11,24 +11,29 @@ export interface ListSessionsOptions {
 
 /** `asm sessions list`. */
 export function listSessionsCommand(options: ListSessionsOptions): Promise<number> {
-  return withStore(options.db, options.json === true, async (store) => {
-    const sessions = await store.listSessions({
-      limit: options.limit,
-      ...(options.status ? { status: options.status as SessionStatus } : {}),
-    });
-    if (options.json) {
-      for (const session of sessions) printJson(session);
+  return withStore(
+    options.db,
+    options.json === true,
+    async (store) => {
+      const sessions = await store.listSessions({
+        limit: options.limit,
+        ...(options.status ? { status: options.status as SessionStatus } : {}),
+      });
+      if (options.json) {
+        for (const session of sessions) printJson(session);
+        return EXIT.ok;
+      }
+      const style = styleFor(process.stdout);
+      if (sessions.length === 0) process.stdout.write(`${paint(style, "gray", "no sessions")}\n`);
+      for (const session of sessions) {
+        process.stdout.write(
+          `${session.id}  ${session.status.padEnd(9)}  ${session.agentId.padEnd(12)}  ${paint(style, "gray", session.createdAt)}\n`,
+        );
+      }
       return EXIT.ok;
-    }
-    const style = styleFor(process.stdout);
-    if (sessions.length === 0) process.stdout.write(`${paint(style, "gray", "no sessions")}\n`);
-    for (const session of sessions) {
-      process.stdout.write(
-        `${session.id}  ${session.status.padEnd(9)}  ${session.agentId.padEnd(12)}  ${paint(style, "gray", session.createdAt)}\n`,
-      );
-    }
-    return EXIT.ok;
-  });
+    },
+    READ_ONLY,
+  );
 }
 
 export interface ShowSessionOptions {
@@ -38,30 +43,35 @@ export interface ShowSessionOptions {
 
 /** `asm sessions show <id>`: the session, its runs and the length of its log. */
 export function showSessionCommand(sessionId: string, options: ShowSessionOptions): Promise<number> {
-  return withStore(options.db, options.json === true, async (store) => {
-    const session = await store.getSession(sessionId);
-    const runs = await store.listRuns(sessionId, { limit: 1000 });
-    const latestSequence = await store.getLatestSequence(sessionId);
-    if (options.json) {
-      printJson({ session, runs, latestSequence });
+  return withStore(
+    options.db,
+    options.json === true,
+    async (store) => {
+      const session = await store.getSession(sessionId);
+      const runs = await store.listRuns(sessionId, { limit: 1000 });
+      const latestSequence = await store.getLatestSequence(sessionId);
+      if (options.json) {
+        printJson({ session, runs, latestSequence });
+        return EXIT.ok;
+      }
+      const style = styleFor(process.stdout);
+      const lines = [
+        `${paint(style, "bold", session.id)}  ${session.status}`,
+        `  agent     ${session.agentId}`,
+        `  created   ${session.createdAt}`,
+        `  updated   ${session.updatedAt}`,
+        ...(session.tags.length > 0 ? [`  tags      ${session.tags.join(", ")}`] : []),
+        `  events    ${latestSequence}`,
+        `  runs      ${runs.length}`,
+        ...runs.map((run) => {
+          const usage = `${run.tokenUsage.inputTokens}/${run.tokenUsage.outputTokens} tokens`;
+          const error = run.error ? `  [${run.error.code}] ${run.error.message}` : "";
+          return `    ${run.id}  ${run.status.padEnd(9)}  ${run.provider ?? "-"}  ${usage}${error}`;
+        }),
+      ];
+      process.stdout.write(`${lines.join("\n")}\n`);
       return EXIT.ok;
-    }
-    const style = styleFor(process.stdout);
-    const lines = [
-      `${paint(style, "bold", session.id)}  ${session.status}`,
-      `  agent     ${session.agentId}`,
-      `  created   ${session.createdAt}`,
-      `  updated   ${session.updatedAt}`,
-      ...(session.tags.length > 0 ? [`  tags      ${session.tags.join(", ")}`] : []),
-      `  events    ${latestSequence}`,
-      `  runs      ${runs.length}`,
-      ...runs.map((run) => {
-        const usage = `${run.tokenUsage.inputTokens}/${run.tokenUsage.outputTokens} tokens`;
-        const error = run.error ? `  [${run.error.code}] ${run.error.message}` : "";
-        return `    ${run.id}  ${run.status.padEnd(9)}  ${run.provider ?? "-"}  ${usage}${error}`;
-      }),
-    ];
-    process.stdout.write(`${lines.join("\n")}\n`);
-    return EXIT.ok;
-  });
+    },
+    READ_ONLY,
+  );
 }

@@ -4,7 +4,7 @@ import { Redactor } from "../../core/redaction.js";
 import type { SessionExport } from "../../ports/query-api.js";
 import { writeOwnerOnlyFile } from "../../stores/shared/owner-only-files.js";
 import { parseSessionExport } from "../../stores/sql/export-format.js";
-import { withStore } from "../open-store.js";
+import { READ_ONLY, withStore } from "../open-store.js";
 import { EXIT, printJson } from "../output.js";
 
 export interface ExportOptions {
@@ -20,14 +20,19 @@ export interface ExportOptions {
  * process without redaction), and an export is meant to travel.
  */
 export function exportCommand(sessionId: string, options: ExportOptions): Promise<number> {
-  return withStore(options.db, false, async (store) => {
-    const exported = await store.query.exportSession(sessionId);
-    const data = options.redact === false ? exported : new Redactor().redactSessionExport(exported).value;
-    const text = `${JSON.stringify(data, null, 2)}\n`;
-    if (options.out) await writeOwnerOnlyFile(options.out, text);
-    else process.stdout.write(text);
-    return EXIT.ok;
-  });
+  return withStore(
+    options.db,
+    false,
+    async (store) => {
+      const exported = await store.query.exportSession(sessionId);
+      const data = options.redact === false ? exported : new Redactor().redactSessionExport(exported).value;
+      const text = `${JSON.stringify(data, null, 2)}\n`;
+      if (options.out) await writeOwnerOnlyFile(options.out, text);
+      else process.stdout.write(text);
+      return EXIT.ok;
+    },
+    READ_ONLY,
+  );
 }
 
 export interface ImportOptions {

@@ -1,6 +1,11 @@
 import { createHash } from "node:crypto";
 import type { ClientBase } from "pg";
-import { checkMigrationList, type Migration, pendingMigrations } from "../shared/schema-versions.js";
+import {
+  checkMigrationList,
+  type Migration,
+  pendingMigrations,
+  type SchemaState,
+} from "../shared/schema-versions.js";
 
 export type { Migration };
 
@@ -100,6 +105,8 @@ export const MIGRATIONS_TABLE = "asm_schema_migrations";
 export interface MigrateOptions {
   schema: string;
   autoMigrate: boolean;
+  /** Create and migrate nothing: a schema not at the latest version is refused (see `pendingMigrations`). */
+  readOnly: boolean;
   /** `host:port/database`, for messages. */
   where: string;
   /** Quotes an identifier (pg's `escapeIdentifier`). */
@@ -127,21 +134,27 @@ export async function migrate(
 ): Promise<void> {
   checkMigrationList(migrations);
   const { schema, quote } = options;
-  if ((await schemaVersion(client, schema, quote)) === migrations.length) return;
+  const version = await schemaVersion(client, schema, quote);
+  if (version === migrations.length) return;
+  if (options.readOnly) {
+    // Throws: read-only storage passes only at the latest version. No lock: nothing will change.
+    const exists = await schemaExists(client, schema);
+    pendingMigrations(migrations, {
+      ...schemaState(options),
+      current: version,
+      empty: !exists || (await schemaIsEmpty(client, schema)),
+      readOnly: true,
+    });
+  }
 
   await client.query("BEGIN");
   try {
     await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [migrationLockKey(schema)]);
     const exists = await schemaExists(client, schema);
     const pending = pendingMigrations(migrations, {
+      ...schemaState(options),
       current: exists ? await schemaVersion(client, schema, quote) : 0,
       empty: !exists || (await schemaIsEmpty(client, schema)),
-      autoMigrate: options.autoMigrate,
-      subject: `schema ${schema} on ${options.where}`,
-      details: { schema },
-      upgradeHint: "Back up the database, then open the store with autoMigrate: true to upgrade the schema.",
-      downgradeHint:
-        "Upgrade agent-session-manager to a release that knows this schema, or use another schema.",
     });
     if (pending.length > 0) {
       if (!exists) await client.query(`CREATE SCHEMA ${quote(schema)}`);
@@ -169,6 +182,18 @@ export async function migrate(
     await client.query("ROLLBACK").catch(() => {});
     throw error;
   }
+}
+
+/** What `pendingMigrations` needs besides the schema's version and emptiness. */
+function schemaState(options: MigrateOptions): Omit<SchemaState, "current" | "empty"> {
+  return {
+    autoMigrate: options.autoMigrate,
+    subject: `schema ${options.schema} on ${options.where}`,
+    details: { schema: options.schema },
+    upgradeHint: "Back up the database, then open the store with autoMigrate: true to upgrade the schema.",
+    downgradeHint:
+      "Upgrade agent-session-manager to a release that knows this schema, or use another schema.",
+  };
 }
 
 /**

@@ -77,6 +77,12 @@ export interface PostgresStoreOptions {
    * with its default probe), each with one `run_failed` event. Default `true`.
    */
   recover?: boolean;
+  /**
+   * Open an existing store to read it only: nothing is created or migrated — a missing or empty
+   * schema is `not_found`, an older one `migration_required` (whatever `autoMigrate` says) — and
+   * no recovery runs (`recover` is ignored). Default `false`.
+   */
+  readOnly?: boolean;
 }
 
 const DEFAULT_SCHEMA = "public";
@@ -132,6 +138,7 @@ export async function openPostgresStoreWithMigrations(
       await migrate(client, migrations, {
         schema: settings.schema,
         autoMigrate: options.autoMigrate ?? false,
+        readOnly: options.readOnly === true,
         where: describeTarget(target),
         quote: pg.escapeIdentifier,
       });
@@ -142,7 +149,8 @@ export async function openPostgresStoreWithMigrations(
     await pool.end().catch(() => {});
     throw toStorageError(error, target);
   }
-  return recoverOnOpen(new PostgresSessionStore(pg, pool, settings, target), options.recover ?? true);
+  const recover = options.readOnly !== true && options.recover !== false;
+  return recoverOnOpen(new PostgresSessionStore(pg, pool, settings, target), recover);
 }
 
 function checkOptions(options: PostgresStoreOptions): ConnectionSettings {

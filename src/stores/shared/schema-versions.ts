@@ -26,6 +26,11 @@ export interface SchemaState {
   /** Whether the storage holds nothing at all yet (no tables of ours or anyone else's). */
   empty: boolean;
   autoMigrate: boolean;
+  /**
+   * Nothing may be created or changed (a reader's open): new, empty storage is `not_found` and an
+   * older schema `migration_required`, whatever `autoMigrate` says. Default `false`.
+   */
+  readOnly?: boolean;
   /** Names the storage in messages: `database /data/asm.db`, `schema "asm" on db:5432/app`. */
   subject: string;
   /** Identify the storage in the error's details. */
@@ -39,7 +44,8 @@ export interface SchemaState {
 /**
  * The migrations that bring storage in `state` to the latest of `migrations`, or refuses, the
  * same way in every SQL store:
- * - new, empty storage (version 0, nothing in it) gets every migration, silently;
+ * - new, empty storage (version 0, nothing in it) gets every migration, silently (`not_found`
+ *   when `readOnly`);
  * - an older schema is `migration_required` unless `autoMigrate` (which applies the rest);
  * - a newer one (written by a later release) is `migration_required` with
  *   `details.direction: "downgrade"`: this code cannot read it.
@@ -60,7 +66,13 @@ export function pendingMigrations(
       { details: { ...details, direction: "downgrade" }, hint: state.downgradeHint },
     );
   }
-  if (!(current === 0 && state.empty) && !state.autoMigrate) {
+  if (current === 0 && state.empty && state.readOnly) {
+    throw new AsmError("not_found", `${subject} holds no session store (no tables yet)`, {
+      details: state.details,
+      hint: "check the location; a store is created by the first open that may write",
+    });
+  }
+  if (!(current === 0 && state.empty) && !(state.autoMigrate && !state.readOnly)) {
     throw new AsmError(
       "migration_required",
       `${subject} has schema version ${current}; this library needs ${target}`,

@@ -1,5 +1,10 @@
 import type { Database } from "better-sqlite3";
-import { checkMigrationList, type Migration, pendingMigrations } from "../shared/schema-versions.js";
+import {
+  checkMigrationList,
+  type Migration,
+  pendingMigrations,
+  type SchemaState,
+} from "../shared/schema-versions.js";
 
 export type { Migration };
 
@@ -101,21 +106,36 @@ export function migrate(db: Database, migrations: readonly Migration[], options:
 
   // Decided again under the write lock: another process may be migrating the same file right now.
   db.transaction(() => {
-    const pending = pendingMigrations(migrations, {
-      current: userVersion(db),
-      empty: isEmpty(db),
-      autoMigrate: options.autoMigrate,
-      subject: `database ${options.path}`,
-      details: { path: options.path },
-      upgradeHint: "Back up the file, then open the store with autoMigrate: true to upgrade it.",
-      downgradeHint:
-        "Upgrade agent-session-manager to a release that knows this schema, or use another database file.",
-    });
+    const pending = pendingMigrations(migrations, schemaState(db, options));
     if (pending.length === 0) return;
     for (const migration of pending) db.exec(migration.up);
     // Not a bound parameter: PRAGMA takes none. `target` is a number we computed.
     db.pragma(`user_version = ${target}`);
   }).immediate();
+}
+
+/**
+ * For a reader's open: passes only a database at the latest version of `migrations`; otherwise
+ * throws as `pendingMigrations` does for read-only storage (`not_found` for one without tables,
+ * `migration_required` for another version). Writes nothing.
+ */
+export function checkSchema(db: Database, migrations: readonly Migration[], path: string): void {
+  checkMigrationList(migrations);
+  if (userVersion(db) === migrations.length) return;
+  pendingMigrations(migrations, { ...schemaState(db, { autoMigrate: false, path }), readOnly: true });
+}
+
+function schemaState(db: Database, options: MigrateOptions): SchemaState {
+  return {
+    current: userVersion(db),
+    empty: isEmpty(db),
+    autoMigrate: options.autoMigrate,
+    subject: `database ${options.path}`,
+    details: { path: options.path },
+    upgradeHint: "Back up the file, then open the store with autoMigrate: true to upgrade it.",
+    downgradeHint:
+      "Upgrade agent-session-manager to a release that knows this schema, or use another database file.",
+  };
 }
 
 function userVersion(db: Database): number {
