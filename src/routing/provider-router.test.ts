@@ -78,6 +78,28 @@ describe("ProviderRouter: choosing a provider", () => {
     expect(claude.calls[0]?.resumePoints).toEqual(resumePoints);
   });
 
+  it("a run may choose its strategy: weighted by score, or weighted_random", async () => {
+    const claude = new ScriptedProvider("claude", succeed("claude"));
+    const codex = new ScriptedProvider("codex", succeed("codex"));
+    const { router } = setup([claude, codex], { prefer: ["claude"], seed: 7 });
+    const weights = { claude: 1, codex: 5 };
+    const scored = await execute(
+      router,
+      runRequest({ providerOptions: { router: { strategy: "weighted", weights } } }),
+    ).promise;
+    expect(scored.metadata?.routing).toMatchObject({
+      routedProvider: "codex",
+      candidates: ["codex", "claude"],
+    });
+    const drawn = await execute(
+      router,
+      runRequest({ providerOptions: { router: { strategy: "weighted_random", weights } } }),
+    ).promise;
+    expect(drawn.metadata?.routing).toMatchObject({
+      candidates: expect.arrayContaining(["claude", "codex"]),
+    });
+  });
+
   it("per-run prefer and exclude replace the router's", async () => {
     const claude = new ScriptedProvider("claude", succeed("claude"));
     const codex = new ScriptedProvider("codex", succeed("codex"));
@@ -688,6 +710,7 @@ describe("ProviderRouter: failure after output was streamed", () => {
 describe("ProviderRouter: options", () => {
   it("rejects invalid router options with validation_error", () => {
     expect(() => new ProviderRouter({ maxAttempts: 0 })).toThrow(/maxAttempts/);
+    expect(() => new ProviderRouter({ failurePenaltyWindowMs: -1 })).toThrow(/failurePenaltyWindowMs/);
     const bad = { weights: { claude: -1 } } as ProviderRouterOptions;
     expect(() => new ProviderRouter(bad)).toThrowError(expect.objectContaining({ code: "validation_error" }));
     const unknown = { stickyTTL: 5 } as unknown as ProviderRouterOptions;
