@@ -44,8 +44,19 @@ export type MockResponsesReply =
       callId?: string;
       usage?: MockUsage;
     }
-  /** An HTTP error with an OpenAI error body. */
-  | { type: "error"; status: number; message: string; errorType?: string; code?: string }
+  /**
+   * An HTTP error with an OpenAI error body, e.g. a 429 with `retryAfterSeconds` (sent as the
+   * `retry-after` header, as OpenAI does) or a 500.
+   */
+  | {
+      type: "error";
+      status: number;
+      message: string;
+      errorType?: string;
+      code?: string;
+      /** Sent as the `retry-after` header (seconds). Default: no header. */
+      retryAfterSeconds?: number;
+    }
   /** Sends `response.created`, then nothing, until the client goes away or the mock closes. */
   | { type: "stall" };
 
@@ -170,7 +181,10 @@ export async function startMockOpenAiApi(replier: MockResponsesReplier): Promise
 
   const answer = (reply: MockResponsesReply, response: ServerResponse): void => {
     if (reply.type === "error") {
-      response.writeHead(reply.status, { "content-type": "application/json" });
+      response.writeHead(reply.status, {
+        "content-type": "application/json",
+        ...(reply.retryAfterSeconds === undefined ? {} : { "retry-after": String(reply.retryAfterSeconds) }),
+      });
       response.end(
         JSON.stringify({
           error: {

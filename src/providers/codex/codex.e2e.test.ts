@@ -75,9 +75,38 @@ function codexHome(dir: string): string {
   return home;
 }
 
-async function harness(replier: MockResponsesReplier, options: CodexAdapterOptions = {}): Promise<Harness> {
+/**
+ * Codex's built-in provider retries a 429 for ~6 s and a 500 for ~25 s, and its retry counts
+ * cannot be tuned; a custom provider pointing at the same mock can, so the failure cases end
+ * after one request. (It also skips the WebSocket attempt.) Filled in with the mock's URL.
+ */
+function withoutRetries(api: MockOpenAiApi): CodexAdapterOptions {
+  return {
+    providerOptions: {
+      config: {
+        model_provider: "mock",
+        model_providers: {
+          mock: {
+            name: "mock",
+            base_url: api.baseUrl,
+            wire_api: "responses",
+            env_key: "CODEX_API_KEY",
+            request_max_retries: 0,
+            stream_max_retries: 0,
+          },
+        },
+      },
+    },
+  };
+}
+
+async function harness(
+  replier: MockResponsesReplier,
+  adapterOptions: CodexAdapterOptions | ((api: MockOpenAiApi) => CodexAdapterOptions) = {},
+): Promise<Harness> {
   if (CODEX === undefined) throw new Error("no codex binary");
   const api = await startMockOpenAiApi(replier);
+  const options = typeof adapterOptions === "function" ? adapterOptions(api) : adapterOptions;
   const trap = await startEgressTrap();
   const dir = mkdtempSync(path.join(root, "case-"));
   // codex exec refuses to run outside a git repository.
@@ -290,6 +319,55 @@ describe.skipIf(CODEX === undefined || process.platform !== "linux")(
         all.filter((event) => event.type === "error_occurred" && event.data.errorCode === "parse_error"),
       ).toEqual([]);
       expect(api.responseRequests().length).toBeGreaterThanOrEqual(2);
+    });
+
+    it("a 429 fails the run with provider_rate_limited (retryable), status 429 from Codex's 'last status: 429'", async () => {
+      const { api, manager, store } = await harness(
+        () => ({
+          type: "error",
+          status: 429,
+          message: "Rate limit reached for requests. Please try again in 1.2s.",
+          errorType: "rate_limit_error",
+          code: "rate_limit_exceeded",
+          retryAfterSeconds: 1,
+        }),
+        withoutRetries,
+      );
+      const error = await manager.runOnce({ prompt: "Say hello" }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(AsmError);
+      expect(error).toMatchObject({
+        code: "provider_rate_limited",
+        retryable: true,
+        details: { status: 429 },
+      });
+      const run = await store.getRun(String(AsmError.is(error) ? error.details.runId : ""));
+      expect(run.error).toMatchObject({
+        code: "provider_rate_limited",
+        details: { status: 429 },
+        providerError: { provider: "codex", kind: "rate_limit" },
+      });
+      expect(terminalTypes(await events(store, run.sessionId))).toEqual(["run_failed"]);
+      // Codex 0.163 reports only "exceeded retry limit, last status: 429 Too Many Requests": neither
+      // the retry-after header nor the body's delay reaches its output, so no retryAfterMs is known.
+      expect(run.error?.details?.retryAfterMs).toBeUndefined();
+      expect(api.responseRequests()).toHaveLength(1);
+    });
+
+    it("a 500 fails the run with provider_unavailable (retryable), from Codex's own words for it", async () => {
+      const { api, manager, store } = await harness(
+        () => ({ type: "error", status: 500, message: "The server had an error", errorType: "server_error" }),
+        withoutRetries,
+      );
+      const error = await manager.runOnce({ prompt: "Say hello" }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: "provider_unavailable", retryable: true });
+      const run = await store.getRun(String(AsmError.is(error) ? error.details.runId : ""));
+      expect(run.status).toBe("failed");
+      expect(run.error).toMatchObject({
+        code: "provider_unavailable",
+        details: { errorType: "server_error" },
+      });
+      expect(terminalTypes(await events(store, run.sessionId))).toEqual(["run_failed"]);
+      expect(api.responseRequests()).toHaveLength(1);
     });
 
     it("a cancel stops Codex mid-request: run cancelled once, no process left, only loopback sockets", async () => {
