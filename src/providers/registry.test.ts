@@ -35,7 +35,13 @@ const transcript = (provider: string, name: string): string =>
 
 describe("built-in providers", () => {
   it("lists claude, codex, amp and shell, each descriptor naming what its adapters report", async () => {
-    expect(listProviders().map((descriptor) => descriptor.name)).toEqual(["claude", "codex", "amp", "shell"]);
+    expect(listProviders().map((descriptor) => descriptor.name)).toEqual([
+      "claude",
+      "codex",
+      "amp",
+      "gemini",
+      "shell",
+    ]);
     const agents = { claude: PROVIDERS.claude, codex: PROVIDERS.codex, amp: PROVIDERS.amp };
     for (const [name, identity] of Object.entries(agents)) {
       expect(getProvider(name).displayName).toBe(identity.displayName);
@@ -116,12 +122,15 @@ describe("built-in providers", () => {
 
 describe("unknown providers", () => {
   it("are provider_not_found, naming the known providers", async () => {
-    const error = await rejection(createAdapter("gemini", {}));
+    const error = await rejection(createAdapter("opencode", {}));
     expect(error.code).toBe("provider_not_found");
-    expect(error.details).toEqual({ provider: "gemini", known: ["claude", "codex", "amp", "shell"] });
-    expect(error.hint).toBe("choose one of: claude, codex, amp, shell");
+    expect(error.details).toEqual({
+      provider: "opencode",
+      known: ["claude", "codex", "amp", "gemini", "shell"],
+    });
+    expect(error.hint).toBe("choose one of: claude, codex, amp, gemini, shell");
     expect((await thrown(() => getProvider("Claude"))).code).toBe("provider_not_found");
-    expect((await thrown(() => checkCredentials("gemini"))).code).toBe("provider_not_found");
+    expect((await thrown(() => checkCredentials("opencode"))).code).toBe("provider_not_found");
   });
 });
 
@@ -162,7 +171,7 @@ describe("custom providers", () => {
     const created: EchoOptions[] = [];
     const registry = new ProviderRegistry();
     registry.register(echoDescriptor("echo", created));
-    expect(registry.names()).toEqual(["claude", "codex", "amp", "shell", "echo"]);
+    expect(registry.names()).toEqual(["claude", "codex", "amp", "gemini", "shell", "echo"]);
     const adapter = await registry.createAdapter("echo", { prefix: "echo: " });
     expect(created).toEqual([{ prefix: "echo: " }]);
     const { result } = await succeeds(run(adapter, { prompt: "hi" }));
@@ -186,7 +195,7 @@ describe("custom providers", () => {
     expect(again.code).toBe("already_exists");
     expect(again.details).toEqual({ provider: "echo" });
     expect((await thrown(() => registry.register(echoDescriptor("claude")))).code).toBe("already_exists");
-    expect(registry.names()).toEqual(["claude", "codex", "amp", "shell", "echo"]);
+    expect(registry.names()).toEqual(["claude", "codex", "amp", "gemini", "shell", "echo"]);
   });
 
   it("are refused with a malformed descriptor", async () => {

@@ -4,6 +4,7 @@ import type { ProviderAdapter } from "../ports/provider-adapter.js";
 import { ampProvider } from "./amp/descriptor.js";
 import { claudeProvider } from "./claude/descriptor.js";
 import { codexProvider } from "./codex/descriptor.js";
+import { geminiProvider } from "./gemini/descriptor.js";
 import type { EnvironmentVariables, ProviderDescriptor } from "./provider-descriptor.js";
 import { shellProvider } from "./shell/descriptor.js";
 
@@ -15,6 +16,7 @@ const BUILT_IN_PROVIDERS = {
   claude: claudeProvider,
   codex: codexProvider,
   amp: ampProvider,
+  gemini: geminiProvider,
   shell: shellProvider,
 } as const;
 
@@ -69,7 +71,7 @@ const PROVIDER_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 export class ProviderRegistry {
   readonly #descriptors = new Map<string, ProviderDescriptor>();
 
-  /** Default: the built-in providers (`claude`, `codex`, `amp`, `shell`). */
+  /** Default: the built-in providers (`claude`, `codex`, `amp`, `gemini`, `shell`). */
   constructor(descriptors: Iterable<ProviderDescriptor> = Object.values(BUILT_IN_PROVIDERS)) {
     for (const descriptor of descriptors) this.register(descriptor);
   }

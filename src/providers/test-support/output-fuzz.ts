@@ -9,9 +9,9 @@ import path from "node:path";
 import { expect } from "vitest";
 import type { ProviderAdapter } from "../../ports/provider-adapter.js";
 import {
+  type FuzzableProvider,
   type FuzzOptions,
   fuzzTranscript,
-  type ScriptedCliProvider,
   writeTranscript,
 } from "../../testing/scripted-cli/index.js";
 import { run, type Scripted, succeeds } from "./scripted-adapter.js";
@@ -21,7 +21,7 @@ export const FUZZ_TEST_LINES = 1500;
 
 /** Runs the fuzz transcript of `seed` on the adapter `scripted` makes, and checks what it emitted. */
 export async function expectFuzzSurvived(
-  provider: ScriptedCliProvider,
+  provider: FuzzableProvider,
   scripted: (transcript: string) => Scripted<ProviderAdapter>,
   workDir: string,
   options: FuzzOptions,

@@ -36,7 +36,7 @@ interface StalledRunSetup {
 const PROVIDERS_DIR = fileURLToPath(new URL("../", import.meta.url));
 
 /** The transcript, in each scripted CLI's own protocol, of a CLI that stalls ignoring SIGTERM. */
-const STALL_TRANSCRIPTS: Record<ScriptedCliProvider, string> = {
+const STALL_TRANSCRIPTS: Record<Exclude<StallingProvider, "shell">, string> = {
   claude: "claude/transcripts/stall-ignores-sigterm.jsonl",
   codex: "codex/transcripts/stall-ignores-sigterm.jsonl",
   amp: "amp/transcripts/stall-ignoring-sigterm.jsonl",

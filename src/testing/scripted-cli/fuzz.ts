@@ -388,7 +388,13 @@ const AMP_KIT: FuzzKit = {
   ],
 };
 
-const KITS: Record<ScriptedCliProvider, FuzzKit> = { claude: CLAUDE_KIT, codex: CODEX_KIT, amp: AMP_KIT };
+/**
+ * The scripted CLIs whose output can be fuzzed: each has a frame that is one whole message. (The
+ * Gemini CLI streams text only as deltas, which join across frames, so it has no such marker.)
+ */
+export type FuzzableProvider = Exclude<ScriptedCliProvider, "gemini">;
+
+const KITS: Record<FuzzableProvider, FuzzKit> = { claude: CLAUDE_KIT, codex: CODEX_KIT, amp: AMP_KIT };
 
 /** Kinds of body line, for the counts a fuzz run reports. */
 export type FuzzLineKind =
@@ -547,7 +553,7 @@ function markerLine(fuzz: Fuzzer, frame: { [key: string]: Json }, maxDepth: numb
 }
 
 /** Builds the fuzzed transcript of `provider`'s scripted CLI for `options.seed`. */
-export function fuzzTranscript(provider: ScriptedCliProvider, options: FuzzOptions): FuzzTranscript {
+export function fuzzTranscript(provider: FuzzableProvider, options: FuzzOptions): FuzzTranscript {
   const kit = KITS[provider];
   const fuzz = new Fuzzer(options.seed);
   const hugeBytes = options.hugeBytes ?? 10 * 1024 * 1024;

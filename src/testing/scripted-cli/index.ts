@@ -20,7 +20,13 @@ import {
   type TranscriptLine,
 } from "./protocol.js";
 
-export { type FuzzLineKind, type FuzzOptions, type FuzzTranscript, fuzzTranscript } from "./fuzz.js";
+export {
+  type FuzzableProvider,
+  type FuzzLineKind,
+  type FuzzOptions,
+  type FuzzTranscript,
+  fuzzTranscript,
+} from "./fuzz.js";
 export {
   SCRIPTED_AMP_THREAD_ID,
   SCRIPTED_CLAUDE_INTERRUPTED_COST_USD,
