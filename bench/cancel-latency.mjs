@@ -1,0 +1,262 @@
+// Cancel latency: from `SessionManager.cancelRun` to the last byte the model sent, with the real
+// Claude Code (the Agent SDK's platform binary) against the loopback Messages API mock streaming
+// one text delta every 20 ms for 10 s. The mock notes the time of every write and of the
+// connection's close (`MockAnthropicApi.streams`, `performance.now()` of this process).
+//
+// Measured: the ClaudeAdapter's cancel (the SDK's streaming-input `interrupt()`, escalating to the
+// process-group kill after killGraceMs), and, in the same run and alternating with it, the
+// baseline: the old path, the SDK's AbortController alone (it closes stdin, and SIGTERMs Claude
+// Code 2 s later), through a minimal adapter so that both go through the same SessionManager.
+// Each run waits for 3 streamed deltas before it is cancelled. Two delays per cancel: to the
+// last byte the mock wrote (0 when nothing came after the request: its granularity is the 20 ms
+// between deltas), and to the close of the model connection (after it no byte can come). The
+// target is the interrupt path's last-byte p50 under 250 ms; the ratio is baseline / interrupt
+// of the connection-close p50 (how many times sooner the model stream stops), since the
+// interrupt's last-byte delay is often 0.
+//
+//   node bench/cancel-latency.mjs [--iterations 10]   (needs a built dist/; writes bench/results/cancel-latency.json)
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { query } from "@anthropic-ai/claude-agent-sdk";
+import { MemorySessionStore, SessionManager } from "../dist/index.js";
+import { ClaudeAdapter } from "../dist/providers/claude/index.js";
+import { startMockAnthropicApi } from "../dist/testing/mock-anthropic-api.js";
+import { median, quantile, tempDir } from "./lib.mjs";
+
+const CHUNK_INTERVAL_MS = 20;
+const CHUNKS = 500;
+const DELTAS_BEFORE_CANCEL = 3;
+const TARGET_P50_MS = 250;
+/** Both paths' grace before signals: the SDK's own fixed 2 s, and the adapter's default. */
+const KILL_GRACE_MS = 2000;
+
+function claudeBinary() {
+  const pkg = createRequire(import.meta.url).resolve("@anthropic-ai/claude-agent-sdk-linux-x64/package.json");
+  return join(pkg, "..", "claude");
+}
+
+/** The CLI's environment: the mock as the API, its own HOME, nothing sent anywhere else. */
+function cliEnv(apiUrl, dir) {
+  return {
+    PATH: process.env.PATH ?? "",
+    ANTHROPIC_BASE_URL: apiUrl,
+    ANTHROPIC_API_KEY: "sk-ant-bench-dummy",
+    HOME: dir,
+    CLAUDE_CONFIG_DIR: join(dir, ".claude"),
+    TMPDIR: dir,
+    CLAUDE_CODE_MAX_RETRIES: "0",
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    DISABLE_AUTOUPDATER: "1",
+    DISABLE_TELEMETRY: "1",
+    DISABLE_ERROR_REPORTING: "1",
+  };
+}
+
+/**
+ * The baseline: what the Claude adapter did before it used the interrupt — one `query()` with
+ * a string prompt, cancelled through the SDK's AbortController only.
+ */
+class AbortOnlyClaude {
+  specificationVersion = "v1";
+  name = "claude";
+  capabilities = [];
+
+  constructor(binary, cwd, env) {
+    this.binary = binary;
+    this.cwd = cwd;
+    this.env = env;
+  }
+
+  async execute(request, sink, signal) {
+    const abortController = new AbortController();
+    const onAbort = () => abortController.abort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    sink.emit({ type: "run_started", data: {} });
+    try {
+      const messages = query({
+        prompt: request.run.input.prompt,
+        options: {
+          pathToClaudeCodeExecutable: this.binary,
+          cwd: this.cwd,
+          env: this.env,
+          includePartialMessages: true,
+          abortController,
+        },
+      });
+      for await (const message of messages) {
+        const delta = message.type === "stream_event" ? message.event.delta : undefined;
+        if (delta?.type === "text_delta")
+          sink.emit({ type: "message_streamed", data: { delta: delta.text } });
+      }
+    } catch (error) {
+      if (!signal.aborted) throw error;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+    if (signal.aborted) throw new Error("cancelled");
+    return { output: { content: "" } };
+  }
+
+  async cancel() {
+    return false;
+  }
+}
+
+/**
+ * One cancelled run on `adapter`: waits for the first deltas, cancels, and returns the delays
+ * from the cancel request to the mock's last byte and to its connection's close.
+ */
+async function cancelOnce(api, adapter) {
+  const manager = new SessionManager({ store: new MemorySessionStore(), adapter, cancelGraceMs: 30_000 });
+  const firstStream = api.streams.length;
+  let runId;
+  let deltas = 0;
+  let enoughDeltas;
+  const streaming = new Promise((resolve) => {
+    enoughDeltas = resolve;
+  });
+  const pending = manager
+    .runOnce(
+      { prompt: "Count slowly" },
+      {
+        onEvent: (event) => {
+          runId ??= event.runId;
+          if (event.type === "message_streamed" && ++deltas === DELTAS_BEFORE_CANCEL) enoughDeltas();
+        },
+      },
+    )
+    .then(
+      () => {
+        throw new Error("cancel-latency: the run completed before it was cancelled");
+      },
+      (error) => error,
+    );
+  const timeout = setTimeout(() => enoughDeltas(), 60_000);
+  await streaming;
+  clearTimeout(timeout);
+  if (deltas < DELTAS_BEFORE_CANCEL || runId === undefined)
+    throw new Error("cancel-latency: no deltas streamed");
+  const cancelAt = performance.now();
+  await manager.cancelRun(runId);
+  const settledMs = performance.now() - cancelAt;
+  const error = await pending;
+  if (error?.code !== "cancelled") throw new Error(`cancel-latency: the run ended ${error?.code ?? error}`);
+  const streams = api.streams.slice(firstStream);
+  if (streams.length === 0) throw new Error("cancel-latency: the mock streamed nothing");
+  // The server hears of a killed client's socket a moment after the kill.
+  for (let i = 0; i < 100 && streams.some((stream) => stream.closedAt === undefined); i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (streams.some((stream) => stream.endedAt !== undefined))
+    throw new Error("cancel-latency: a stream ran to its end");
+  // A last write between the request and the cancel counts as 0: nothing came after it.
+  const lastByteMs = Math.max(0, Math.max(...streams.map((stream) => stream.lastByteAt)) - cancelAt);
+  const closedMs = Math.max(
+    ...streams.map((stream) => (stream.closedAt ?? Number.POSITIVE_INFINITY) - cancelAt),
+  );
+  return { lastByteMs, closedMs, settledMs };
+}
+
+function summary(samples) {
+  const of = (key) => samples.map((sample) => sample[key]);
+  return {
+    lastByteP50Ms: median(of("lastByteMs")),
+    lastByteP99Ms: quantile(of("lastByteMs"), 0.99),
+    closedP50Ms: median(of("closedMs")),
+    closedP99Ms: quantile(of("closedMs"), 0.99),
+    settledP50Ms: median(of("settledMs")),
+  };
+}
+
+export async function cancelLatencyBench({ iterations = 10 } = {}) {
+  const binary = claudeBinary();
+  const api = await startMockAnthropicApi(() => ({
+    type: "slow",
+    chunks: CHUNKS,
+    intervalMs: CHUNK_INTERVAL_MS,
+    inputTokens: 2537,
+  }));
+  const { dir, remove } = tempDir("cancel-latency");
+  const samples = { interrupt: [], abortOnly: [] };
+  let case_ = 0;
+  const adapters = {
+    interrupt: () => {
+      const cwd = join(dir, `case-${case_++}`);
+      mkdirSync(cwd);
+      return new ClaudeAdapter({
+        executablePath: binary,
+        cwd,
+        killGraceMs: KILL_GRACE_MS,
+        env: cliEnv(api.url, cwd),
+      });
+    },
+    abortOnly: () => {
+      const cwd = join(dir, `case-${case_++}`);
+      mkdirSync(cwd);
+      return new AbortOnlyClaude(binary, cwd, { ...process.env, ...cliEnv(api.url, cwd) });
+    },
+  };
+  try {
+    // One warm-up of each (the binary's first start reads more from disk), then alternating.
+    for (const make of Object.values(adapters)) await cancelOnce(api, make());
+    for (let i = 0; i < iterations; i += 1) {
+      for (const [name, make] of Object.entries(adapters)) samples[name].push(await cancelOnce(api, make()));
+    }
+  } finally {
+    await api.close();
+    remove();
+  }
+  const interrupt = summary(samples.interrupt);
+  const abortOnly = summary(samples.abortOnly);
+  const ratio = abortOnly.closedP50Ms / interrupt.closedP50Ms;
+  const met = interrupt.lastByteP50Ms < TARGET_P50_MS;
+  const ms = (value) => `${value.toFixed(0)} ms`;
+  console.log(
+    `cancel-latency interrupt: cancelRun → last model byte p50 ${ms(interrupt.lastByteP50Ms)}, p99 ${ms(interrupt.lastByteP99Ms)};` +
+      ` connection closed p50 ${ms(interrupt.closedP50Ms)}, p99 ${ms(interrupt.closedP99Ms)}; cancelRun settled p50 ${ms(interrupt.settledP50Ms)}`,
+  );
+  console.log(
+    `cancel-latency abort only (baseline): last model byte p50 ${ms(abortOnly.lastByteP50Ms)}, p99 ${ms(abortOnly.lastByteP99Ms)};` +
+      ` connection closed p50 ${ms(abortOnly.closedP50Ms)}, p99 ${ms(abortOnly.closedP99Ms)}; cancelRun settled p50 ${ms(abortOnly.settledP50Ms)}`,
+  );
+  console.log(
+    `cancel-latency: connection closed p50, abort only / interrupt = ${ratio.toFixed(1)}×; target interrupt p50 < ${TARGET_P50_MS} ms: ${met ? "met" : "NOT met"}`,
+  );
+  return {
+    figures: {
+      iterations,
+      chunkIntervalMs: CHUNK_INTERVAL_MS,
+      deltasBeforeCancel: DELTAS_BEFORE_CANCEL,
+      killGraceMs: KILL_GRACE_MS,
+      interrupt,
+      abortOnly,
+    },
+    samples,
+    ratio,
+    target: { interruptLastByteP50Ms: { below: TARGET_P50_MS }, met },
+    summary:
+      `cancel-latency (cancelRun → last model byte): interrupt p50 ${ms(interrupt.lastByteP50Ms)} / p99 ${ms(interrupt.lastByteP99Ms)},` +
+      ` abort only p50 ${ms(abortOnly.lastByteP50Ms)} / p99 ${ms(abortOnly.lastByteP99Ms)}`,
+  };
+}
+
+function flag(args, name, fallback) {
+  const at = args.indexOf(name);
+  return at === -1 ? fallback : Number(args[at + 1]);
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  const result = await cancelLatencyBench({ iterations: flag(process.argv.slice(2), "--iterations", 10) });
+  const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(
+    join(resultsDir, "cancel-latency.json"),
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, ...result }, null, 2)}\n`,
+  );
+  console.log("results written to bench/results/cancel-latency.json");
+  process.exit(0);
+}
