@@ -111,6 +111,29 @@ const EXAMPLES: Record<string, RegExp[]> = {
     /^delete: gone, and a second delete is a no-op$/m,
     /^large: 6291456 bytes, uploaded in parts \(ObjectCreated:Post\), read back intact$/m,
   ],
+  "persistence-query.ts": [
+    /^search: agent reviewer 3, status failed 1, tag ci 3, provider claude 2, completed fixers 3$/m,
+    /^pages of 2: 4 pages, 7 sessions, no duplicate$/m,
+    /^usage: 6 runs, .*amp 2 runs, claude 2 runs, codex 2 runs$/m,
+    /^event search: 6 tool_call_completed events in 6 runs$/m,
+    /^export -> import: \d+ events, same ids and sequences$/m,
+  ],
+  "persistence-maintenance.ts": [
+    /^retention: 2 soft-deleted, 1 hard-deleted, 3 events pruned$/m,
+    /^visible: old-pinned, recent; soft-deleted: old-completed, old-failed$/m,
+    /^health check: ok, 0 issues$/m,
+    /^recovery: run of a dead process -> failed/m,
+  ],
+  "persistence-multi-run.ts": [
+    /^session log: (\d+) events, #1\.\.#\1 contiguous across 3 runs$/m,
+    /^stats: 3 runs, \d+ events, providers amp, claude, codex$/m,
+    /^health check: ok$/m,
+  ],
+  "persistence-live.ts": [
+    /^run completed on claude, model claude-sonnet-4-5, cost 0\.002$/m,
+    /^usage: 2400 in, 160 out \(as its token_usage_updated events reported\)$/m,
+    /onEvent 8, follower on a second connection 8, file 8 — the same$/m,
+  ],
 };
 
 describe("examples (scripted CLIs)", () => {
