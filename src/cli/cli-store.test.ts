@@ -103,6 +103,21 @@ describe("asm on SQLite: search, export/import, maintenance", () => {
     });
   });
 
+  it("import of a file that is not there or not readable: exit 2, a clear line, no database made", async () => {
+    const db = join(dir, "never.db");
+    const missing = join(dir, "nonexistent.json");
+    const result = await asm(["import", missing, "--db", db]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`asm: error no file at ${missing} [not_found]`);
+    expect(result.stderr).toContain("hint: pass a file written by: asm export");
+    const directory = await asm(["import", dir, "--db", db, "--json"]);
+    expect(directory.code).toBe(2);
+    expect(JSON.parse(directory.stderr)).toMatchObject({
+      error: { code: "invalid_input", details: { errno: "EISDIR" } },
+    });
+    expect(existsSync(db)).toBe(false);
+  });
+
   it("reports health and applies retention", async () => {
     const db = join(dir, "maintenance.db");
     await runSession(db, ["echo", "old"]);
@@ -224,6 +239,16 @@ describe("asm on PostgreSQL", () => {
       expect(found.rows).toEqual([]);
     } finally {
       await client.end();
+    }
+  });
+
+  it("a malformed PostgreSQL URL is a validation_error, exit 2, the URL not echoed", async () => {
+    for (const url of ["postgres://:::", "postgres://user:secret@host:notaport/db"]) {
+      const result = await asm(["sessions", "list", "--db", url]);
+      expect(result.code, url).toBe(2);
+      expect(result.stderr).toContain("the PostgreSQL URL is malformed");
+      expect(result.stderr).toContain("[validation_error]");
+      expect(result.stderr).not.toContain("secret");
     }
   });
 

@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { AsmError } from "../../core/errors.js";
 import { Redactor } from "../../core/redaction.js";
 import type { SessionExport } from "../../ports/query-api.js";
 import { writeOwnerOnlyFile } from "../../stores/shared/owner-only-files.js";
 import { parseSessionExport } from "../../stores/sql/export-format.js";
 import { READ_ONLY, withStore } from "../open-store.js";
-import { EXIT, printJson } from "../output.js";
+import { EXIT, printJson, reportError } from "../output.js";
 
 export interface ExportOptions {
   db?: string;
@@ -47,10 +48,16 @@ export interface ImportOptions {
  * Like every CLI write, secrets are redacted first unless `--no-redact` (the file may come from
  * `asm export --no-redact`, or from elsewhere).
  */
-export function importCommand(file: string, options: ImportOptions): Promise<number> {
+export async function importCommand(file: string, options: ImportOptions): Promise<number> {
   const json = options.json === true;
+  let given: SessionExport;
+  try {
+    // Read before the store is opened: a file that is not there must not create a database.
+    given = parseExport(file, file === "-" ? await readStdin() : await readExportFile(file));
+  } catch (error) {
+    return reportError(error, json);
+  }
   return withStore(options.db, json, async (store) => {
-    const given = parseExport(file, file === "-" ? await readStdin() : await readFile(file, "utf8"));
     // Checked before it is redacted, so a malformed file is the store's `validation_error`.
     const data =
       options.redact === false ? given : new Redactor().redactSessionExport(parseSessionExport(given)).value;
@@ -69,6 +76,28 @@ function parseExport(file: string, text: string): SessionExport {
   } catch (error) {
     throw new AsmError("invalid_format", `${file} is not JSON: ${(error as Error).message}`, {
       hint: "pass a file written by: asm export <sessionId> --out <file>",
+    });
+  }
+}
+
+/** The export file's text; a file that cannot be read is the request's fault (exit 2), said plainly. */
+async function readExportFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code;
+    const hint = "pass a file written by: asm export <sessionId> --out <file>, or - for stdin";
+    if (errno === "ENOENT") {
+      throw new AsmError("not_found", `no file at ${resolve(file)}`, {
+        cause: error,
+        details: { file },
+        hint,
+      });
+    }
+    throw new AsmError("invalid_input", `cannot read ${resolve(file)}: ${(error as Error).message}`, {
+      cause: error,
+      details: { file, ...(errno ? { errno } : {}) },
+      hint,
     });
   }
 }
