@@ -206,6 +206,8 @@ describe("GeminiAdapter", () => {
     expect(seen.env.TMPDIR).toBe(path.join(home, "tmp"));
     expect(seen.env.GEMINI_API_KEY).toBe("[redacted]");
     expect(seen.env.GEMINI_SYSTEM_MD).toBeUndefined();
+    // One process, not the launcher that re-spawns the CLI with a bigger heap.
+    expect(seen.env.GEMINI_CLI_NO_RELAUNCH).toBe("true");
     expect(settingsOf(stateDir)).toEqual({
       security: { auth: { selectedType: "gemini-api-key" } },
       general: { maxAttempts: 1, enableAutoUpdate: false, enableAutoUpdateNotification: false },

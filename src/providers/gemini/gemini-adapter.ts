@@ -52,8 +52,9 @@ const SAFE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
  * Runs the Gemini CLI headless: `gemini -p "" -o stream-json --approval-mode M [-m MODEL]
  * [--skip-trust] (--session-id ID | --resume ID)`, the prompt on stdin (the CLI prepends piped
  * input to `-p`; stdin has no length limit and keeps the prompt out of `ps`). Never through a
- * shell. POSIX only: the CLI runs in its own process group. Its launcher re-spawns itself and
- * ignores SIGTERM, so a cancel signals the whole group (SIGTERM, SIGKILL after `killGraceMs`).
+ * shell. POSIX only: the CLI runs in its own process group, and a cancel signals the whole group
+ * (SIGTERM, SIGKILL after `killGraceMs`): the CLI's launcher, when it runs (`GEMINI_CLI_NO_RELAUNCH`
+ * is set to `true` unless the adapter's `env` says otherwise), ignores signals to its own pid.
  *
  * State: each asm session gets its own `GEMINI_CLI_HOME` (`<stateDir>/<sessionId>`, owner-only)
  * with this run's `settings.json` (see `geminiSettings`: approval and tool rules, auth type,
@@ -89,7 +90,9 @@ export class GeminiAdapter implements ProviderAdapter {
     return this.#active.runTracked(request.run.id, signal, async (runSignal) => {
       const runOptions = parseGeminiRunOptions(ownProviderOptions(request, this.name));
       const prompt = promptFromInput(request.run.input, PROVIDER.name);
-      const env: NodeJS.ProcessEnv = { ...process.env, ...this.#options.env };
+      // The CLI's launcher re-spawns itself only to raise the heap limit: one node start and one
+      // process fewer per run (the caller's env may turn it back on).
+      const env: NodeJS.ProcessEnv = { ...process.env, GEMINI_CLI_NO_RELAUNCH: "true", ...this.#options.env };
       await this.#checkPaths();
       const home = await this.#prepareHome(request, runOptions, env);
       if (runSignal.aborted) throw cancelledError(request.run.id, { phase: "before start" });
