@@ -237,6 +237,9 @@ describe("ClaudeAdapter: failures", () => {
     expect(error.details.signal).toBe("SIGKILL");
     expect(error.providerError?.stderr).toContain("fatal: out of memory");
     expect(sink.of("message_received").map((event) => event.data.content)).toEqual(["Working on it"]);
+    // The message never ended, but its tokens were reported: they are kept.
+    expect(sink.of("token_usage_updated").map((event) => event.data.messageId)).toEqual(["msg_c1"]);
+    expect(sink.of("token_usage_updated")[0]?.data.inputTokens).toBe(10);
   });
 
   it("a non-zero exit without output is provider_error with the exit code and stderr, and no events", async () => {
@@ -707,6 +710,22 @@ describe("ClaudeAdapter: cancellation", () => {
     const stored = await store.getRun(started.id);
     expect(stored.tokenUsage).toMatchObject({ inputTokens: 5, outputTokens: 1 });
     // claude-sonnet-4-5 list price: 5 × $3/M + 1 × $15/M.
+    expect(stored.costUsd).toBeCloseTo(0.00003, 12);
+  });
+
+  it("through SessionManager: a timed-out run stores the tokens reported before the timeout", async () => {
+    const { adapter } = scripted("stall.jsonl", { killGraceMs: 30_000 });
+    const store = new MemorySessionStore();
+    const manager = new SessionManager({ store, adapter });
+    // The stall only ends by a stop: the timeout ends this run, long after the CLI reported usage.
+    const error = await manager
+      .runOnce({ prompt: "hang" }, { timeoutMs: 3000 })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: "timeout" });
+    const runId = error instanceof AsmError ? String(error.details.runId) : "";
+    const stored = await store.getRun(runId);
+    expect(stored.status).toBe("timeout");
+    expect(stored.tokenUsage).toMatchObject({ inputTokens: 5, outputTokens: 1 });
     expect(stored.costUsd).toBeCloseTo(0.00003, 12);
   });
 
