@@ -28,6 +28,40 @@ const EXAMPLES: Record<string, RegExp[]> = {
     /answer: The code is X-42\./,
     /artifact runs\/run_\w+/,
   ],
+  "stream-session.ts": [
+    /^ {2}result: The BEAM is the Erlang virtual machine\.$/m,
+    /^ {2}stream ended: error_occurred timeout: stream idle timeout after 50 ms$/m,
+    /^ {2}after close: run cancelled, session cancelled, the given store still open$/m,
+  ],
+  "session-runtime.ts": [
+    /^submitted 3 runs: 1 in flight, 2 queued$/m,
+    /^the runs executed one after another, in FIFO order$/m,
+    /^awaiting an unknown run: run_not_found$/m,
+  ],
+  "session-subscription.ts": [
+    /^== resumed from cursor \d+: run 2, which ran while unsubscribed$/m,
+    /^delivered 8 events across the reconnect: no gap, no duplicate$/m,
+  ],
+  "session-limiter.ts": [
+    /^a third server: max_sessions_exceeded$/m,
+    /^ {2}run on server \d started: sessions 2\/2, runs 1\/1/m,
+    /^the runs executed one at a time across the two servers$/m,
+    /^all closed: sessions 0\/2, runs 0\/1 \(0 waiting\)$/m,
+  ],
+  "session-concurrency.ts": [
+    /^submitted 4: in flight 2, queued 2$/m,
+    /^drained: in flight 0, queued 0, at most 2 at once$/m,
+    /^log: 4 runs started, the queued ones after the first two, at most 2 overlapping$/m,
+  ],
+  "interactive-interrupt.ts": [
+    /^run 1: cancelled \(interrupted: true\)$/m,
+    /^runs: cancelled, completed; session active$/m,
+    /^run 2 resumed the provider's session [\w-]+$/m,
+  ],
+  "advanced-patterns-runtime.ts": [
+    /^-- UI disconnected at cursor 6; the runs go on$/m,
+    /^UI handled \d+ events, the whole log once each; runs overlapped: true$/m,
+  ],
   "oneshot.ts": [
     /^answer: The BEAM is/m,
     /^session completed, run completed on claude$/m,
