@@ -89,7 +89,8 @@ export {
   registerProvider,
 } from "./providers/registry.js";
 export * from "./routing/index.js";
-// The runtime: limits across session servers, one run as a stream.
+// The runtime: session servers (queue, slots, subscriptions), their registry, run control,
+// limits across servers, one run as a stream.
 export {
   type AcquireOptions,
   CONCURRENCY_LIMITER_DEFAULTS,
@@ -98,6 +99,32 @@ export {
   type ConcurrencyLimiterStatus,
   type SlotPoolStatus,
 } from "./runtime/concurrency-limiter.js";
+export {
+  RunControl,
+  type RunControlOperation,
+  type RunControlRecord,
+  type RunControlResult,
+  type RunControlState,
+  type RunControlStatus,
+  type RunControlTarget,
+} from "./runtime/run-control.js";
+export { SessionServerRegistry, type SessionServerRegistryOptions } from "./runtime/server-registry.js";
+export {
+  type AwaitRunOptions,
+  type DrainOptions,
+  SERVER_QUEUE_KEY,
+  SessionServer,
+  type SessionServerOptions,
+  type SessionServerStatus,
+  type SubmitRunOptions,
+} from "./runtime/session-server.js";
+export type {
+  IterableSubscription,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionEnd,
+  SubscriptionListener,
+} from "./runtime/session-subscriptions.js";
 export {
   DEFAULT_STREAM_IDLE_TIMEOUT_MS,
   type StreamSession,
