@@ -305,8 +305,10 @@ describe("SessionServer: cancel, interrupt and await", () => {
     const slow = await server.submitRun("slow");
     await expectCode(server.drain({ timeoutMs: 20 }), "timeout");
     expect(server.status().inFlightRuns).toEqual([slow]);
+    const unbounded = server.awaitRun(slow, { timeoutMs: Number.POSITIVE_INFINITY });
     adapter.release("slow");
-    await server.drain();
+    expect((await unbounded).output.content).toBe("done slow");
+    await server.drain({ timeoutMs: Number.POSITIVE_INFINITY });
     await server.close();
   });
 });

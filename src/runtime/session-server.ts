@@ -64,13 +64,13 @@ export interface SessionServerOptions {
 export interface AwaitRunOptions {
   /**
    * How long to wait: a positive number of ms, after which the wait (not the run) ends with
-   * `timeout`. Default 60000.
+   * `timeout`, or `Infinity`. Default 60000.
    */
   timeoutMs?: number;
 }
 
 export interface DrainOptions {
-  /** How long to wait for the queue and the slots to empty: a positive number of ms. Default 60000. */
+  /** How long to wait for the queue and the slots to empty: a positive number of ms, or `Infinity`. Default 60000. */
   timeoutMs?: number;
 }
 
@@ -138,7 +138,9 @@ const serverOptionsSchema = z
     message: "give exactly one of sessionId (an existing session) and session (a new one)",
   });
 
-const waitSchema = z.strictObject({ timeoutMs: z.number().int().positive().optional() });
+const waitSchema = z.strictObject({
+  timeoutMs: z.union([z.number().int().positive(), z.literal(Number.POSITIVE_INFINITY)]).optional(),
+});
 
 const DEFAULT_WAIT_MS = 60_000;
 
@@ -638,7 +640,15 @@ async function activate(manager: SessionManagerBase, session: Session): Promise<
   }
 }
 
-/** The session's runs left queued by a server, in queue order. */
+/**
+ * The session's runs waiting in a server's queue — stored `pending` with a `SERVER_QUEUE_KEY`
+ * entry — in queue order (the first 1000 pending runs of the session are looked at).
+ */
+export async function listQueuedRuns(store: SessionStore, sessionId: string): Promise<Run[]> {
+  return (await queuedRuns(store, sessionId)).map(({ run }) => run);
+}
+
+/** The session's runs left queued by a server, in queue order, with their entries. */
 async function queuedRuns(
   store: SessionStore,
   sessionId: string,
@@ -699,8 +709,9 @@ function waitTimedOut(what: "run" | "drain", id: string, timeoutMs: number): Asm
   );
 }
 
-/** `promise`, or `onTimeout()` thrown after `ms`; leaves no timer behind. */
+/** `promise`, or `onTimeout()` thrown after `ms` (never when `Infinity`); leaves no timer behind. */
 async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => AsmError): Promise<T> {
+  if (ms === Number.POSITIVE_INFINITY) return promise;
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
