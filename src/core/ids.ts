@@ -1,5 +1,5 @@
 /** Id prefixes: an id says what it names. */
-export type IdPrefix = "ses" | "run" | "evt";
+export type IdPrefix = "ses" | "run" | "evt" | "snap";
 
 /**
  * A new id such as `evt_019a4c3f8e21…`: the prefix, then 32 hex characters of which the first 12
