@@ -118,6 +118,25 @@ describe("asm on SQLite: search, export/import, maintenance", () => {
     expect(existsSync(db)).toBe(false);
   });
 
+  it("refuses maintenance flags that would do nothing: one line, a hint, exit 2, no database made", async () => {
+    const db = join(dir, "untouched-maintenance.db");
+    const cases: [string[], string][] = [
+      [["--max-age", "completed"], "--max-age completed: expected <status>=<days>"],
+      [["--max-age", "finished=30"], "--max-age finished=30: expected <status>=<days>"],
+      [["--keep-last", "3"], "--keep-last does nothing without --prune"],
+      [["--prune", "message_streamed,nonsense"], "--prune: unknown event type nonsense"],
+    ];
+    for (const [flags, message] of cases) {
+      const result = await asm(["maintenance", "run", "--db", db, ...flags]);
+      expect(result.code, flags.join(" ")).toBe(2);
+      const lines = result.stderr.trim().split("\n");
+      expect(lines[0]).toBe(`asm: error ${message} [validation_error]`);
+      expect(lines[1]).toMatch(/^ {2}hint: e\.g\. --|^ {2}hint: add --prune/);
+      expect(lines).toHaveLength(2);
+    }
+    expect(existsSync(db)).toBe(false);
+  });
+
   it("reports health and applies retention", async () => {
     const db = join(dir, "maintenance.db");
     await runSession(db, ["echo", "old"]);

@@ -101,6 +101,14 @@ describe("asm run", () => {
     expect(shown.runs.map((run) => run.status)).toEqual(["failed"]);
   });
 
+  it("refuses --shell without the shell provider (exit 2), before anything starts", async () => {
+    const fresh = join(dir, "no-shell.db");
+    const result = await asm(["run", "--db", fresh, "--shell", "ls | wc -l"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--shell is for the shell provider, not claude [validation_error]");
+    expect(existsSync(fresh)).toBe(false);
+  });
+
   it("passes on a shell command's exit code: --shell 'exit 7' → 7, false → 1, a missing program → 127", async () => {
     const seven = await asm(["run", "--provider", "shell", "--db", db, "--shell", "exit 7"]);
     expect(seven.code).toBe(7);

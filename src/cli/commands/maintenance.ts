@@ -1,8 +1,9 @@
-import type { EventType } from "../../core/events.js";
-import type { SessionStatus } from "../../core/session.js";
+import { AsmError } from "../../core/errors.js";
+import { type EventType, isEventType } from "../../core/events.js";
+import { SESSION_STATUSES, type SessionStatus } from "../../core/session.js";
 import type { RetentionPolicy } from "../../ports/maintenance.js";
 import { READ_ONLY, withStore } from "../open-store.js";
-import { EXIT, paint, printJson, styleFor } from "../output.js";
+import { EXIT, paint, printJson, reportError, styleFor } from "../output.js";
 
 export interface MaintenanceRunOptions {
   db?: string;
@@ -14,10 +15,21 @@ export interface MaintenanceRunOptions {
   json?: boolean;
 }
 
-/** `asm maintenance run`: applies a retention policy given as flags and prints what it did. */
-export function maintenanceRunCommand(options: MaintenanceRunOptions): Promise<number> {
-  return withStore(options.db, options.json === true, async (store) => {
-    const report = await store.maintenance.applyRetention(retentionPolicy(options));
+/**
+ * `asm maintenance run`: applies a retention policy given as flags and prints what it did. Flags
+ * that would do nothing (`--max-age completed` without days, `--keep-last` without `--prune`)
+ * are refused before the store is opened.
+ */
+export async function maintenanceRunCommand(options: MaintenanceRunOptions): Promise<number> {
+  const json = options.json === true;
+  let policy: RetentionPolicy;
+  try {
+    policy = retentionPolicy(options);
+  } catch (error) {
+    return reportError(error, json);
+  }
+  return withStore(options.db, json, async (store) => {
+    const report = await store.maintenance.applyRetention(policy);
     if (options.json) printJson(report);
     else {
       process.stdout.write(
@@ -33,8 +45,28 @@ export function maintenanceRunCommand(options: MaintenanceRunOptions): Promise<n
 function retentionPolicy(options: MaintenanceRunOptions): RetentionPolicy {
   const maxAgeDays: Partial<Record<SessionStatus, number>> = {};
   for (const entry of options.maxAge ?? []) {
-    const [status, days] = entry.split("=");
-    if (status && days) maxAgeDays[status as SessionStatus] = Number(days);
+    const match = /^([a-z]+)=(\d+)$/.exec(entry);
+    const status = match?.[1];
+    if (match === null || !SESSION_STATUSES.includes(status as SessionStatus)) {
+      throw usageError(
+        `--max-age ${entry}: expected <status>=<days>`,
+        `e.g. --max-age completed=30; statuses: ${SESSION_STATUSES.join(", ")}`,
+      );
+    }
+    maxAgeDays[status as SessionStatus] = Number(match[2]);
+  }
+  if (options.keepLast !== undefined && !options.prune) {
+    throw usageError(
+      "--keep-last does nothing without --prune",
+      "add --prune <types>, e.g. --prune message_streamed",
+    );
+  }
+  const unknownTypes = (options.prune?.split(",") ?? []).filter((type) => !isEventType(type));
+  if (unknownTypes.length > 0) {
+    throw usageError(
+      `--prune: unknown event type ${unknownTypes.join(", ")}`,
+      "e.g. --prune message_streamed,token_usage_updated",
+    );
   }
   return {
     ...(Object.keys(maxAgeDays).length > 0 ? { maxAgeDays } : {}),
@@ -44,6 +76,10 @@ function retentionPolicy(options: MaintenanceRunOptions): RetentionPolicy {
       ? { pruneEvents: { types: options.prune.split(",") as EventType[], keepLast: options.keepLast ?? 0 } }
       : {}),
   };
+}
+
+function usageError(message: string, hint: string): AsmError {
+  return new AsmError("validation_error", message, { hint });
 }
 
 export interface HealthOptions {
