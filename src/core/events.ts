@@ -28,6 +28,13 @@ const failureSchema = z.looseObject({
 });
 
 const role = z.enum(["user", "assistant", "system", "tool"]);
+/** Unique within the session: what pairs a tool call's start with its end. */
+const toolCallIdSchema = z.string().min(1);
+/**
+ * The provider's own id for the call, when it differs from `toolCallId` because the provider
+ * reuses ids across runs (Codex's `item_0`; its `toolCallId` is `<runId>:<native id>`).
+ */
+const nativeToolCallIdSchema = z.string().min(1).optional();
 const empty = z.looseObject({});
 
 /**
@@ -67,17 +74,20 @@ export const EVENT_DATA_SCHEMAS = {
   }),
 
   tool_call_started: z.looseObject({
-    toolCallId: z.string().min(1),
+    toolCallId: toolCallIdSchema,
+    nativeToolCallId: nativeToolCallIdSchema,
     toolName: z.string().min(1),
     toolInput: z.record(z.string(), z.unknown()),
   }),
   tool_call_completed: z.looseObject({
-    toolCallId: z.string().min(1),
+    toolCallId: toolCallIdSchema,
+    nativeToolCallId: nativeToolCallIdSchema,
     toolName: z.string().min(1),
     toolOutput: z.unknown(),
   }),
   tool_call_failed: z.looseObject({
-    toolCallId: z.string().min(1),
+    toolCallId: toolCallIdSchema,
+    nativeToolCallId: nativeToolCallIdSchema,
     toolName: z.string().min(1),
     toolOutput: z.unknown().optional(),
     errorMessage: z.string().optional(),

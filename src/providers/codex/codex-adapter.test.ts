@@ -88,6 +88,9 @@ defineAdapterConformance(
 // Codex-specific mapping.
 // ---------------------------------------------------------------------------------------------
 
+/** Tool calls are stored as `<runId>:<Codex item id>`: Codex numbers items anew in every run. */
+const TOOL_RUN = "run_tools";
+
 describe("CodexAdapter: events", () => {
   it("maps a text answer: run_started with the thread id, thinking, the message, disjoint usage", async () => {
     const { adapter, record } = scripted("text.jsonl");
@@ -121,13 +124,16 @@ describe("CodexAdapter: events", () => {
 
   it("maps a command and a patch to Bash and Edit tool calls, started then completed", async () => {
     const { adapter } = scripted("tool-use.jsonl");
-    const { result, sink } = await succeeds(run(adapter, { prompt: "echo hi and write hello.txt" }));
+    const { result, sink } = await succeeds(
+      run(adapter, { prompt: "echo hi and write hello.txt" }, {}, undefined, { runId: TOOL_RUN }),
+    );
     const tools = strip(sink.events).filter((event) => event.type.startsWith("tool_call_"));
     expect(tools).toEqual([
       {
         type: "tool_call_started",
         data: {
-          toolCallId: "item_0",
+          toolCallId: `${TOOL_RUN}:item_0`,
+          nativeToolCallId: "item_0",
           toolName: "Bash",
           toolInput: { command: "/bin/bash -lc 'echo hi'" },
           itemType: "command_execution",
@@ -136,7 +142,8 @@ describe("CodexAdapter: events", () => {
       {
         type: "tool_call_completed",
         data: {
-          toolCallId: "item_0",
+          toolCallId: `${TOOL_RUN}:item_0`,
+          nativeToolCallId: "item_0",
           toolName: "Bash",
           toolOutput: { output: "hi\n", exitCode: 0, status: "completed" },
         },
@@ -144,7 +151,8 @@ describe("CodexAdapter: events", () => {
       {
         type: "tool_call_started",
         data: {
-          toolCallId: "item_1",
+          toolCallId: `${TOOL_RUN}:item_1`,
+          nativeToolCallId: "item_1",
           toolName: "Edit",
           toolInput: {
             changes: [
@@ -158,7 +166,8 @@ describe("CodexAdapter: events", () => {
       {
         type: "tool_call_completed",
         data: {
-          toolCallId: "item_1",
+          toolCallId: `${TOOL_RUN}:item_1`,
+          nativeToolCallId: "item_1",
           toolName: "Edit",
           toolOutput: {
             changes: [
@@ -181,13 +190,14 @@ describe("CodexAdapter: events", () => {
 
   it("maps failed commands and MCP calls, web search, the plan and unknown items", async () => {
     const { adapter } = scripted("tools-misc.jsonl");
-    const { sink } = await succeeds(run(adapter));
+    const { sink } = await succeeds(run(adapter, undefined, {}, undefined, { runId: TOOL_RUN }));
     const tools = strip(sink.events).filter((event) => event.type.startsWith("tool_call_"));
     expect(tools).toEqual([
       {
         type: "tool_call_started",
         data: {
-          toolCallId: "item_0",
+          toolCallId: `${TOOL_RUN}:item_0`,
+          nativeToolCallId: "item_0",
           toolName: "TodoWrite",
           toolInput: {
             items: [
@@ -201,7 +211,8 @@ describe("CodexAdapter: events", () => {
       {
         type: "tool_call_started",
         data: {
-          toolCallId: "item_1",
+          toolCallId: `${TOOL_RUN}:item_1`,
+          nativeToolCallId: "item_1",
           toolName: "Bash",
           toolInput: { command: "/bin/bash -lc 'ls missing'" },
           itemType: "command_execution",
@@ -210,7 +221,8 @@ describe("CodexAdapter: events", () => {
       {
         type: "tool_call_failed",
         data: {
-          toolCallId: "item_1",
+          toolCallId: `${TOOL_RUN}:item_1`,
+          nativeToolCallId: "item_1",
           toolName: "Bash",
           toolOutput: {
             output: "ls: cannot access 'missing': No such file or directory\n",
@@ -223,7 +235,8 @@ describe("CodexAdapter: events", () => {
       {
         type: "tool_call_started",
         data: {
-          toolCallId: "item_2",
+          toolCallId: `${TOOL_RUN}:item_2`,
+          nativeToolCallId: "item_2",
           toolName: "mcp__docs__search",
           toolInput: { q: "codex" },
           itemType: "mcp_tool_call",
@@ -232,7 +245,8 @@ describe("CodexAdapter: events", () => {
       {
         type: "tool_call_completed",
         data: {
-          toolCallId: "item_2",
+          toolCallId: `${TOOL_RUN}:item_2`,
+          nativeToolCallId: "item_2",
           toolName: "mcp__docs__search",
           toolOutput: { content: [{ type: "text", text: "found" }], structuredContent: null },
         },
@@ -240,7 +254,8 @@ describe("CodexAdapter: events", () => {
       {
         type: "tool_call_started",
         data: {
-          toolCallId: "item_3",
+          toolCallId: `${TOOL_RUN}:item_3`,
+          nativeToolCallId: "item_3",
           toolName: "mcp__docs__fetch",
           toolInput: { url: "x" },
           itemType: "mcp_tool_call",
@@ -249,7 +264,8 @@ describe("CodexAdapter: events", () => {
       {
         type: "tool_call_failed",
         data: {
-          toolCallId: "item_3",
+          toolCallId: `${TOOL_RUN}:item_3`,
+          nativeToolCallId: "item_3",
           toolName: "mcp__docs__fetch",
           toolOutput: { error: "tool timed out" },
           errorMessage: "tool timed out",
@@ -258,7 +274,8 @@ describe("CodexAdapter: events", () => {
       {
         type: "tool_call_started",
         data: {
-          toolCallId: "item_4",
+          toolCallId: `${TOOL_RUN}:item_4`,
+          nativeToolCallId: "item_4",
           toolName: "WebSearch",
           toolInput: { query: "codex exec json" },
           itemType: "web_search",
@@ -267,7 +284,8 @@ describe("CodexAdapter: events", () => {
       {
         type: "tool_call_completed",
         data: {
-          toolCallId: "item_4",
+          toolCallId: `${TOOL_RUN}:item_4`,
+          nativeToolCallId: "item_4",
           toolName: "WebSearch",
           toolOutput: { query: "codex exec json", action: { type: "search", query: "codex exec json" } },
         },
@@ -275,7 +293,8 @@ describe("CodexAdapter: events", () => {
       {
         type: "tool_call_started",
         data: {
-          toolCallId: "item_5",
+          toolCallId: `${TOOL_RUN}:item_5`,
+          nativeToolCallId: "item_5",
           toolName: "collab_tool_call",
           toolInput: {
             tool: "spawn_agent",
@@ -288,7 +307,8 @@ describe("CodexAdapter: events", () => {
       {
         type: "tool_call_completed",
         data: {
-          toolCallId: "item_5",
+          toolCallId: `${TOOL_RUN}:item_5`,
+          nativeToolCallId: "item_5",
           toolName: "collab_tool_call",
           toolOutput: {
             tool: "spawn_agent",
@@ -300,7 +320,8 @@ describe("CodexAdapter: events", () => {
       {
         type: "tool_call_completed",
         data: {
-          toolCallId: "item_0",
+          toolCallId: `${TOOL_RUN}:item_0`,
+          nativeToolCallId: "item_0",
           toolName: "TodoWrite",
           toolOutput: {
             items: [
@@ -318,6 +339,28 @@ describe("CodexAdapter: events", () => {
       fatal: false,
       details: { source: "item", itemId: "item_6" },
     });
+  });
+
+  it("two runs of one session, each with Codex's item_0, store distinct toolCallIds and keep the native id", async () => {
+    const { adapter } = scripted("tool-use.jsonl");
+    const store = new MemorySessionStore();
+    const manager = new SessionManager({ store, adapter });
+    const session = await manager.startSession({ agentId: "codex" });
+    await manager.activateSession(session.id);
+    const first = await manager.executeRun((await manager.startRun(session.id, "first")).id);
+    const second = await manager.executeRun((await manager.startRun(session.id, "second")).id);
+    const started = (await store.getEvents(session.id, { limit: 1000 })).filter(
+      (event) => event.type === "tool_call_started",
+    );
+    expect(started.map((event) => [event.runId, event.data.toolCallId, event.data.nativeToolCallId])).toEqual(
+      [
+        [first.runId, `${first.runId}:item_0`, "item_0"],
+        [first.runId, `${first.runId}:item_1`, "item_1"],
+        [second.runId, `${second.runId}:item_0`, "item_0"],
+        [second.runId, `${second.runId}:item_1`, "item_1"],
+      ],
+    );
+    expect(new Set(started.map((event) => event.data.toolCallId)).size).toBe(4);
   });
 
   it("reports warnings and reconnect notices as error_occurred (fatal: false); the run completes", async () => {

@@ -232,6 +232,7 @@ class CodexRun {
     this.#spec = spec;
     const model = spec.runOptions.model ?? spec.options.model;
     this.#mapper = new CodexEventMapper(spec.sink, {
+      runId: spec.runId,
       ...(model ? { model } : {}),
       ...(spec.baseline.usage ? { baseline: spec.baseline.usage } : {}),
       ...(spec.runOptions.resumeThreadId ? { resumed: true } : {}),

@@ -141,6 +141,11 @@ function toolEnd(item: CodexItem): ToolEnd {
 }
 
 export interface CodexEventMapperOptions {
+  /**
+   * The run's id: tool calls are stored as `<runId>:<item id>`, since Codex numbers items per turn
+   * (`item_0` in every run of a thread). Default: none, so the item id alone.
+   */
+  runId?: string;
   /** The model the run asked for (Codex's events do not name it). */
   model?: string;
   /** The thread's usage before this run, when resuming a thread (from its resume point). */
@@ -163,7 +168,9 @@ export interface CodexEventMapperOptions {
  *   and types unknown to the SDK) → `tool_call_started` on `item.started` (or on the first
  *   update or the completion, for items Codex only reports completed, like `file_change`), then
  *   `tool_call_completed`, or `tool_call_failed` when the status is `failed`/`declined` or a
- *   command exited non-zero. `toolCallId` is the item id; names are in `CODEX_TOOL_NAMES`;
+ *   command exited non-zero. `toolCallId` is `<runId>:<item id>` (Codex numbers items per turn,
+ *   so `item_0` comes back in every run of a thread) and `nativeToolCallId` the item id; names
+ *   are in `CODEX_TOOL_NAMES`;
  * - top-level `error` events and `error` items → `error_occurred { fatal: false }` with the code
  *   their text classifies as (`Reconnecting... 2/5 (… 401 …)` is an authentication warning):
  *   Codex reports retries, transport fallbacks and model warnings this way, and only a following
@@ -316,6 +323,7 @@ export class CodexEventMapper {
 
   #tool(item: CodexItem, completed: boolean): void {
     if (this.#finished.has(item.id)) return;
+    const ids = this.#toolCallIds(item.id);
     let name = this.#tools.get(item.id);
     if (name === undefined) {
       const start = toolStart(item);
@@ -324,7 +332,7 @@ export class CodexEventMapper {
       this.#tools.set(item.id, name);
       this.emit({
         type: "tool_call_started",
-        data: { toolCallId: item.id, toolName: name, toolInput: start.input, itemType: item.type },
+        data: { ...ids, toolName: name, toolInput: start.input, itemType: item.type },
       });
     }
     if (!completed) return;
@@ -333,14 +341,20 @@ export class CodexEventMapper {
     if (end.failure !== undefined) {
       this.emit({
         type: "tool_call_failed",
-        data: { toolCallId: item.id, toolName: name, toolOutput: end.output, errorMessage: end.failure },
+        data: { ...ids, toolName: name, toolOutput: end.output, errorMessage: end.failure },
       });
     } else {
       this.emit({
         type: "tool_call_completed",
-        data: { toolCallId: item.id, toolName: name, toolOutput: end.output },
+        data: { ...ids, toolName: name, toolOutput: end.output },
       });
     }
+  }
+
+  /** The stored id, unique in the session (`<runId>:<item id>`), and Codex's own. */
+  #toolCallIds(itemId: string): { toolCallId: string; nativeToolCallId: string } {
+    const { runId } = this.#options;
+    return { toolCallId: runId === undefined ? itemId : `${runId}:${itemId}`, nativeToolCallId: itemId };
   }
 
   #warning(message: string, details: Record<string, unknown>): void {
