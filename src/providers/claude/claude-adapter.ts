@@ -11,6 +11,7 @@ import type {
 import type { Capability } from "../../core/capabilities.js";
 import type { AsmError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/session.js";
+import type { TokenUsage } from "../../core/token-usage.js";
 import type {
   EventSink,
   ExecuteRequest,
@@ -392,9 +393,9 @@ class ClaudeRun {
     // Problems the SDK did not pass on (it may drop frames it does not know) are still reported.
     if (this.#stop === undefined) for (const index of [...this.#problems.keys()]) this.#reportProblem(index);
     // Every token reported is kept, however the run ends.
-    this.#mapper.finishUsage();
+    const tokenUsage = this.#mapper.finishUsage();
     if (this.#stop !== undefined) throw this.#stoppedError();
-    return this.#settle(thrown);
+    return this.#settle(thrown, tokenUsage);
   }
 
   /**
@@ -541,7 +542,7 @@ class ClaudeRun {
     await cli.stop(0);
   }
 
-  #settle(thrown: unknown): ExecuteResult {
+  #settle(thrown: unknown, tokenUsage: TokenUsage): ExecuteResult {
     const result = this.#mapper.result;
     const cli = this.#process;
     const stderr = cli?.stderrText() ?? "";
@@ -570,7 +571,6 @@ class ClaudeRun {
         details: { ...api.details, ...this.#failureDetails() },
       });
     }
-    const tokenUsage = this.#mapper.finishUsage();
     if (result.is_error) throw this.#resultFailure(result, stderr, exit?.code ?? undefined, thrown);
     const cost = this.#cost(result);
     const providerSessionId = this.#mapper.providerSessionId ?? result.session_id;

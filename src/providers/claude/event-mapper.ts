@@ -163,9 +163,9 @@ export class ClaudeEventMapper {
   }
 
   /**
-   * The run's usage once the result is in: the per-message increments, topped up (with one more
-   * `token_usage_updated`) where the result's main-loop usage is larger, so the events always sum
-   * to the returned usage.
+   * The run's usage at its end, however it ended: the per-message increments (messages cut off
+   * included), topped up (with one more `token_usage_updated`) where the result's main-loop usage
+   * is larger, so the events always sum to the returned usage. Idempotent.
    */
   finishUsage(): TokenUsage {
     this.#flushUsage();
