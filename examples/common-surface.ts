@@ -38,7 +38,9 @@ runExample(async () => {
     // A real agent decides for itself whether to use its shell.
     if (!agent.live) check(surface.tools.join() === "Bash", `${agent.provider}'s shell call is named Bash`);
   }
-  console.log(`common surface: ${agents.length} providers, the same ${COMMON.length} event types`);
+  console.log(
+    `common surface: ${agents.length} provider${agents.length === 1 ? "" : "s"}, the same ${COMMON.length} event types`,
+  );
 });
 
 /** The same flow whatever `adapter` is: a session, one run, its stored events summed up. */

@@ -10,7 +10,7 @@
 //   npx tsx examples/cursor-wait-follow.ts                    # a scripted Claude CLI
 //   npx tsx examples/cursor-wait-follow.ts --provider claude  # the real claude CLI
 import type { AsmEvent } from "agent-session-manager";
-import { SessionManager } from "agent-session-manager";
+import { isTerminalRunEventType, SessionManager } from "agent-session-manager";
 import { check, checkContiguous, createMainAgent, openExampleStore, runExample } from "./support.js";
 
 runExample(async () => {
@@ -46,8 +46,8 @@ runExample(async () => {
         }
       }
     };
-    // The first reader parks before the run starts and stops once the tool call began.
-    const first = reader(cursor, (event) => event.type === "tool_call_started");
+    // The first reader parks before the run starts and stops once the run has started.
+    const first = reader(cursor, (event) => event.type === "run_started");
     const result = manager.executeRun(run.id);
     const one = await first;
     const resumeAt = one.received.at(-1)?.sequence ?? cursor;
@@ -55,7 +55,7 @@ runExample(async () => {
       `reader 1: ${one.received.length} events in ${one.polls} long-polls, stopped at #${resumeAt}`,
     );
     // A second reader (another process could do the same) resumes from that cursor.
-    const two = await reader(resumeAt, (event) => event.type === "run_completed");
+    const two = await reader(resumeAt, (event) => isTerminalRunEventType(event.type));
     console.log(
       `reader 2: resumed after #${resumeAt}, ${two.received.length} events in ${two.polls} long-polls`,
     );

@@ -75,7 +75,7 @@ const EXAMPLES: Record<string, RegExp[]> = {
     /^claude: answer "The directory is \/work\.", \d+ tokens, tools \[Bash\]$/m,
     /^codex: answer .*tools \[Bash\]$/m,
     /^amp: answer .*tools \[Bash\]$/m,
-    /^common surface: 3 providers/m,
+    /^common surface: 3 providers, the same 5 event types$/m,
   ],
   "contract-surface-live.ts": [
     /^amp: errors ok \(validation_error, validation_error, invalid_transition, invalid_status, session_not_found\)$/m,
@@ -104,7 +104,7 @@ const EXAMPLES: Record<string, RegExp[]> = {
   "cursor-follow-stream.ts": [/^cursor: 7$/m, /^followed from 7: #8\.\.#15 contiguous, 8 events$/m],
   "cursor-wait-follow.ts": [
     /^quiet log: a 200 ms long-poll after #2 answered \[\]/m,
-    /^reader 2: resumed after #5, \d+ events/m,
+    /^reader 2: resumed after #4, \d+ events/m,
     /^resumed exactly: #3\.\.#10, no gap, no duplicate$/m,
   ],
   "permission-mode.ts": [
