@@ -80,6 +80,10 @@ program
   .option("--timeout <ms>", "end the run with status timeout after this long", integer("--timeout", 1))
   .option("--shell", "shell provider: run the words as one /bin/sh command line (opt-in)")
   .option(
+    "--session <id>",
+    "run in this existing session, queued behind the runs already waiting in it (default: a new session)",
+  )
+  .option(
     "--no-redact",
     "store secrets as they are (default: secrets are redacted before anything is stored)",
   )
@@ -93,6 +97,7 @@ Examples:
   $ asm run --provider shell --shell 'ls | wc -l'
   $ asm run --provider claude --executable ./my-claude --max-turns 3 "fix the failing test"
   $ asm run --provider codex --provider-option skipGitRepoCheck=true "summarize this folder"
+  $ asm run --session ses_0193… "and now the tests"
 
 Environment (a flag wins over its variable):
 ${providers.environment}

@@ -1,11 +1,15 @@
 import { constants } from "node:os";
 import { AsmError } from "../../core/errors.js";
+import type { AsmEvent } from "../../core/events.js";
 import type { PermissionMode } from "../../core/permission-mode.js";
+import type { RunInput } from "../../core/run.js";
+import type { ExecuteRunOptions } from "../../manager/session-manager.js";
 import type { ProviderAdapter } from "../../ports/provider-adapter.js";
 import { cliAdapterOptions } from "../../providers/cli-face.js";
 import type { CommonCliOption } from "../../providers/provider-descriptor.js";
 import { checkCredentials, getProvider } from "../../providers/registry.js";
 import { killRegisteredGroups } from "../../providers/shared/process-group.js";
+import { SessionServer } from "../../runtime/session-server.js";
 import { SessionManager } from "../../session-manager.js";
 import { Interruption } from "../interruption.js";
 import { openStore } from "../open-store.js";
@@ -33,6 +37,8 @@ export interface RunCommandOptions {
   shell?: boolean;
   /** `--no-redact` sets it false. Default true: secrets are redacted before anything is stored. */
   redact?: boolean;
+  /** `--session <id>`: run in this existing session, through its server's queue. */
+  session?: string;
 }
 
 /**
@@ -54,11 +60,15 @@ export async function runCommand(words: string[], options: RunCommandOptions): P
     const manager = new SessionManager({ store, adapter, redaction: options.redact !== false });
     // A command provider takes argv as typed (or, with --shell, one command line); the others a prompt.
     const input = takesCommand && !options.shell ? { command: words } : { prompt: words.join(" ") };
-    await manager.runOnce(input, {
-      signal: interruption.signal,
+    const runOptions = {
       ...(options.timeout ? { timeoutMs: options.timeout } : {}),
-      onEvent: (event) => (json ? printJson(event) : renderer.render(event)),
-    });
+      onEvent: (event: AsmEvent) => (json ? printJson(event) : renderer.render(event)),
+    };
+    if (options.session) {
+      await runInSession(manager, options.session, input, runOptions, interruption.signal, json);
+    } else {
+      await manager.runOnce(input, { ...runOptions, signal: interruption.signal });
+    }
     return EXIT.ok;
   } catch (error) {
     renderer.finish();
@@ -68,6 +78,37 @@ export async function runCommand(words: string[], options: RunCommandOptions): P
   } finally {
     await store?.close();
     interruption.dispose();
+  }
+}
+
+/**
+ * `asm run --session <id>`: the run goes through a SessionServer on the existing session, so it
+ * waits behind the runs already queued for the session (a server of this process runs them
+ * first, in order) and the session stays open for the next run. A signal cancels the run whether
+ * it is queued or executing; closing the server leaves the runs queued after it for the next one.
+ */
+async function runInSession(
+  manager: SessionManager,
+  sessionId: string,
+  input: RunInput,
+  options: ExecuteRunOptions,
+  signal: AbortSignal,
+  json: boolean,
+): Promise<void> {
+  const server = await SessionServer.start({ manager, sessionId });
+  try {
+    const ahead = server.status().queuedCount + server.status().inFlightCount;
+    const runId = await server.submitRun(input, options);
+    if (ahead > 0 && !json) process.stderr.write(`asm: run ${runId} queued behind ${ahead} run(s)\n`);
+    const cancel = () => void server.cancelRun(runId, "interrupted").catch(() => undefined);
+    signal.addEventListener("abort", cancel, { once: true });
+    try {
+      await server.awaitRun(runId, { timeoutMs: Number.POSITIVE_INFINITY });
+    } finally {
+      signal.removeEventListener("abort", cancel);
+    }
+  } finally {
+    await server.close();
   }
 }
 

@@ -1,4 +1,5 @@
 import type { SessionStatus } from "../../core/session.js";
+import { listQueuedRuns } from "../../runtime/session-server.js";
 import { READ_ONLY, withStore } from "../open-store.js";
 import { EXIT, paint, printJson, styleFor } from "../output.js";
 
@@ -41,7 +42,10 @@ export interface ShowSessionOptions {
   json?: boolean;
 }
 
-/** `asm sessions show <id>`: the session, its runs and the length of its log. */
+/**
+ * `asm sessions show <id>`: the session, its runs, the runs in flight and those waiting in its
+ * server's queue (in order), and the length of its log.
+ */
 export function showSessionCommand(sessionId: string, options: ShowSessionOptions): Promise<number> {
   return withStore(
     options.db,
@@ -50,8 +54,10 @@ export function showSessionCommand(sessionId: string, options: ShowSessionOption
       const session = await store.getSession(sessionId);
       const runs = await store.listRuns(sessionId, { limit: 1000 });
       const latestSequence = await store.getLatestSequence(sessionId);
+      const inFlightRuns = runs.filter((run) => run.status === "running").map((run) => run.id);
+      const queuedRuns = (await listQueuedRuns(store, sessionId)).map((run) => run.id);
       if (options.json) {
-        printJson({ session, runs, latestSequence });
+        printJson({ session, runs, inFlightRuns, queuedRuns, latestSequence });
         return EXIT.ok;
       }
       const style = styleFor(process.stdout);
@@ -68,6 +74,10 @@ export function showSessionCommand(sessionId: string, options: ShowSessionOption
           const error = run.error ? `  [${run.error.code}] ${run.error.message}` : "";
           return `    ${run.id}  ${run.status.padEnd(9)}  ${run.provider ?? "-"}  ${usage}${error}`;
         }),
+        `  in flight ${inFlightRuns.length}`,
+        ...inFlightRuns.map((id) => `    ${id}`),
+        `  queued    ${queuedRuns.length}`,
+        ...queuedRuns.map((id, index) => `    ${index + 1}. ${id}`),
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
       return EXIT.ok;
