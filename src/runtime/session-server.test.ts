@@ -202,6 +202,24 @@ describe("SessionServer: bad input", () => {
   });
 });
 
+describe("SessionServer: runs refused at their start", () => {
+  it("cancels in the store a run whose options the manager refuses, so no later server retries it", async () => {
+    const { start, store, adapter } = setup();
+    const server = await start();
+    const refused = await server.submitRun("bad", { timeoutMs: -1 });
+    const error = await expectCode(server.awaitRun(refused), "validation_error");
+    expect(error.message).toContain("timeoutMs");
+    const stored = await store.getRun(refused);
+    expect(stored.status).toBe("cancelled");
+    const [event] = await store.getEvents(server.sessionId, { runId: refused });
+    expect(event?.data.reason).toMatch(/^not started: \[validation_error\]/);
+    adapter.release("next");
+    expect((await server.executeRun("next")).output.content).toBe("done next");
+    expect(adapter.started).toEqual(["next"]);
+    await server.close();
+  });
+});
+
 describe("SessionServer: cancel, interrupt and await", () => {
   it("cancels a queued run: out of the queue, stored cancelled with run_cancelled, awaiters reject cancelled", async () => {
     const { adapter, start, store } = setup();
