@@ -36,6 +36,7 @@ import {
   RunEventPipeline,
   resolveGroupCommit,
 } from "./event-pipeline.js";
+import { closeOpenToolCalls } from "./open-tool-calls.js";
 import {
   EXECUTE_RUN_OPTION_SCHEMAS,
   inputMessages,
@@ -627,13 +628,17 @@ export class SessionManagerBase {
       },
       metadata: { ...metadata, ...conclusion.metadata },
     };
+    // Tool calls the provider left open end with the run, in the same write as its terminal event.
+    const closers = closeOpenToolCalls(pipeline.events, outcome).map((event) =>
+      pipeline.build(event, "manager"),
+    );
     const terminal = pipeline.build(terminalEvent(outcome, tokenUsage, durationMs, cost.usd), "manager");
 
     let stored: Run = this.redactRun(ended);
     try {
       pipeline.delivered(
         await withStorageRetry(
-          () => this.store.saveRun(stored, { expectedStatus: "running", events: [terminal] }),
+          () => this.store.saveRun(stored, { expectedStatus: "running", events: [...closers, terminal] }),
           this.storageRetry,
         ),
       );
