@@ -313,6 +313,37 @@ describe.skipIf(CLAUDE === undefined)(
       });
     });
 
+    it("a 529 with retry-after (overloaded) is provider_rate_limited, with the API's type and the retry delay", async () => {
+      const { manager } = await harness(
+        () => ({
+          type: "error",
+          status: 529,
+          errorType: "overloaded_error",
+          message: "Overloaded",
+          retryAfterSeconds: 1,
+        }),
+        { env: { CLAUDE_CODE_MAX_RETRIES: "1" } },
+      );
+      const error = await manager.runOnce({ prompt: "Say hello" }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({
+        code: "provider_rate_limited",
+        retryable: true,
+        details: { status: 529, providerErrorType: "overloaded_error" },
+      });
+      const { retryAfterMs } = (error as AsmError).details;
+      expect(typeof retryAfterMs === "number" && retryAfterMs >= 1000).toBe(true);
+    });
+
+    it("a dropped connection is provider_unavailable, retryable", async () => {
+      const { manager } = await harness(() => ({ type: "drop" }));
+      const error = await manager.runOnce({ prompt: "Say hello" }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({
+        code: "provider_unavailable",
+        retryable: true,
+        details: { providerErrorType: "connection_failed" },
+      });
+    });
+
     it("a cancel mid-stream cuts the model stream off and keeps the tokens reported, priced", async () => {
       const { api, manager, store } = await harness(() => ({
         type: "slow",
