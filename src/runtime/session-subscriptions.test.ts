@@ -7,13 +7,17 @@ import { expectCode } from "../stores/test-support/fixtures.js";
 import { SessionServer, type SessionServerOptions } from "./session-server.js";
 import { GatedAdapter, until } from "./test-support/gated-adapter.js";
 
-async function setup(options: Partial<SessionServerOptions> & { deltas?: number } = {}) {
-  const { deltas, ...serverOptions } = options;
+async function setup(options: Partial<SessionServerOptions> & { deltas?: number; perTick?: number } = {}) {
+  const { deltas, perTick, ...serverOptions } = options;
   const store = new MemorySessionStore();
-  const adapter = new GatedAdapter(deltas ? { deltas } : {});
+  const adapter = new GatedAdapter({ ...(deltas ? { deltas } : {}), ...(perTick ? { perTick } : {}) });
   const manager = new SessionManager({ store, adapter });
   const server = await SessionServer.start({ manager, session: { agentId: "agent" }, ...serverOptions });
-  const log = () => store.getEvents(server.sessionId, { limit: 1000 });
+  const log = async () => {
+    const events: AsmEvent[] = [];
+    for await (const event of manager.streamSessionEvents(server.sessionId)) events.push(event);
+    return events;
+  };
   return { store, adapter, manager, server, log };
 }
 
@@ -42,6 +46,33 @@ describe("SessionServer.subscribe", () => {
     subscription.unsubscribe();
     expect(await subscription.ended).toEqual({ reason: "unsubscribed" });
     expect(server.status().subscribers).toBe(0);
+    await server.close();
+  });
+
+  it("switches from backfill to live without a gap or a duplicate while a run is streaming", async () => {
+    const { adapter, server, store, log } = await setup({
+      deltas: 2000,
+      perTick: 10,
+      subscriberBufferSize: 64,
+    });
+    const runId = await server.submitRun("stream");
+    const received: AsmEvent[][] = [];
+    // Subscribers join at different points of the stream, each from the start of the log.
+    for (const atLeast of [5, 400, 1200]) {
+      await until(
+        async () => (await store.getLatestSequence(server.sessionId)) >= atLeast || undefined,
+        `${atLeast} events stored`,
+      );
+      const seen: AsmEvent[] = [];
+      received.push(seen);
+      await server.subscribe((event) => void seen.push(event));
+    }
+    adapter.release("stream");
+    await server.awaitRun(runId);
+    const all = await log();
+    expect(all.length).toBeGreaterThan(2000);
+    await until(() => received.every((seen) => seen.length >= all.length), "every subscriber caught up");
+    for (const seen of received) expect(seen).toEqual(all);
     await server.close();
   });
 

@@ -2,11 +2,15 @@
 import { AsmError } from "../../core/errors.js";
 import { aborted, ScriptedAdapter } from "../../manager/test-support/scripted-adapter.js";
 
-/** Resolves with the value of `check()` once it is defined, polling every turn of the event loop (bounded). */
-export async function until<T>(check: () => T | undefined, what: string, limitMs = 10_000): Promise<T> {
+/** Resolves with the value of `check()` once it is truthy, checking every 5 ms (bounded: throws after `limitMs`). */
+export async function until<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  limitMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + limitMs;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -22,13 +26,15 @@ export class GatedAdapter extends ScriptedAdapter {
   readonly #gates = new Map<string, () => void>();
   readonly #released = new Set<string>();
 
-  constructor(options: { deltas?: number } = {}) {
+  /** `deltas`: how many deltas each run streams (default 1); `perTick`: how many before it yields a turn (default all). */
+  constructor(options: { deltas?: number; perTick?: number } = {}) {
     super(async (request, sink, signal) => {
       const prompt = request.run.input.prompt ?? "";
       this.started.push(prompt);
       sink.emit({ type: "run_started", data: { providerSessionId: `native-${prompt}` } });
       for (let index = 0; index < (options.deltas ?? 1); index += 1) {
         sink.emit({ type: "message_streamed", data: { delta: `${prompt}:${index}` } });
+        if (options.perTick && (index + 1) % options.perTick === 0) await new Promise(setImmediate);
       }
       if (!this.#released.has(prompt)) {
         const gate = new Promise<void>((resolve) => this.#gates.set(prompt, resolve));
