@@ -21,7 +21,12 @@ async function reopen(path: string, sessionId: string) {
   const adapter = new GatedAdapter();
   for (const prompt of ["one", "two", "three"]) adapter.release(prompt);
   const manager = new SessionManager({ store, adapter });
-  const server = await SessionServer.start({ manager, sessionId });
+  // Start options among the defaults apply to new runs only; restored runs are already stored.
+  const server = await SessionServer.start({
+    manager,
+    sessionId,
+    defaultRunOptions: { metadata: { restarted: true }, timeoutMs: 30_000 },
+  });
   return { store, adapter, server };
 }
 
@@ -56,7 +61,10 @@ describe("SessionServer: the durable queue", () => {
     expect(positions.map((entry) => (entry as { position: number }).position)).toEqual([1, 2, 3]);
     // A run submitted now goes after them.
     const fourth = await next.server.submitRun("four");
-    expect((await next.store.getRun(fourth)).metadata[SERVER_QUEUE_KEY]).toMatchObject({ position: 4 });
+    expect((await next.store.getRun(fourth)).metadata).toMatchObject({
+      restarted: true,
+      [SERVER_QUEUE_KEY]: { position: 4, options: { timeoutMs: 30_000 } },
+    });
     next.adapter.release("four");
     await next.server.awaitRun(fourth);
     await next.server.close();

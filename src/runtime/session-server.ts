@@ -234,7 +234,9 @@ export class SessionServer {
         subscriberBufferSize: opts.subscriberBufferSize ?? 1000,
         nextPosition: (queued.at(-1)?.entry.position ?? 0) + 1,
       });
-      for (const { run, entry } of queued) server.#enqueue(run.id, server.#mergeOptions(entry.options ?? {}));
+      for (const { run, entry } of queued) {
+        server.#enqueue(run.id, executeOptionsOf(server.#mergeOptions(entry.options ?? {})));
+      }
       server.#pump();
       return server;
     } catch (error) {
@@ -276,7 +278,8 @@ export class SessionServer {
       );
     }
     const merged = this.#mergeOptions(options);
-    const { requiredCapabilities, optionalCapabilities, metadata, ...executeOptions } = merged;
+    const { requiredCapabilities, optionalCapabilities, metadata } = merged;
+    const executeOptions = executeOptionsOf(merged);
     const entry: StoredQueueEntry = {
       position: this.#nextPosition,
       submittedAt: new Date().toISOString(),
@@ -660,6 +663,17 @@ async function queuedRuns(
       return parsed.success ? [{ run, entry: parsed.data as StoredQueueEntry }] : [];
     })
     .sort((a, b) => a.entry.position - b.entry.position);
+}
+
+/** A run's execute options, without its start options. */
+function executeOptionsOf(options: SubmitRunOptions): ExecuteRunOptions {
+  const {
+    requiredCapabilities: _required,
+    optionalCapabilities: _optional,
+    metadata: _metadata,
+    ...rest
+  } = options;
+  return rest;
 }
 
 /** The JSON part of a run's execute options, kept with the queued run (functions and signals cannot be). */
