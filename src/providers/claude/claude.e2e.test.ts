@@ -9,6 +9,7 @@ import type { AsmEvent } from "../../core/events.js";
 import type { PolicyInput } from "../../policy/policy.js";
 import { SessionManager } from "../../session-manager.js";
 import { openSqliteStore, type SqliteSessionStore } from "../../stores/sqlite/index.js";
+import { makeExecuteRequest, RecordingSink } from "../../testing/adapter-conformance.js";
 import {
   hasToolResult,
   type MockAnthropicApi,
@@ -50,6 +51,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 interface Harness {
   api: MockAnthropicApi;
+  adapter: ClaudeAdapter;
   manager: SessionManager;
   store: SqliteSessionStore;
   /** Set in the CLI's environment, to find its processes in /proc. */
@@ -90,7 +92,7 @@ async function harness(replier: MockReplier, options: ClaudeAdapterOptions = {})
     },
   });
   const store = await openSqliteStore({ path: path.join(dir, "asm.db") });
-  const created = { api, manager: new SessionManager({ store, adapter }), store, marker };
+  const created = { api, adapter, manager: new SessionManager({ store, adapter }), store, marker };
   open.push(created);
   return created;
 }
@@ -383,6 +385,47 @@ describe.skipIf(CLAUDE === undefined)(
       const events = await runEvents(store, sessionId);
       const usage = events.filter((event) => event.type === "token_usage_updated");
       expect(usage.reduce((sum, event) => sum + (event.data.inputTokens ?? 0), 0)).toBe(2537);
+    });
+
+    it("interrupt(runId) stops the turn through the SDK, and the Claude session it names resumes", async () => {
+      const { api, adapter } = await harness((body) =>
+        JSON.stringify(body.messages?.at(-1)).includes("Go on")
+          ? { type: "text", text: "Resumed" }
+          : { type: "slow", chunks: 500, intervalMs: 20, inputTokens: 300 },
+      );
+      const sink = new RecordingSink();
+      const request = makeExecuteRequest({ prompt: "Count slowly" });
+      const pending = adapter
+        .execute(request, sink, new AbortController().signal)
+        .catch((caught: unknown) => caught);
+      for (let i = 0; i < 600 && sink.of("message_streamed").length < 3; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(sink.of("message_streamed").length).toBeGreaterThanOrEqual(3);
+      expect(await adapter.interrupt(request.run.id)).toBe(true);
+      const error = await pending;
+      expect(error).toMatchObject({ code: "cancelled", details: { interrupted: true } });
+      const { details } = error as AsmError;
+      // Claude Code ended the turn itself: no signal was needed.
+      expect(details).not.toHaveProperty("processStopped");
+      expect(details.providerSessionId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(api.streams[0]?.endedAt).toBeUndefined();
+      expect(sink.of("token_usage_updated").reduce((sum, event) => sum + event.data.inputTokens, 0)).toBe(
+        300,
+      );
+
+      const resumed = await adapter.execute(
+        makeExecuteRequest(
+          { prompt: "Go on" },
+          { providerOptions: { claude: { resumeSessionId: String(details.providerSessionId) } } },
+        ),
+        new RecordingSink(),
+        new AbortController().signal,
+      );
+      expect(resumed.output.content).toBe("Resumed");
+      expect(resumed.providerSessionId).toBe(details.providerSessionId);
+      // The resumed request carried the interrupted turn.
+      expect(JSON.stringify(api.messageRequests().at(-1)?.body)).toContain("Count slowly");
     });
 
     it("a cancel stops the CLI mid-request: run cancelled once, no process left, only loopback traffic", async () => {
