@@ -1,7 +1,7 @@
 // Runs the benchmarks against the built library (dist/), prints one line per benchmark with its
 // figures and its ratio to a baseline measured in the same run, and writes bench/results/latest.json.
 //
-//   node --expose-gc bench/run.mjs [--quick] [ingest|cursor|coldStart|postgres|adapter-overhead|fuzz-providers ...]
+//   node --expose-gc bench/run.mjs [--quick] [ingest|cursor|coldStart|postgres|adapter-overhead|fuzz-providers|runtime-idle|runtime-latency|runtime-fanout ...]
 //
 // Exits non-zero when a benchmark crashes (or its integrity check fails); a missed target is
 // reported, not treated as a failure. A benchmark without a target only reports its ratio.
@@ -23,6 +23,9 @@ const sizes = quick
       postgres: { events: 8_000, repetitions: 1, writers: 4, followEvents: 100 },
       "adapter-overhead": { events: 2_000, repetitions: 1, warmupEvents: 200 },
       "fuzz-providers": { lines: 1_000, hugeLines: 2 },
+      "runtime-idle": { servers: 1_000, repetitions: 1 },
+      "runtime-latency": { servers: 100, runs: 3, repetitions: 1 },
+      "runtime-fanout": { subscribers: 100, events: 1_000, perTick: 1, intervalMs: 2 },
     }
   : {
       ingest: { events: 100_000, repetitions: 5, followEvents: 1_000, followStreamEvents: 20_000 },
@@ -32,6 +35,9 @@ const sizes = quick
       postgres: { events: 100_000, repetitions: 3, writers: 4, followEvents: 500 },
       "adapter-overhead": { events: 20_000, repetitions: 5, warmupEvents: 2_000 },
       "fuzz-providers": { lines: 10_000, hugeLines: 4 },
+      "runtime-idle": { servers: 10_000, repetitions: 3 },
+      "runtime-latency": { servers: 1_000, runs: 5, repetitions: 3 },
+      "runtime-fanout": { subscribers: 1_000, events: 10_000, perTick: 1, intervalMs: 2 },
     };
 
 // Modules are imported when their benchmark runs, so one that fails to load (say, a store that
@@ -89,6 +95,29 @@ const benchmarks = [
       "adapter process peak RSS, fuzzed output with 10 MiB lines / the same without them, largest of claude, codex, amp",
     // Bounded memory: lines over the limit are never held whole, so they add GC slack at most.
     target: { atMost: 1.5 },
+  },
+  {
+    name: "runtime-idle",
+    module: "./runtime.mjs",
+    entry: "runtimeIdleBench",
+    ratioOf: "heap per idle SessionServer (its session included) / heap per bare session",
+    // The aim is absolute (< 20 KB per server): reported on the line under the ratio.
+    target: undefined,
+  },
+  {
+    name: "runtime-latency",
+    module: "./runtime.mjs",
+    entry: "runtimeLatencyBench",
+    ratioOf: "submit→run_started p99, SessionServer.submitRun / startRun + executeRun, 1,000 busy sessions",
+    target: undefined,
+  },
+  {
+    name: "runtime-fanout",
+    module: "./runtime.mjs",
+    entry: "runtimeFanOutBench",
+    ratioOf: "append→delivery p99, 1,000 SessionServer subscribers / 1,000 store followers of one session",
+    // The aim is absolute (p99 < 5 ms): reported on the line under the ratio.
+    target: undefined,
   },
 ];
 
