@@ -156,7 +156,8 @@ class FilteredCliProcess implements SpawnedProcess {
  * reason, usage and this run's cost. It rejects when the result says `is_error` (whatever its
  * `subtype`), with the code `providerFailure` gives the API's status and error type
  * (`details.status`, `details.errorType`: the API's own `api_error_type` when Claude Code passes
- * it on, else Claude Code's label; `details.providerErrorType`: the API's raw type;
+ * it on, else Claude Code's label; `details.providerErrorType`: the API's raw type, or
+ * `connection_failed` when no answer came;
  * `details.retryAfterMs`: the delay of Claude Code's last retry notice); when Claude Code cannot
  * be found (`provider_unavailable`) or exits without a result (`provider_error` with its stderr
  * tail). A retry notice (`system/api_retry`) for a 401 or 403 ends the run at once
@@ -165,8 +166,10 @@ class FilteredCliProcess implements SpawnedProcess {
  * The prompt goes in as streaming input (kept open until the turn's result), so the SDK's
  * `interrupt()` works. A cancel (the signal, or `cancel(runId)`) first asks Claude Code to stop
  * the turn through it (the model stream stops within milliseconds), and escalates to stopping
- * the process group if the CLI has not finished within `killGraceMs`; it rejects with
- * `cancelled` once the group is gone. `interrupt(runId)` does the same, and the rejection says
+ * the process group if the CLI has not finished within `killGraceMs` (`details.processStopped`);
+ * it rejects with `cancelled` once the group is gone, naming the Claude session
+ * (`details.providerSessionId`) and its total cost when Claude Code reported it
+ * (`details.providerTotals`). `interrupt(runId)` does the same, and the rejection says
  * `details.interrupted: true` with the Claude session to resume. Whatever way a run ends, the
  * usage reported so far is emitted (`token_usage_updated`) before it settles. Every output
  * line is checked before the SDK reads it (`CLAUDE_FRAMES`): one that is not JSON, is oversized, or
