@@ -62,9 +62,29 @@ describe("asm run", () => {
   it("renders compact human output when not asked for JSON", async () => {
     const result = await asm(["run", "--provider", "shell", "--db", db, "--", "printf", "a\\nb"]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("a\nb\n");
+    expect(result.stdout).toMatch(/\n#(\d+) a\n#\1 b\n/);
     expect(result.stdout).toMatch(/✓ run completed · exit_code_0/);
     expect(result.stdout).toMatch(/● session completed/);
+  });
+
+  it("neutralises terminal control sequences in human output; the log and --json keep them raw", async () => {
+    const raw = "\u001b[31mred\u001b]0;title\u0007";
+    const script = "printf '\\033[31mred\\033]0;title\\007\\n'; printf '\\033[2J' >&2";
+    const human = await asm(["run", "--provider", "shell", "--db", db, "--shell", script]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain("\\x1b[31mred\\x1b]0;title\\x07\n");
+    expect(human.stdout).toContain("\\x1b[2J");
+    expect(human.stdout).not.toContain("\u001b");
+    expect(human.stdout).not.toContain("\u0007");
+
+    const json = await asm(["run", "--provider", "shell", "--db", db, "--json", "--shell", script]);
+    const deltas = jsonLines(json.stdout).flatMap((event) =>
+      event.type === "message_streamed" ? [event.data.delta] : [],
+    );
+    expect(deltas.join("")).toContain(`${raw}\n`);
+    const sessionId = jsonLines(json.stdout)[0]?.sessionId ?? "";
+    const stored = jsonLines((await asm(["events", sessionId, "--db", db, "--json"])).stdout);
+    expect(JSON.stringify(stored)).toContain(JSON.stringify(raw).slice(1, -1));
   });
 
   it("runs a shell string only with the explicit --shell opt-in", async () => {

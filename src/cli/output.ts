@@ -30,6 +30,25 @@ export function paint(style: Style, color: Color, text: string): string {
   return style.color ? `\u001b[${CODES[color]}m${text}\u001b[0m` : text;
 }
 
+/**
+ * C0 controls but tab and newline, DEL and C1 controls: the start of every terminal escape
+ * sequence (ESC, CSI, OSC, DCS…) and the characters that move the cursor or ring the bell.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * `text` with every control character but tab and newline written as a visible `\xNN` escape
+ * (`\x1b[31m`, `\x07`), so provider output can neither restyle the terminal, move its cursor,
+ * set its title nor hide text from the reader. A CR ending a line (`\r\n`) is dropped. The log
+ * and `--json` keep the text as it came.
+ */
+export function neutralise(text: string): string {
+  return text
+    .replaceAll("\r\n", "\n")
+    .replace(CONTROL, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
 /** Prints one clear line (and a hint) for an error; returns the exit code it deserves. */
 export function reportError(error: unknown, json: boolean): number {
   const failure = AsmError.from(error);
@@ -37,9 +56,12 @@ export function reportError(error: unknown, json: boolean): number {
     process.stderr.write(`${JSON.stringify({ error: failure.toJSON() })}\n`);
   } else {
     const style = styleFor(process.stderr);
-    process.stderr.write(`${paint(style, "red", "asm: error")} ${failure.message} [${failure.code}]\n`);
+    // A message can quote a provider's stderr: written through `neutralise`, as provider output is.
+    process.stderr.write(
+      `${paint(style, "red", "asm: error")} ${neutralise(failure.message)} [${failure.code}]\n`,
+    );
     const hint = cliHint(failure) ?? failure.hint ?? defaultHint(failure);
-    if (hint) process.stderr.write(`  ${paint(style, "gray", `hint: ${hint}`)}\n`);
+    if (hint) process.stderr.write(`  ${paint(style, "gray", `hint: ${neutralise(hint)}`)}\n`);
   }
   return INVALID_CATEGORIES.has(failure.category) ? EXIT.invalid : EXIT.failed;
 }

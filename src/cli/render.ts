@@ -1,11 +1,14 @@
 import type { AsmEvent } from "../core/events.js";
-import { type Color, paint, type Style } from "./output.js";
+import { type Color, neutralise, paint, type Style } from "./output.js";
 
 const PREVIEW_CHARS = 200;
 
 /**
- * Renders events as compact human lines. Streamed text is written inline as it arrives; a
- * complete message that repeats text already streamed is not printed twice.
+ * Renders events as compact human lines, each line starting with the stored sequence of the
+ * event that began it (what `asm events --after` takes). Streamed text is written inline as it
+ * arrives, each line it starts numbered with its event's sequence; a complete message that
+ * repeats text already streamed is not printed twice, nor is an empty one. Everything from the
+ * provider is written through `neutralise`.
  */
 export class EventRenderer {
   private midLine = false;
@@ -18,9 +21,7 @@ export class EventRenderer {
 
   render(event: AsmEvent): void {
     if (event.type === "message_streamed") {
-      const { delta, stream } = event.data;
-      this.out.write(stream === "stderr" ? paint(this.style, "yellow", delta) : delta);
-      this.midLine = !delta.endsWith("\n");
+      this.stream(event.sequence, neutralise(event.data.delta), event.data.stream === "stderr");
       this.streamedSinceMessage = true;
       return;
     }
@@ -28,7 +29,26 @@ export class EventRenderer {
     if (line === undefined) return;
     if (this.midLine) this.out.write("\n");
     this.midLine = false;
-    this.out.write(`${paint(this.style, "gray", `#${event.sequence}`)} ${line}\n`);
+    this.out.write(`${this.number(event.sequence)}${line}\n`);
+  }
+
+  private stream(sequence: number, text: string, stderr: boolean): void {
+    let written = "";
+    text.split("\n").forEach((line, index) => {
+      if (index > 0) {
+        written += "\n";
+        this.midLine = false;
+      }
+      if (line === "") return;
+      if (!this.midLine) written += this.number(sequence);
+      written += stderr ? paint(this.style, "yellow", line) : line;
+      this.midLine = true;
+    });
+    this.out.write(written);
+  }
+
+  private number(sequence: number): string {
+    return `${paint(this.style, "gray", `#${sequence}`)} `;
   }
 
   /** Ends a dangling streamed line. */
@@ -39,7 +59,9 @@ export class EventRenderer {
 
   private describe(event: AsmEvent): string | undefined {
     const s = this.style;
-    const mark = (color: Color, symbol: string, text: string) => `${paint(s, color, symbol)} ${text}`;
+    const mark = (color: Color, symbol: string, text: string) =>
+      `${paint(s, color, symbol)} ${neutralise(text)}`;
+    const note = (text: string) => paint(s, "gray", neutralise(text));
     switch (event.type) {
       case "session_created":
         return mark(
@@ -87,7 +109,8 @@ export class EventRenderer {
       case "message_received": {
         const repeated = this.streamedSinceMessage;
         this.streamedSinceMessage = false;
-        return repeated ? undefined : mark("magenta", "‹", preview(event.data.content));
+        const content = preview(event.data.content);
+        return repeated || content === "" ? undefined : mark("magenta", "‹", content);
       }
       case "tool_call_started":
         return mark("cyan", "⚙", `${event.data.toolName} ${preview(JSON.stringify(event.data.toolInput))}`);
@@ -104,19 +127,17 @@ export class EventRenderer {
           `${event.data.toolName} failed${event.data.errorMessage ? `: ${event.data.errorMessage}` : ""}`,
         );
       case "token_usage_updated":
-        return paint(s, "gray", `tokens +${event.data.inputTokens} in / +${event.data.outputTokens} out`);
+        return note(`tokens +${event.data.inputTokens} in / +${event.data.outputTokens} out`);
       case "turn_completed":
-        return paint(s, "gray", `turn ${event.data.turn} completed`);
+        return note(`turn ${event.data.turn} completed`);
       case "error_occurred":
         return mark("red", "!", `[${event.data.errorCode}] ${event.data.errorMessage}`);
       case "error_recovered":
         return mark("green", "!", `recovered from ${event.data.errorCode}`);
       case "workspace_snapshot_taken":
-        return paint(s, "gray", `snapshot ${event.data.label} ${event.data.backend}:${event.data.ref}`);
+        return note(`snapshot ${event.data.label} ${event.data.backend}:${event.data.ref}`);
       case "workspace_diff_computed":
-        return paint(
-          s,
-          "gray",
+        return note(
           `diff ${event.data.filesChanged} files +${event.data.insertions} -${event.data.deletions}`,
         );
       case "policy_violation":
