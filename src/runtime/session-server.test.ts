@@ -347,11 +347,14 @@ describe("SessionServer: sessions and the limiter", () => {
   });
 
   it("holds a limiter session slot while open and a run slot per executing run, waiting for one in order", async () => {
-    const { adapter, start } = setup();
+    const { adapter, start, manager } = setup();
     const limiter = new ConcurrencyLimiter({ maxParallelSessions: 2, maxParallelRuns: 1 });
     const one = await start({ limiter });
     const two = await start({ limiter });
     await expectCode(start({ limiter }), "max_sessions_exceeded");
+    // The session made for the refused server is cancelled, not left pending.
+    const sessions = await manager.store.listSessions();
+    expect(sessions.map((session) => session.status).sort()).toEqual(["active", "active", "cancelled"]);
 
     const a = await one.submitRun("a");
     await until(() => adapter.started.length === 1, "the first run");

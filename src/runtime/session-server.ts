@@ -222,7 +222,14 @@ export class SessionServer {
     const session = opts.session
       ? await manager.startSession(opts.session)
       : await manager.store.getSession(opts.sessionId ?? "");
-    await limiter?.acquireSession(session.id);
+    try {
+      await limiter?.acquireSession(session.id);
+    } catch (error) {
+      // A session created for this server only: it must not stay pending, unserved.
+      if (opts.session)
+        await manager.cancelSession(session.id, "no session slot free").catch(() => undefined);
+      throw error;
+    }
     try {
       await activate(manager, session);
       const queued = await queuedRuns(manager.store, session.id);
