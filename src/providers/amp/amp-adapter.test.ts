@@ -392,6 +392,18 @@ describe("AmpAdapter", () => {
       const error = expectError(await run(adapter), "provider_rate_limited");
       expect(error.retryable).toBe(true);
       expect(error.providerError?.kind).toBe("rate_limit");
+      expect(error.details).toMatchObject({ status: 429 });
+    });
+
+    it.each([
+      ["server-error", "provider_unavailable", { status: 500 }],
+      ["overloaded", "provider_rate_limited", { status: 529, retryAfterMs: 30_000 }],
+      ["connection-reset", "provider_unavailable", {}],
+    ] as const)("%s in the result text: %s, retryable, with %j", async (transcript, code, details) => {
+      const { adapter } = scriptedAdapter(dir, transcript);
+      const error = expectError(await run(adapter), code);
+      expect(error.retryable).toBe(true);
+      expect(error.details).toMatchObject(details);
     });
 
     it("malformed, non-object, oversized and wrongly shaped lines: each reported once, the run completes", async () => {

@@ -154,9 +154,9 @@ const runSchema = z.strictObject({
   systemPrompt: z.string().optional(),
 });
 
-function unsupported(option: "model" | "maxTurns", hint: string): AsmError {
-  return new AsmError("validation_error", `invalid amp adapter options: ${option} is not supported`, {
-    details: { option },
+function unsupported(option: "model" | "maxTurns", why: string, hint: string): AsmError {
+  return new AsmError("validation_error", `invalid amp adapter options: ${option} is not supported: ${why}`, {
+    details: { provider: "amp", option },
     hint,
   });
 }
@@ -167,10 +167,17 @@ export function resolveAmpOptions(options: AmpAdapterOptions): ResolvedAmpOption
   if (value.model !== undefined) {
     throw unsupported(
       "model",
-      "the amp CLI has no model flag: Amp picks its model by mode (use the mode option)",
+      "the amp CLI has no way to choose a model (no flag, no setting): Amp picks it by agent mode",
+      "choose a mode instead (the mode option; CLI: --provider-option mode=<smart|rush|…>), or leave the model out",
     );
   }
-  if (value.maxTurns !== undefined) throw unsupported("maxTurns", "the amp CLI has no turn limit");
+  if (value.maxTurns !== undefined) {
+    throw unsupported(
+      "maxTurns",
+      "the amp CLI has no turn limit",
+      "bound the run with a timeout or a policy",
+    );
+  }
   const { mode, thinking, killGraceMs, maxLineBytes, providerOptions, ...common } = value;
   const resolved = resolveAgentOptions(common, "amp adapter options");
   const executable = resolved.executablePath ?? AMP_ADAPTER_DEFAULTS.executablePath;

@@ -132,6 +132,7 @@ describe("statusFromText", () => {
     ["http status code 504", 504],
     ['API Error: 529 {"type":"error"}', 529],
     ["503 Service Unavailable", 503],
+    ['529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}', 529],
     ["used 500 tokens", undefined],
     ["HTTP error: 426 Upgrade Required", undefined],
   ] as const)("%s → %s", (text, status) => {

@@ -198,9 +198,11 @@ const REASON_PHRASES =
   "Bad Request|Unauthorized|Payment Required|Forbidden|Not Found|Request Timeout|Too Many Requests|" +
   "Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Overloaded|Site is overloaded";
 // "status 429", "status: 429", "last status: 429 Too Many Requests", "HTTP 503", "HTTP error: 500",
-// "HTTP/1.1 502", "http status code 504", Claude Code's "API Error: 500", and a status followed by its reason phrase ("429 Too Many Requests").
+// "HTTP/1.1 502", "http status code 504", Claude Code's "API Error: 500", and a status followed by
+// its reason phrase ("429 Too Many Requests") or by the API's JSON body, as the Anthropic and
+// OpenAI SDKs print errors ("529 {\"type\":\"error\",…}").
 const STATUS_TEXT = new RegExp(
-  `\\b(?:status(?: code)?:?|API error:?|HTTP(?:/\\d(?:\\.\\d)?)?(?: error)?:?)\\s*([1-5]\\d\\d)\\b|\\b([1-5]\\d\\d)\\s+(?:${REASON_PHRASES})\\b`,
+  `\\b(?:status(?: code)?:?|API error:?|HTTP(?:/\\d(?:\\.\\d)?)?(?: error)?:?)\\s*([1-5]\\d\\d)\\b|\\b([1-5]\\d\\d)\\s+(?:(?:${REASON_PHRASES})\\b|(?=\\{))`,
   "gi",
 );
 
