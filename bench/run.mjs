@@ -24,7 +24,7 @@ const sizes = quick
       "adapter-overhead": { events: 2_000, repetitions: 1, warmupEvents: 200 },
       "fuzz-providers": { lines: 1_000, hugeLines: 2 },
       "runtime-idle": { servers: 1_000, repetitions: 1 },
-      "runtime-latency": { servers: 100, runs: 3, repetitions: 1 },
+      "runtime-latency": { servers: 100, runs: 3, repetitions: 1, pacedRuns: 200, pacedIntervalMs: 5 },
       "runtime-fanout": { subscribers: 100, events: 1_000, perTick: 1, intervalMs: 2 },
     }
   : {
@@ -36,7 +36,7 @@ const sizes = quick
       "adapter-overhead": { events: 20_000, repetitions: 5, warmupEvents: 2_000 },
       "fuzz-providers": { lines: 10_000, hugeLines: 4 },
       "runtime-idle": { servers: 10_000, repetitions: 3 },
-      "runtime-latency": { servers: 1_000, runs: 5, repetitions: 3 },
+      "runtime-latency": { servers: 1_000, runs: 5, repetitions: 3, pacedRuns: 2_000, pacedIntervalMs: 5 },
       "runtime-fanout": { subscribers: 1_000, events: 10_000, perTick: 1, intervalMs: 2 },
     };
 

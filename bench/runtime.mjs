@@ -139,22 +139,51 @@ export async function runtimeIdleBench({ servers, repetitions }) {
  * from that call to the adapter's `execute` (just before its `run_started`).
  */
 async function startLatencies(sessions, runs, open) {
+  return measureStarts(sessions, open, async (submitters, submitRecorded) => {
+    await Promise.all(
+      submitters.map(async (submit) => {
+        for (let i = 0; i < runs; i++) await submitRecorded(submit);
+      }),
+    );
+    return sessions * runs;
+  });
+}
+
+/**
+ * The same servers (or sessions) at rest: one run every `intervalMs`, round robin over them, so
+ * the delay is the runtime's own rather than the wait behind a saturated event loop.
+ */
+async function pacedStartLatencies(sessions, runs, intervalMs, open) {
+  return measureStarts(sessions, open, async (submitters, submitRecorded) => {
+    const pending = [];
+    for (let i = 0; i < runs; i++) {
+      pending.push(submitRecorded(submitters[i % submitters.length]));
+      await sleep(intervalMs);
+    }
+    await Promise.all(pending);
+    return runs;
+  });
+}
+
+/**
+ * Opens `sessions` submitters with `open`, lets `drive` submit runs through `submitRecorded`
+ * (which notes when each run was submitted and waits for its end), and returns each run's delay
+ * from its submit call to the adapter's `execute` (just before its `run_started`).
+ */
+async function measureStarts(sessions, open, drive) {
   const submittedAt = new Map();
   const startedAt = new Map();
   const adapter = new ShortRunAdapter((runId) => startedAt.set(runId, performance.now()));
   const { submitters, close } = await open(adapter, sessions);
+  const submitRecorded = async (submit) => {
+    const at = performance.now();
+    const { runId, done } = await submit();
+    submittedAt.set(runId, at);
+    await done;
+  };
   collectGarbage();
   const start = performance.now();
-  await Promise.all(
-    submitters.map(async (submit) => {
-      for (let i = 0; i < runs; i++) {
-        const at = performance.now();
-        const { runId, done } = await submit();
-        submittedAt.set(runId, at);
-        await done;
-      }
-    }),
-  );
+  const expected = await drive(submitters, submitRecorded);
   const ms = performance.now() - start;
   await close();
   const latencies = [...submittedAt].map(([runId, at]) => {
@@ -162,10 +191,9 @@ async function startLatencies(sessions, runs, open) {
     if (started === undefined) throw new Error(`latency: run ${runId} never started`);
     return started - at;
   });
-  if (latencies.length !== sessions * runs) {
-    throw new Error(`latency: ${latencies.length} of ${sessions * runs} runs submitted`);
-  }
-  return { latencies, runsPerSecond: (sessions * runs * 1000) / ms };
+  if (latencies.length !== expected)
+    throw new Error(`latency: ${latencies.length} of ${expected} runs submitted`);
+  return { latencies, runsPerSecond: (expected * 1000) / ms };
 }
 
 /** Bare: startRun + executeRun through one manager, per session. */
@@ -204,7 +232,7 @@ async function openServed(adapter, sessions) {
   };
 }
 
-export async function runtimeLatencyBench({ servers, runs, repetitions }) {
+export async function runtimeLatencyBench({ servers, runs, repetitions, pacedRuns, pacedIntervalMs }) {
   await startLatencies(Math.min(servers, 100), 2, openBare);
   await startLatencies(Math.min(servers, 100), 2, openServed);
   const bare = [];
@@ -213,6 +241,8 @@ export async function runtimeLatencyBench({ servers, runs, repetitions }) {
     bare.push(await startLatencies(servers, runs, openBare));
     served.push(await startLatencies(servers, runs, openServed));
   }
+  const pacedBare = await pacedStartLatencies(servers, pacedRuns, pacedIntervalMs, openBare);
+  const pacedServed = await pacedStartLatencies(servers, pacedRuns, pacedIntervalMs, openServed);
   const all = (samples) => samples.flatMap((sample) => sample.latencies);
   const servedAll = all(served);
   const bareAll = all(bare);
@@ -231,7 +261,16 @@ export async function runtimeLatencyBench({ servers, runs, repetitions }) {
       bare.map((sample) => sample.runsPerSecond),
       0.5,
     ),
+    paced: {
+      runs: pacedRuns,
+      runsPerSecond: 1000 / pacedIntervalMs,
+      servedP50Ms: quantile(pacedServed.latencies, 0.5),
+      servedP99Ms: quantile(pacedServed.latencies, 0.99),
+      bareP50Ms: quantile(pacedBare.latencies, 0.5),
+      bareP99Ms: quantile(pacedBare.latencies, 0.99),
+    },
   };
+  const { paced } = figures;
   return {
     figures,
     samples: {
@@ -242,10 +281,12 @@ export async function runtimeLatencyBench({ servers, runs, repetitions }) {
     summary:
       `runtime-latency (${servers} busy servers × ${runs} runs): submit→run_started p50 / p99 ` +
       `${formatMs(figures.servedP50Ms)} / ${formatMs(figures.servedP99Ms)} through SessionServer, ` +
-      `${formatMs(figures.bareP50Ms)} / ${formatMs(figures.bareP99Ms)} through startRun + executeRun`,
+      `${formatMs(figures.bareP50Ms)} / ${formatMs(figures.bareP99Ms)} through startRun + executeRun ` +
+      `(runs/s: ${figures.servedRunsPerSecond.toFixed(0)} served, ${figures.bareRunsPerSecond.toFixed(0)} bare)`,
     aside:
-      `runs/s: ${figures.servedRunsPerSecond.toFixed(0)} through servers, ` +
-      `${figures.bareRunsPerSecond.toFixed(0)} bare`,
+      `at rest (${paced.runsPerSecond.toFixed(0)} runs/s over the ${servers} servers): p50 / p99 ` +
+      `${formatMs(paced.servedP50Ms)} / ${formatMs(paced.servedP99Ms)} through SessionServer, ` +
+      `${formatMs(paced.bareP50Ms)} / ${formatMs(paced.bareP99Ms)} bare`,
   };
 }
 
