@@ -290,11 +290,13 @@ describe("cancelForApproval", () => {
     expect(cancelled.status).toBe("cancelled");
 
     const log = await store.getEvents(session.id, { runId: run.id });
-    expect(log.slice(-2).map((event) => [event.type, event.data])).toEqual([
+    expect(log.slice(-3).map((event) => [event.type, event.data])).toEqual([
       [
         "tool_approval_requested",
         expect.objectContaining({ approvalId: request.approvalId, toolName: "deploy", toolCallId: "c9" }),
       ],
+      // The manager closes the call the cancel left open.
+      ["tool_call_failed", expect.objectContaining({ toolCallId: "c9", reason: "cancelled" })],
       ["run_cancelled", { reason: APPROVAL_REQUESTED_REASON }],
     ]);
 
