@@ -139,7 +139,7 @@ class SlotPool {
       if (typeof id !== "string" || id.length === 0) {
         throw new AsmError("validation_error", `a ${this.kind} slot needs a non-empty id`);
       }
-      parsed = parseWith(acquireOptionsSchema, options, `acquire${capitalize(this.kind)} options`);
+      parsed = parseWith(acquireOptionsSchema, options, `${this.kind} slot acquire options`);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -228,8 +228,4 @@ class SlotPool {
       details: { [`${this.kind}Id`]: id },
     });
   }
-}
-
-function capitalize(word: string): string {
-  return `${word.charAt(0).toUpperCase()}${word.slice(1)}`;
 }
