@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
 import { SessionManager } from "../session-manager.js";
+import { MemorySessionStore } from "../stores/memory/index.js";
 import { openSqliteStore } from "../stores/sqlite/index.js";
 import { workerArgs } from "../stores/test-support/workers.js";
 import { ConcurrencyLimiter } from "./concurrency-limiter.js";
@@ -69,6 +70,32 @@ describe("SessionServer: the durable queue", () => {
     await next.server.awaitRun(fourth);
     await next.server.close();
     await next.store.close();
+  });
+
+  it("two servers on one session share its stored queue: one executes each run, the other follows it", async () => {
+    const store = new MemorySessionStore();
+    const parked = new SessionManager({ store, adapter: new GatedAdapter() });
+    const limiter = new ConcurrencyLimiter({ maxParallelRuns: 1 });
+    await limiter.acquireRun("elsewhere");
+    const first = await SessionServer.start({ manager: parked, session: { agentId: "agent" }, limiter });
+    const runId = await first.submitRun("one");
+    await until(() => limiter.status().runs.waiting === 1, "the run waiting for a slot");
+    await first.close();
+
+    const adapters = [new GatedAdapter(), new GatedAdapter()];
+    const servers = await Promise.all(
+      adapters.map((adapter) =>
+        SessionServer.start({ manager: new SessionManager({ store, adapter }), sessionId: first.sessionId }),
+      ),
+    );
+    await until(() => adapters.some((adapter) => adapter.started.length === 1), "one server started it");
+    for (const adapter of adapters) adapter.release("one");
+    const results = await Promise.all(servers.map((server) => server.awaitRun(runId)));
+    expect(results.map((result) => result.output.content)).toEqual(["done one", "done one"]);
+    expect(adapters.flatMap((adapter) => adapter.started)).toEqual(["one"]);
+    const started = await store.getEvents(first.sessionId, { runId, types: ["run_started"] });
+    expect(started).toHaveLength(1);
+    await Promise.all(servers.map((server) => server.close()));
   });
 
   it("after a killed process: recovery fails the run it was executing, the queued runs run in order", async () => {

@@ -170,7 +170,9 @@ interface ServerRun {
  * A run that was executing when its process died is left `running` by it; the store's recovery
  * on open (`recover`, on by default) fails it with `internal_error` and a `run_failed` event
  * naming the dead process. `close` itself leaves queued runs pending for the next server and
- * cancels the runs in flight.
+ * cancels the runs in flight. Servers on the same session in several processes share its stored
+ * queue: each run is executed by exactly one of them (the store's compare-and-set on its status),
+ * the others follow it in the log and give their awaiters its result.
  */
 export class SessionServer {
   readonly sessionId: string;
@@ -328,19 +330,10 @@ export class SessionServer {
     const run = await this.#sessionRun(runId);
     if (isTerminalRunStatus(run.status)) return storedRunResult(this.store, run);
     const stop = new AbortController();
-    const ended = (async () => {
-      for await (const event of streamSessionEvents(this.store, this.sessionId, {
-        runId,
-        types: ["run_completed", "run_failed", "run_cancelled", "run_timeout"],
-        follow: true,
-        signal: stop.signal,
-      })) {
-        return storedRunResult(this.store, await this.store.getRun(event.runId ?? runId));
-      }
-      throw waitTimedOut("run", runId, timeoutMs);
-    })();
     try {
-      return await withTimeout(ended, timeoutMs, () => waitTimedOut("run", runId, timeoutMs));
+      return await withTimeout(this.#followRun(runId, stop.signal), timeoutMs, () =>
+        waitTimedOut("run", runId, timeoutMs),
+      );
     } finally {
       stop.abort();
     }
@@ -538,7 +531,21 @@ export class SessionServer {
       held.started = true;
       held.resolve(await this.#manager.executeRun(held.runId, held.options));
     } catch (error) {
-      held.reject(await this.#failureOf(held, AsmError.from(error)));
+      const failure = AsmError.from(error);
+      if (
+        !held.ending &&
+        AsmError.is(failure, "invalid_transition") &&
+        (await this.#runningElsewhere(held.runId))
+      ) {
+        // Another server on the session (another process) started it first: its slot here stays
+        // taken while the run is followed in the log to its end, which its awaiters get.
+        held.started = false;
+        await this.#followRun(held.runId, held.stop.signal).then(held.resolve, (caught: unknown) =>
+          held.reject(AsmError.from(caught)),
+        );
+      } else {
+        held.reject(await this.#failureOf(held, failure));
+      }
     } finally {
       if (slot) this.#limiter?.releaseRun(held.runId);
       this.#inFlight.delete(held.runId);
@@ -574,6 +581,30 @@ export class SessionServer {
       return endedError(this.store, stored);
     }
     return error;
+  }
+
+  /** Whether the run is stored `running`: executing somewhere else than here. */
+  async #runningElsewhere(runId: string): Promise<boolean> {
+    return (await this.store.getRun(runId).catch(() => undefined))?.status === "running";
+  }
+
+  /** The run's result, once its terminal event is in the log (wherever it executes). */
+  async #followRun(runId: string, signal: AbortSignal): Promise<RunResult> {
+    for await (const _terminal of streamSessionEvents(this.store, this.sessionId, {
+      runId,
+      types: ["run_completed", "run_failed", "run_cancelled", "run_timeout"],
+      follow: true,
+      signal,
+    })) {
+      return storedRunResult(this.store, await this.store.getRun(runId));
+    }
+    throw new AsmError(
+      "invalid_operation",
+      `stopped waiting for run ${runId}; it goes on where it executes`,
+      {
+        details: { runId, sessionId: this.sessionId },
+      },
+    );
   }
 
   /** Cancels or interrupts a run of the session with `stop`, wherever it is. */
