@@ -73,7 +73,10 @@ const PIPE_DRAIN_MS = 2000;
  * unset. It rejects with:
  * - `provider_authentication_failed` at once, without spawning, when `AMP_API_KEY` is in neither
  *   the adapter's `env` nor `process.env`; and when Amp says the key was refused;
- * - `provider_rate_limited` when an error result or stderr says so (HTTP 429, "rate limit");
+ * - `provider_rate_limited` when an error result or stderr says so (HTTP 429 or 529, "rate
+ *   limit", "overloaded"), `provider_unavailable` for a 500/502/503 or a dropped connection,
+ *   `provider_timeout` for a 504 (the table of `providerFailure`; `details.status` and
+ *   `details.retryAfterMs` when the text names them);
  * - `provider_error` for any other error result (with its `error` text), an exit without a result
  *   or with a non-zero code (with the stderr tail), or a CLI that cannot be started;
  * - `provider_unavailable` when the executable does not exist (with an install hint);

@@ -107,10 +107,12 @@ function processEnv(): Record<string, string> {
  * It emits `run_started` (with the thread id as `providerSessionId`), messages, reasoning, tool
  * calls, warnings and usage (see `CodexEventMapper`), and resolves with the last agent message,
  * `stopReason: "end_turn"`, this run's usage and the thread id. Codex reports no cost: the
- * manager prices the tokens by model. It rejects on `turn.failed` with the failure classified
- * (`provider_authentication_failed` for a 401, `provider_rate_limited` for a 429, else
- * `provider_error` with Codex's stderr tail); when Codex exits non-zero or is killed without a
- * `turn.failed` (`provider_error`, stderr tail); when it cannot be found (`provider_unavailable`);
+ * manager prices the tokens by model. It rejects on `turn.failed` with the failure classified by
+ * `providerFailure`'s table (a 401 `provider_authentication_failed`, a 429 — "last status: 429"
+ * — `provider_rate_limited`, Codex's words for a 500 and dropped streams `provider_unavailable`,
+ * else `provider_error` with Codex's stderr tail); when Codex exits non-zero or is killed without
+ * a `turn.failed` (classified the same way, stderr tail; outside a git repository with
+ * `details.suggestedProviderOption` skipGitRepoCheck); when it cannot be found (`provider_unavailable`);
  * and with `cancelled` once its process group is gone after a cancel. Every output line is
  * checked in the guard before the SDK reads it (`CODEX_FRAMES`): one that is not JSON, is
  * oversized, or is not a Codex event of the right shape is reported as `error_occurred`

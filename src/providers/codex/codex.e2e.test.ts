@@ -267,6 +267,8 @@ describe.skipIf(CODEX === undefined || process.platform !== "linux")(
       expect(started).toHaveLength(1);
       expect(completed).toHaveLength(1);
       expect(started[0]?.data).toMatchObject({ toolName: "Bash", itemType: "command_execution" });
+      // Unique in the session: the run's id before Codex's own item id (item_0 in every run).
+      expect(started[0]?.data.toolCallId).toBe(`${result.runId}:${started[0]?.data.nativeToolCallId}`);
       expect(JSON.stringify(started[0]?.data.toolInput)).toContain("echo e2e-tool-ok");
       expect(completed[0]?.data).toMatchObject({
         toolCallId: started[0]?.data.toolCallId,
