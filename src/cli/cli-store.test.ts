@@ -74,6 +74,29 @@ describe("asm on SQLite: search, export/import, maintenance", () => {
     expect(bad.stderr).toContain("[invalid_cursor]");
   });
 
+  it("--since/--until take ISO 8601 or a time ago; anything else names the flag and the forms (exit 2)", async () => {
+    const db = join(dir, "since.db");
+    const sessionId = await runSession(db, ["echo", "recent"]);
+    const search = async (...flags: string[]) => {
+      const result = await asm(["sessions", "search", "--db", db, "--json", ...flags]);
+      expect(result.code, flags.join(" ")).toBe(0);
+      return (JSON.parse(result.stdout) as Page<Session>).items.map((session) => session.id);
+    };
+    expect(await search("--since", "24h")).toEqual([sessionId]);
+    expect(await search("--since", "2000-01-01", "--until", "2999-12-31T23:59:59Z")).toEqual([sessionId]);
+    expect(await search("--until", "2000-01-01T00:00Z")).toEqual([]);
+
+    const bad = await asm(["sessions", "search", "--db", db, "--since", "yesterday"]);
+    expect(bad.code).toBe(2);
+    const [line, hint] = bad.stderr.trim().split("\n");
+    expect(line).toBe(
+      "asm: error --since yesterday: expected an ISO 8601 date or date-time, or a time ago [validation_error]",
+    );
+    expect(hint).toBe(
+      "  hint: e.g. --since 2026-01-31, --since 2026-01-31T09:00:00Z, --since 24h or --since 7d",
+    );
+  });
+
   it("exports a session and imports it into another database, ids and sequences kept", async () => {
     const from = join(dir, "from.db");
     const to = join(dir, "to.db");

@@ -13,6 +13,7 @@ let dir: string;
 let db: string;
 
 const CLAUDE_TRANSCRIPTS = fileURLToPath(new URL("../providers/claude/transcripts", import.meta.url));
+const CODEX_TRANSCRIPTS = fileURLToPath(new URL("../providers/codex/transcripts", import.meta.url));
 
 /** An environment in which no provider finds credentials. */
 function noCredentials(home: string): Record<string, string> {
@@ -185,6 +186,25 @@ describe("asm run", () => {
       );
       // Claude Code gets its system prompt in the SDK's initialize request on stdin.
       expect(JSON.stringify(invocation?.stdin)).toContain('"systemPrompt":["be brief"]');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it("a hint that names a provider option says the --provider-option flag", async () => {
+    const home = mkdtempSync(join(tmpdir(), "asm-home-"));
+    try {
+      const result = await asm(
+        ["run", "-p", "codex", "--executable", scriptedCliPath("codex"), "--db", join(home, "asm.db"), "hi"],
+        {
+          ...noCredentials(home),
+          ...scriptedCliEnv({ scenario: join(CODEX_TRANSCRIPTS, "not-a-git-repo.jsonl") }),
+        },
+      );
+      expect(result.code).toBe(1);
+      const hint = result.stderr.trim().split("\n").at(-1);
+      expect(hint).toMatch(/^ {2}hint: .*pass --provider-option skipGitRepoCheck=true$/);
+      expect(hint).not.toContain("providerOptions");
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

@@ -130,8 +130,11 @@ sessions
   .option("--status <list>", "only these statuses (comma-separated)")
   .option("--provider <name>", "only sessions with a run by this provider")
   .option("--tag <tag>", "only sessions with this tag (repeat for all of several)", collect, [])
-  .option("--since <iso>", "created at or after this time")
-  .option("--until <iso>", "created at or before this time")
+  .option(
+    "--since <when>",
+    "created at or after this time: ISO 8601 (2026-01-31, 2026-01-31T09:00Z) or ago (24h, 7d)",
+  )
+  .option("--until <when>", "created at or before this time (same forms as --since)")
   .option("--include-deleted", "include soft-deleted sessions")
   .option("--order <order>", "created_desc, created_asc or updated_desc")
   .option("--limit <n>", "page size", integer("--limit", 1), 50)

@@ -66,14 +66,21 @@ export function reportError(error: unknown, json: boolean): number {
   return INVALID_CATEGORIES.has(failure.category) ? EXIT.invalid : EXIT.failed;
 }
 
+/** Where the library's hint starts to name its API for the fix: the CLI says its flag instead. */
+const LIBRARY_OPTION_HINT = "pass providerOptions";
+
 /**
  * A hint in the CLI's words where the library's speaks of its API: the `--provider-option` that
- * fixes the failure (`details.suggestedProviderOption`), how a CLI user upgrades a schema.
+ * fixes the failure (`details.suggestedProviderOption`: "run Codex in a git repository, or pass
+ * --provider-option skipGitRepoCheck=true"), how a CLI user upgrades a schema.
  */
 function cliHint(error: AsmError): string | undefined {
   const suggested = error.details.suggestedProviderOption;
   if (typeof suggested === "object" && suggested !== null && "key" in suggested && "value" in suggested) {
-    return `pass --provider-option ${String(suggested.key)}=${String(suggested.value)}`;
+    const { value } = suggested;
+    const flag = `--provider-option ${String(suggested.key)}=${typeof value === "string" ? value : JSON.stringify(value)}`;
+    const cut = error.hint?.indexOf(LIBRARY_OPTION_HINT) ?? -1;
+    return cut > 0 ? `${error.hint?.slice(0, cut)}pass ${flag}` : `pass ${flag}`;
   }
   if (error.code === "migration_required" && error.details.direction === "upgrade") {
     return "back the database up, then run a command that writes (asm run, asm import, asm maintenance run): it upgrades the schema";
