@@ -339,7 +339,11 @@ export class SessionServer {
     }
   }
 
-  /** `submitRun`, then `awaitRun` with `awaitOptions`. */
+  /**
+   * `submitRun`, then `awaitRun` with `awaitOptions` — whose `timeoutMs` (default 60000) bounds the
+   * wait, not the run: give a longer one, or `Infinity`, for long runs (`timeoutMs` among the run's
+   * options ends the run itself with `timeout`).
+   */
   async executeRun(
     input: RunInput | string,
     options: SubmitRunOptions = {},
