@@ -42,12 +42,22 @@ export async function gitRepo(root: string, files?: Record<string, string | Buff
   await git(root, "commit", "-q", "-m", "initial");
 }
 
+export interface UserGitState {
+  head: string;
+  symbolicHead: string;
+  indexBytes: string;
+  staged: string;
+  stash: string;
+  refs: string;
+  status: string;
+}
+
 /**
  * Everything of the user's git state a snapshot must not change: HEAD (symbolic and resolved),
  * the index file's bytes and what it stages, the stash, every ref outside refs/asm, and the
  * working tree's status.
  */
-export async function userGitState(root: string): Promise<Record<string, string>> {
+export async function userGitState(root: string): Promise<UserGitState> {
   const indexBytes = (() => {
     try {
       return createHash("sha256")
