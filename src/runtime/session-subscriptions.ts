@@ -36,7 +36,7 @@ export interface SubscriptionEnd {
 /** A live subscription to a session's log. */
 export interface Subscription {
   readonly id: string;
-  /** The sequence of the last event delivered, 0 before the first: resume from `cursor + 1`. */
+  /** Every matching event up to this sequence has been delivered (0 before any): resume from `cursor + 1`. */
   readonly cursor: number;
   /** Resolves (never rejects) when the subscription ends, saying why. */
   readonly ended: Promise<SubscriptionEnd>;
