@@ -250,6 +250,22 @@ describe("SessionServer: cancel, interrupt and await", () => {
     await server.close();
   });
 
+  it("cancels a queued run whose signal aborts, before it starts", async () => {
+    const { adapter, start, store } = setup();
+    const server = await start();
+    const first = await server.submitRun("a");
+    const stop = new AbortController();
+    const queued = await server.submitRun("b", { signal: stop.signal });
+    stop.abort();
+    await expectCode(server.awaitRun(queued), "cancelled");
+    expect((await store.getRun(queued)).status).toBe("cancelled");
+    expect(server.status().queuedRuns).toEqual([]);
+    adapter.release("a");
+    await server.awaitRun(first);
+    expect(adapter.started).toEqual(["a"]);
+    await server.close();
+  });
+
   it("cancels a run in flight: stored cancelled (never failed) and the next run starts", async () => {
     const { adapter, start, store } = setup();
     const server = await start();

@@ -512,6 +512,15 @@ export class SessionServer {
     settled.catch(() => undefined);
     this.#queue.push({ runId, options, settled, resolve, reject, stop: new AbortController() });
     this.#notifyIdle();
+    const { signal } = options;
+    if (signal) {
+      // The manager watches the signal once the run executes; while it waits, the server does.
+      const onAbort = () => void this.cancelRun(runId, "signal aborted").catch(() => undefined);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+      const forget = () => signal.removeEventListener("abort", onAbort);
+      settled.then(forget, forget);
+    }
   }
 
   #pump(): void {
