@@ -133,7 +133,10 @@ export class RunHookChain {
   }
 
   /** Each `finish` in order, each seeing what the earlier ones contributed. */
-  async finish(end: Omit<RunEnd, "cost" | "metadata">, metadata: JsonObject): Promise<RunConclusion> {
+  async finish(
+    end: Omit<RunEnd, "cost" | "metadata" | "failure">,
+    metadata: JsonObject,
+  ): Promise<RunConclusion> {
     const conclusion: RunConclusion = { cost: undefined, metadata: {}, result: {}, failure: undefined };
     for (const { name, hooks } of this.started) {
       if (!hooks.finish) continue;
@@ -143,6 +146,7 @@ export class RunHookChain {
           ...end,
           cost: conclusion.cost,
           metadata: { ...metadata, ...conclusion.metadata },
+          failure: conclusion.failure,
         });
       } catch (error) {
         conclusion.failure ??= extensionError(error, name, "finish");

@@ -138,6 +138,11 @@ export interface RunEnd {
   readonly cost: RunCostFigure | undefined;
   /** Run metadata contributed so far (merged over the run's own). */
   readonly metadata: JsonObject;
+  /**
+   * The failure an earlier extension's `finish` decided (a policy limit found exceeded at the
+   * end): the run will fail with it even though `outcome` may say `completed`.
+   */
+  readonly failure: AsmError | undefined;
   /** Every stored event of the run so far, in sequence order. */
   readonly events: readonly AsmEvent[];
 }
