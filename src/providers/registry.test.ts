@@ -34,12 +34,13 @@ const transcript = (provider: string, name: string): string =>
   fileURLToPath(new URL(`./${provider}/transcripts/${name}.jsonl`, import.meta.url));
 
 describe("built-in providers", () => {
-  it("lists claude, codex, amp and shell, each descriptor naming what its adapters report", async () => {
+  it("lists claude, codex, amp, gemini, acp and shell, each descriptor naming what its adapters report", async () => {
     expect(listProviders().map((descriptor) => descriptor.name)).toEqual([
       "claude",
       "codex",
       "amp",
       "gemini",
+      "acp",
       "shell",
     ]);
     const agents = { claude: PROVIDERS.claude, codex: PROVIDERS.codex, amp: PROVIDERS.amp };
@@ -79,7 +80,7 @@ describe("built-in providers", () => {
     expect(claude.message).toContain("maxTurns");
     const amp = await rejection(createAdapter("amp", { model: "gpt" }));
     expect(amp.code).toBe("validation_error");
-    expect(amp.details).toEqual({ option: "model" });
+    expect(amp.details).toEqual({ provider: "amp", option: "model" });
     const codex = await rejection(createAdapter("codex", { maxTurns: 2 }));
     expect(codex.code).toBe("capability_not_supported");
     const shell = await rejection(createAdapter("shell", { cwd: path.join(workDir, "missing") }));
@@ -126,9 +127,9 @@ describe("unknown providers", () => {
     expect(error.code).toBe("provider_not_found");
     expect(error.details).toEqual({
       provider: "opencode",
-      known: ["claude", "codex", "amp", "gemini", "shell"],
+      known: ["claude", "codex", "amp", "gemini", "acp", "shell"],
     });
-    expect(error.hint).toBe("choose one of: claude, codex, amp, gemini, shell");
+    expect(error.hint).toBe("choose one of: claude, codex, amp, gemini, acp, shell");
     expect((await thrown(() => getProvider("Claude"))).code).toBe("provider_not_found");
     expect((await thrown(() => checkCredentials("opencode"))).code).toBe("provider_not_found");
   });
@@ -171,7 +172,7 @@ describe("custom providers", () => {
     const created: EchoOptions[] = [];
     const registry = new ProviderRegistry();
     registry.register(echoDescriptor("echo", created));
-    expect(registry.names()).toEqual(["claude", "codex", "amp", "gemini", "shell", "echo"]);
+    expect(registry.names()).toEqual(["claude", "codex", "amp", "gemini", "acp", "shell", "echo"]);
     const adapter = await registry.createAdapter("echo", { prefix: "echo: " });
     expect(created).toEqual([{ prefix: "echo: " }]);
     const { result } = await succeeds(run(adapter, { prompt: "hi" }));
@@ -195,7 +196,7 @@ describe("custom providers", () => {
     expect(again.code).toBe("already_exists");
     expect(again.details).toEqual({ provider: "echo" });
     expect((await thrown(() => registry.register(echoDescriptor("claude")))).code).toBe("already_exists");
-    expect(registry.names()).toEqual(["claude", "codex", "amp", "gemini", "shell", "echo"]);
+    expect(registry.names()).toEqual(["claude", "codex", "amp", "gemini", "acp", "shell", "echo"]);
   });
 
   it("are refused with a malformed descriptor", async () => {

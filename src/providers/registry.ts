@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { AsmError } from "../core/errors.js";
 import type { ProviderAdapter } from "../ports/provider-adapter.js";
+import { acpProvider } from "./acp/descriptor.js";
 import { ampProvider } from "./amp/descriptor.js";
 import { claudeProvider } from "./claude/descriptor.js";
 import { codexProvider } from "./codex/descriptor.js";
@@ -17,6 +18,7 @@ const BUILT_IN_PROVIDERS = {
   codex: codexProvider,
   amp: ampProvider,
   gemini: geminiProvider,
+  acp: acpProvider,
   shell: shellProvider,
 } as const;
 
@@ -71,7 +73,7 @@ const PROVIDER_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 export class ProviderRegistry {
   readonly #descriptors = new Map<string, ProviderDescriptor>();
 
-  /** Default: the built-in providers (`claude`, `codex`, `amp`, `gemini`, `shell`). */
+  /** Default: the built-in providers (`claude`, `codex`, `amp`, `gemini`, `acp`, `shell`). */
   constructor(descriptors: Iterable<ProviderDescriptor> = Object.values(BUILT_IN_PROVIDERS)) {
     for (const descriptor of descriptors) this.register(descriptor);
   }

@@ -14,7 +14,9 @@ export {
 } from "./adapter-conformance.js";
 export { type ArtifactStoreHarness, defineArtifactStoreConformance } from "./artifact-store-conformance.js";
 export * from "./mock-anthropic-api.js";
+export * from "./mock-gemini-api.js";
 export { defineQueryConformance, type QueryConformanceHarness } from "./query-conformance.js";
+export * from "./scripted-acp-agent/index.js";
 export * from "./scripted-cli/index.js";
 export {
   defineSessionStoreConformance,

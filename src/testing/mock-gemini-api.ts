@@ -112,12 +112,13 @@ export function offeredFunctions(body: unknown): string[] {
   );
 }
 
-/** The text of the user turns of a request, joined: what the prompt (and history) said. */
-export function userText(body: GeminiRequestBody): string {
-  return (body.contents ?? [])
-    .filter((content) => content.role === "user")
-    .flatMap((content) => content.parts ?? [])
-    .map((part) => (typeof part.text === "string" ? part.text : ""))
+/** The text of the user turns of a request body, joined: what the prompt (and history) said. */
+export function userText(body: unknown): string {
+  const contents = isRecord(body) && Array.isArray(body.contents) ? body.contents : [];
+  return contents
+    .filter((content: unknown) => isRecord(content) && content.role === "user")
+    .flatMap((content: Record<string, unknown>) => (Array.isArray(content.parts) ? content.parts : []))
+    .map((part: unknown) => (isRecord(part) && typeof part.text === "string" ? part.text : ""))
     .join("\n");
 }
 

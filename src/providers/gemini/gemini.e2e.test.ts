@@ -146,7 +146,7 @@ describe.skipIf(!AVAILABLE && process.env.CI !== "true")(
       expect(all.filter((event) => event.type === "error_occurred")).toEqual([]);
       const [call] = api.streamRequests();
       expect(call?.model).toBe(MODEL);
-      expect(userText(call?.body ?? {})).toContain("Say hello");
+      expect(userText(call?.body)).toContain("Say hello");
       // The CLI's state went to the session's own home, not the host's ~/.gemini.
       expect(readdirSync(path.join(stateDir, result.sessionId, ".gemini"))).toContain("settings.json");
     });
@@ -249,7 +249,7 @@ describe.skipIf(!AVAILABLE && process.env.CI !== "true")(
       });
       expect(second.providerSessionId).toBe(first.providerSessionId);
       expect(second.output.content).toBe("I remember the first");
-      const last = userText(api.streamRequests().at(-1)?.body ?? {});
+      const last = userText(api.streamRequests().at(-1)?.body);
       expect(last).toContain("First question");
       expect(last).toContain("Second question");
     });
