@@ -899,6 +899,8 @@ describe("CodexAdapter: options", () => {
       (c) => c.name,
     );
     expect(disabled).toEqual(["interrupt", "tool_permissions"]);
+    // codex exec has no soft interrupt: the adapter offers none, so the manager cancels (SDK abort, then the group).
+    expect("interrupt" in new CodexAdapter({})).toBe(false);
   });
 
   it("finds the Codex binary the SDK would run, when its platform package is installed", () => {
