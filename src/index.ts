@@ -4,6 +4,8 @@
 // (agent-session-manager/sqlite, /postgres, /claude, /testing…); the provider registry and
 // openStore load an adapter or a backend only when one is chosen.
 
+// Session continuity: transcripts from the log, native resume and replay (a built-in run extension).
+export * from "./continuity/index.js";
 // The model: sessions, runs, events, errors, usage, capabilities, permission modes.
 export type * from "./core/capabilities.js";
 export { CAPABILITY_TYPES } from "./core/capabilities.js";

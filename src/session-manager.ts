@@ -1,7 +1,10 @@
+import { type ContinuityExtensionOptions, continuityExtension } from "./continuity/continuity-extension.js";
 import { costExtension } from "./cost/cost-extension.js";
 import type { PricingTable } from "./cost/pricing-table.js";
 import { type SessionManagerOptions as BaseOptions, SessionManagerBase } from "./manager/session-manager.js";
 import { policyExtension } from "./policy/policy-extension.js";
+import type { WorkspaceOptions } from "./workspace/workspace.js";
+import { workspaceExtension } from "./workspace/workspace-extension.js";
 
 export interface SessionManagerOptions extends BaseOptions {
   /**
@@ -10,17 +13,27 @@ export interface SessionManagerOptions extends BaseOptions {
    * and OpenAI models).
    */
   pricing?: PricingTable;
+  /** Settings of the built-in continuity extension (`executeRun({ continuation })`). Default: its defaults. */
+  continuity?: ContinuityExtensionOptions;
 }
 
 /**
  * The `SessionManager`: sessions, runs and their one event log over a store and a provider,
- * with the built-in run extensions — cost (every run priced) and policy (`executeRun({ policy })`)
- * — ahead of any `extensions` given.
+ * with the built-in run extensions — cost (every run priced), policy (`executeRun({ policy })`)
+ * and continuity (`executeRun({ continuation })`) — ahead of any `extensions` given.
  */
 export class SessionManager extends SessionManagerBase {
   constructor(options: SessionManagerOptions) {
-    const { pricing, extensions = [], ...rest } = options;
+    const { pricing, continuity, extensions = [], ...rest } = options;
     const priced = pricing ? { pricing } : {};
-    super({ ...rest, extensions: [costExtension(priced), policyExtension(priced), ...extensions] });
+    super({
+      ...rest,
+      extensions: [
+        costExtension(priced),
+        policyExtension(priced),
+        continuityExtension(continuity),
+        ...extensions,
+      ],
+    });
   }
 }
