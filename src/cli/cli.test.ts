@@ -191,6 +191,41 @@ describe("asm run", () => {
     }
   });
 
+  it("ends a human run with one cost line: its figure, its source and any warning", async () => {
+    const home = mkdtempSync(join(tmpdir(), "asm-home-"));
+    const run = (provider: string, transcripts: string) =>
+      asm(
+        [
+          "run",
+          "-p",
+          provider,
+          "--executable",
+          scriptedCliPath(provider),
+          "--db",
+          join(home, "asm.db"),
+          "hi",
+        ],
+        { ...noCredentials(home), ...scriptedCliEnv({ scenario: join(transcripts, "text.jsonl") }) },
+      );
+    try {
+      const claude = await run("claude", CLAUDE_TRANSCRIPTS);
+      expect(claude.code).toBe(0);
+      expect(claude.stdout.trim().split("\n").at(-1)).toMatch(
+        /^cost \$\d+\.\d{4} · reported by the provider$/,
+      );
+      const codex = await run("codex", CODEX_TRANSCRIPTS);
+      expect(codex.code).toBe(0);
+      expect(codex.stdout.trim().split("\n").at(-1)).toBe(
+        "cost unknown · warning: the provider did not name the model, so its tokens have no price",
+      );
+      // A run that spent nothing has nothing to say; --json has no cost line (the figure is in run_completed).
+      const shell = await asm(["run", "-p", "shell", "--db", join(home, "asm.db"), "--", "true"]);
+      expect(shell.stdout).not.toContain("cost");
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it("a hint that names a provider option says the --provider-option flag", async () => {
     const home = mkdtempSync(join(tmpdir(), "asm-home-"));
     try {

@@ -1,8 +1,9 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { AsmEvent } from "../core/events.js";
+import { makeRun } from "../testing/fixtures.js";
 import { neutralise } from "./output.js";
-import { EventRenderer } from "./render.js";
+import { costLine, EventRenderer } from "./render.js";
 
 function rendered(events: AsmEvent[]): string {
   let text = "";
@@ -69,5 +70,27 @@ describe("EventRenderer", () => {
   it("prints no line for an empty message", () => {
     sequence = 0;
     expect(rendered([stored("message_received", { role: "tool", content: "  \n" })])).toBe("");
+  });
+});
+
+describe("costLine", () => {
+  const usage = { inputTokens: 10, outputTokens: 5 };
+  const line = (costUsd: number | null, metadata: Record<string, unknown>, tokenUsage = usage) =>
+    costLine(makeRun("ses_1", { status: "failed", costUsd, metadata, tokenUsage }), { color: false });
+
+  it("says the figure, its source and any warning", () => {
+    expect(line(0.0123, { costSource: "provider" })).toBe("cost $0.0123 · reported by the provider");
+    expect(line(0.5, { costSource: "priced" })).toBe("cost $0.5000 · priced from token usage");
+    expect(line(0.01, { costSource: "provider", costWarning: 'model "x" is not in the pricing table' })).toBe(
+      'cost $0.0100 · reported by the provider · warning: model "x" is not in the pricing table',
+    );
+    expect(line(null, { costSource: "unknown", costWarning: "no price" })).toBe(
+      "cost unknown · warning: no price",
+    );
+  });
+
+  it("has nothing to say for a run nobody priced, or one that spent nothing", () => {
+    expect(line(null, {})).toBeUndefined();
+    expect(line(0, { costSource: "priced" }, { inputTokens: 0, outputTokens: 0 })).toBeUndefined();
   });
 });

@@ -1,4 +1,6 @@
 import type { AsmEvent } from "../core/events.js";
+import type { Run } from "../core/run.js";
+import type { CostSource } from "../ports/run-extension.js";
 import { type Color, neutralise, paint, type Style } from "./output.js";
 
 const PREVIEW_CHARS = 200;
@@ -156,6 +158,32 @@ export class EventRenderer {
         return assertNever(event);
     }
   }
+}
+
+const COST_SOURCES: Readonly<Record<CostSource, string>> = {
+  provider: "reported by the provider",
+  priced: "priced from token usage",
+  unknown: "unknown",
+};
+
+/**
+ * One line on what a run cost, where the figure came from and any warning, from what the cost
+ * extension records on the run (`costUsd`, `metadata.costSource`, `metadata.costWarning`):
+ * `cost $0.0123 · reported by the provider`, `cost unknown · warning: no price for model "x"…`.
+ * `undefined` for a run nobody priced, and for one that used no tokens and has no warning (a
+ * shell command): nothing was spent, and there is nothing to say.
+ */
+export function costLine(run: Run, style: Style): string | undefined {
+  const source = run.metadata.costSource;
+  if (typeof source !== "string" || !(source in COST_SOURCES)) return undefined;
+  const warning = run.metadata.costWarning;
+  const { inputTokens, outputTokens } = run.tokenUsage;
+  if (warning === undefined && run.costUsd === 0 && inputTokens + outputTokens === 0) return undefined;
+  const amount = run.costUsd === null || run.costUsd === undefined ? "" : `$${run.costUsd.toFixed(4)} · `;
+  const figure = `cost ${amount}${COST_SOURCES[source as CostSource]}`;
+  return typeof warning === "string"
+    ? `${paint(style, "gray", figure)} · ${paint(style, "yellow", `warning: ${neutralise(warning)}`)}`
+    : paint(style, "gray", figure);
 }
 
 function preview(text: string): string {

@@ -4,6 +4,7 @@ import type { AsmEvent } from "../../core/events.js";
 import type { PermissionMode } from "../../core/permission-mode.js";
 import type { RunInput } from "../../core/run.js";
 import type { ExecuteRunOptions } from "../../manager/session-manager.js";
+import type { DurableSessionStore } from "../../ports/durable-store.js";
 import type { ProviderAdapter } from "../../ports/provider-adapter.js";
 import { cliAdapterOptions } from "../../providers/cli-face.js";
 import type { CommonCliOption } from "../../providers/provider-descriptor.js";
@@ -14,7 +15,7 @@ import { SessionManager } from "../../session-manager.js";
 import { Interruption } from "../interruption.js";
 import { openStore } from "../open-store.js";
 import { EXIT, printJson, reportError, signalExitCode, styleFor } from "../output.js";
-import { EventRenderer } from "../render.js";
+import { costLine, EventRenderer } from "../render.js";
 
 /** What a POSIX shell (and `docker run`) exits with for a command it cannot find. */
 const COMMAND_NOT_FOUND_EXIT = 127;
@@ -53,6 +54,7 @@ export async function runCommand(words: string[], options: RunCommandOptions): P
   const renderer = new EventRenderer(process.stdout, styleFor(process.stdout));
   let store: Awaited<ReturnType<typeof openStore>> | undefined;
   let commandProvider = false;
+  let runId: string | undefined;
   try {
     const { adapter, takesCommand } = await createProvider(options);
     commandProvider = takesCommand;
@@ -62,16 +64,25 @@ export async function runCommand(words: string[], options: RunCommandOptions): P
     const input = takesCommand && !options.shell ? { command: words } : { prompt: words.join(" ") };
     const runOptions = {
       ...(options.timeout ? { timeoutMs: options.timeout } : {}),
-      onEvent: (event: AsmEvent) => (json ? printJson(event) : renderer.render(event)),
+      onEvent: (event: AsmEvent) => {
+        runId ??= event.runId;
+        if (json) printJson(event);
+        else renderer.render(event);
+      },
     };
     if (options.session) {
       await runInSession(manager, options.session, input, runOptions, interruption.signal, json);
     } else {
       await manager.runOnce(input, { ...runOptions, signal: interruption.signal });
     }
+    if (!json) await printCost(store, runId);
     return EXIT.ok;
   } catch (error) {
     renderer.finish();
+    // A failed or cancelled run spent tokens too; a closed stdout takes no more lines.
+    if (!json && interruption.interrupt?.kind !== "stdout_closed") {
+      await printCost(store, runId).catch(() => undefined);
+    }
     // A closed stdout is its reader saying "enough": nothing to report, and nowhere to.
     const code = interruption.interrupt?.kind === "stdout_closed" ? EXIT.failed : reportError(error, json);
     return interruption.exitCode ?? (commandProvider ? commandExitCode(error) : undefined) ?? code;
@@ -110,6 +121,16 @@ async function runInSession(
   } finally {
     await server.close();
   }
+}
+
+/**
+ * The run's cost line (see `costLine`), from the stored run: the cost extension records the
+ * figure's source and any warning on every run it prices, completed or not.
+ */
+async function printCost(store: DurableSessionStore | undefined, runId: string | undefined): Promise<void> {
+  if (store === undefined || runId === undefined) return;
+  const line = costLine(await store.getRun(runId), styleFor(process.stdout));
+  if (line !== undefined) process.stdout.write(`${line}\n`);
 }
 
 /**
