@@ -193,7 +193,7 @@ describe("asm run", () => {
 
   it("ends a human run with one cost line: its figure, its source and any warning", async () => {
     const home = mkdtempSync(join(tmpdir(), "asm-home-"));
-    const run = (provider: string, transcripts: string) =>
+    const run = (provider: "claude" | "codex", transcripts: string) =>
       asm(
         [
           "run",
