@@ -15,16 +15,22 @@ export interface SessionManagerOptions extends BaseOptions {
   pricing?: PricingTable;
   /** Settings of the built-in continuity extension (`executeRun({ continuation })`). Default: its defaults. */
   continuity?: ContinuityExtensionOptions;
+  /**
+   * For runs given a `workspace` option: the artifact store for patches over the cap, snapshot
+   * ref retention, the git command limit (see `WorkspaceOptions`). Default: no store, 50 refs, 120 s.
+   */
+  workspace?: WorkspaceOptions;
 }
 
 /**
  * The `SessionManager`: sessions, runs and their one event log over a store and a provider,
  * with the built-in run extensions — cost (every run priced), policy (`executeRun({ policy })`)
- * and continuity (`executeRun({ continuation })`) — ahead of any `extensions` given.
+ * continuity (`executeRun({ continuation })`) and workspace snapshots (`executeRun({ workspace })`)
+ * — ahead of any `extensions` given.
  */
 export class SessionManager extends SessionManagerBase {
   constructor(options: SessionManagerOptions) {
-    const { pricing, continuity, extensions = [], ...rest } = options;
+    const { pricing, continuity, workspace, extensions = [], ...rest } = options;
     const priced = pricing ? { pricing } : {};
     super({
       ...rest,
@@ -32,6 +38,8 @@ export class SessionManager extends SessionManagerBase {
         costExtension(priced),
         policyExtension(priced),
         continuityExtension(continuity),
+        // After policy: its finish sees a policy failure decided at the run's end.
+        workspaceExtension(workspace),
         ...extensions,
       ],
     });
