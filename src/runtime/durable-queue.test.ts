@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { SessionManager } from "../session-manager.js";
 import { MemorySessionStore } from "../stores/memory/index.js";
 import { openSqliteStore } from "../stores/sqlite/index.js";
+import { expectCode } from "../stores/test-support/fixtures.js";
 import { workerArgs } from "../stores/test-support/workers.js";
 import { ConcurrencyLimiter } from "./concurrency-limiter.js";
 import { SERVER_QUEUE_KEY, SessionServer } from "./session-server.js";
@@ -78,8 +79,8 @@ describe("SessionServer: the durable queue", () => {
     const limiter = new ConcurrencyLimiter({ maxParallelRuns: 1 });
     await limiter.acquireRun("elsewhere");
     const first = await SessionServer.start({ manager: parked, session: { agentId: "agent" }, limiter });
-    const runId = await first.submitRun("one");
-    await until(() => limiter.status().runs.waiting === 1, "the run waiting for a slot");
+    const [one, two] = [await first.submitRun("one"), await first.submitRun("two")];
+    await until(() => limiter.status().runs.waiting === 1, "the first run waiting for a slot");
     await first.close();
 
     const adapters = [new GatedAdapter(), new GatedAdapter()];
@@ -90,11 +91,21 @@ describe("SessionServer: the durable queue", () => {
     );
     await until(() => adapters.some((adapter) => adapter.started.length === 1), "one server started it");
     for (const adapter of adapters) adapter.release("one");
-    const results = await Promise.all(servers.map((server) => server.awaitRun(runId)));
+    const results = await Promise.all(servers.map((server) => server.awaitRun(one)));
     expect(results.map((result) => result.output.content)).toEqual(["done one", "done one"]);
-    expect(adapters.flatMap((adapter) => adapter.started)).toEqual(["one"]);
-    const started = await store.getEvents(first.sessionId, { runId, types: ["run_started"] });
+    const started = await store.getEvents(first.sessionId, { runId: one, types: ["run_started"] });
     expect(started).toHaveLength(1);
+
+    // The next run: cancelled from the server that only follows it, both servers' awaiters get `cancelled`.
+    await until(() => adapters.some((adapter) => adapter.started.includes("two")), "one server started two");
+    expect(adapters.flatMap((adapter) => adapter.started).sort()).toEqual(["one", "two"]);
+    const follower = adapters[0]?.started.includes("two") ? servers[1] : servers[0];
+    await until(() => follower?.status().inFlightRuns.includes(two), "the follower holding it");
+    expect((await follower?.cancelRun(two))?.status).toBe("cancelled");
+    await expectCode(follower?.awaitRun(two) ?? Promise.resolve(), "cancelled");
+    // The executing server learns of a cancel stored by another writer when its run ends.
+    for (const adapter of adapters) adapter.release("two");
+    for (const server of servers) await expectCode(server.awaitRun(two), "cancelled");
     await Promise.all(servers.map((server) => server.close()));
   });
 

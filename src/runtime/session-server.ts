@@ -553,8 +553,8 @@ export class SessionServer {
         // Another server on the session (another process) started it first: its slot here stays
         // taken while the run is followed in the log to its end, which its awaiters get.
         held.started = false;
-        await this.#followRun(held.runId, held.stop.signal).then(held.resolve, (caught: unknown) =>
-          held.reject(AsmError.from(caught)),
+        await this.#followRun(held.runId, held.stop.signal).then(held.resolve, async (caught: unknown) =>
+          held.reject(await this.#failureOf(held, AsmError.from(caught))),
         );
       } else {
         held.reject(await this.#failureOf(held, failure));
