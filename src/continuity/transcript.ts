@@ -292,7 +292,12 @@ export function truncateTranscript(
     kept = start;
     end = start;
   }
-  const selected = messages.slice(kept);
+  // Copies: the folder completes its pending messages in place as later events arrive.
+  const selected = messages
+    .slice(kept)
+    .map((message) =>
+      message.toolCall ? { ...message, toolCall: { ...message.toolCall } } : { ...message },
+    );
   const runs = new Map<string, TranscriptRun>();
   for (const message of selected) {
     if (message.runId === undefined) continue;
