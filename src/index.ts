@@ -146,3 +146,5 @@ export {
   STORE_SCHEMES,
   type StoreTarget,
 } from "./stores/open-store.js";
+// Workspace snapshots, diffs and rollback (a built-in run extension), and the exec primitive.
+export * from "./workspace/index.js";
