@@ -107,15 +107,27 @@ export const EVENT_DATA_SCHEMAS = {
   error_recovered: z.looseObject({ errorCode: z.string(), message: z.string().optional() }),
 
   workspace_snapshot_taken: z.looseObject({
+    /** `before` / `after` for a run's snapshots. */
     label: z.string(),
     backend: z.string(),
+    /** git: the snapshot commit (under `refs/asm/snapshots/`); hash: the manifest's SHA-256. */
     ref: z.string(),
+    snapshotId: z.string().optional(),
+    path: z.string().optional(),
+    includesUntracked: z.boolean().optional(),
   }),
   workspace_diff_computed: z.looseObject({
     filesChanged: z.number().int().nonnegative(),
     insertions: z.number().int().nonnegative(),
     deletions: z.number().int().nonnegative(),
     hasPatch: z.boolean(),
+    /** The changed paths, sorted. */
+    paths: z.array(z.string()).optional(),
+    includesUntracked: z.boolean().optional(),
+    /** The patch inline (within `maxPatchBytes`), or the artifact key it was stored under. */
+    patch: z.string().optional(),
+    patchRef: z.string().optional(),
+    patchBytes: z.number().int().nonnegative().optional(),
   }),
 
   policy_violation: z.looseObject({
