@@ -88,15 +88,16 @@ export const DEFAULT_MOCK_GEMINI_USAGE: Readonly<Required<MockGeminiUsage>> = Ob
   thoughtsTokens: 0,
 });
 
-/** The `functionResponse` parts the request sends back to the model (what the tools returned), as JSON text. */
-export function functionResponses(body: GeminiRequestBody): string[] {
-  const out: string[] = [];
-  for (const content of body.contents ?? []) {
-    for (const part of content.parts ?? []) {
-      if (isRecord(part.functionResponse)) out.push(JSON.stringify(part.functionResponse));
-    }
-  }
-  return out;
+/** The `functionResponse` parts a request body sends back to the model (what the tools returned), as JSON text. */
+export function functionResponses(body: unknown): string[] {
+  const contents = isRecord(body) && Array.isArray(body.contents) ? body.contents : [];
+  return contents.flatMap((content: unknown) =>
+    isRecord(content) && Array.isArray(content.parts)
+      ? content.parts.flatMap((part: unknown) =>
+          isRecord(part) && isRecord(part.functionResponse) ? [JSON.stringify(part.functionResponse)] : [],
+        )
+      : [],
+  );
 }
 
 /** The function names a request offered the model. */

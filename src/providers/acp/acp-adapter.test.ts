@@ -197,17 +197,24 @@ describe("AcpAdapter", () => {
       ]);
     });
 
-    it("a tool the policy denies is refused, and the call fails with tool_permission_denied", async () => {
+    it("a tool the policy denies is refused before it starts: tool_permission_denied, not fatal", async () => {
       const { adapter, recordPath } = scriptedAdapter(dir, "permission", { permissionMode: "full_auto" });
       const outcome = await run(adapter, {}, { deniedTools: ["Bash"] });
       expect(expectResult(outcome).output.content).toBe("denied");
       expect(record(recordPath).permissionOutcomes).toEqual([{ outcome: "selected", optionId: "cancel" }]);
-      expect(outcome.sink.of("tool_call_failed").map((event) => event.data)).toEqual([
-        expect.objectContaining({
-          toolCallId: "call_perm",
-          toolName: "Bash",
+      expect(outcome.sink.of("tool_call_started")).toEqual([]);
+      expect(outcome.sink.of("error_occurred").map((event) => event.data)).toEqual([
+        {
           errorCode: "tool_permission_denied",
-        }),
+          errorMessage: "ACP agent was not allowed to use Bash",
+          fatal: false,
+          details: {
+            toolName: "Bash",
+            toolCallId: "call_perm",
+            title: "echo hi",
+            toolInput: { command: "echo hi" },
+          },
+        },
       ]);
     });
 

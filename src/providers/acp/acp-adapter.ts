@@ -419,14 +419,15 @@ class AcpRun {
   ): Promise<RequestPermissionResponse> {
     if (this.#cancelled) return { outcome: { outcome: "cancelled" } };
     const { toolCall } = params;
-    const toolName = this.#mapper.permissionAsked(toolCall);
+    const toolName = this.#mapper.toolNameOf(toolCall);
     const answered = new Promise<RequestPermissionResponse>((resolve) => {
       this.#openPermissions.add(resolve);
       void this.#decide(toolName, toolCall.toolCallId, toolInputObject(toolCall.rawInput), signal).then(
         (allowed) => {
           if (allowed === undefined) return;
+          if (allowed) this.#mapper.granted(toolCall);
+          else this.#mapper.refused(toolCall, `${PROVIDER.displayName} was not allowed to use ${toolName}`);
           const option = pickOption(params.options, allowed);
-          if (!allowed) this.#mapper.refused(toolCall.toolCallId, `${toolName} was not allowed`);
           resolve(
             option
               ? { outcome: { outcome: "selected", optionId: option.optionId } }

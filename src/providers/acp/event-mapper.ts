@@ -48,6 +48,14 @@ export function promptUsage(response: PromptResponse): TokenUsage | undefined {
   return tokenUsage({ input: count.input_tokens, output: count.output_tokens });
 }
 
+/** The tool call of a permission request (a `ToolCallUpdate`). */
+export interface PermissionToolCall {
+  toolCallId: string;
+  kind?: ToolKind | null;
+  title?: string | null;
+  rawInput?: unknown;
+}
+
 interface ToolIdentity {
   toolCallId: string;
   toolName: string;
@@ -75,7 +83,9 @@ interface ToolState {
  * | `user_message_chunk`                    | nothing (the prompt, or history replayed by `session/load`)          |
  * | `tool_call`                             | `tool_call_started { toolCallId, toolName (from kind), nativeToolName: kind, title, toolInput: rawInput }` |
  * | `tool_call_update` completed / failed   | `tool_call_completed { toolOutput: { content, rawOutput? } }` / `tool_call_failed { errorMessage }`, diffs kept in `content` |
- * | `tool_call_update` for an unseen call   | `tool_call_started` first (agents may announce a call only inside a permission request) |
+ * | `tool_call_update` for an unseen call   | `tool_call_started` first                                            |
+ * | a permission request, allowed           | `tool_call_started` if the call was not announced (Gemini announces it only in the request) |
+ * | a permission request, refused           | `tool_call_failed { errorCode: "tool_permission_denied" }` for an announced call, else `error_occurred { errorCode: "tool_permission_denied", fatal: false }` |
  * | `plan`                                  | `message_streamed { delta: <entries as a checklist>, stream: "plan", plan: entries }` |
  * | `usage_update`                          | kept as the context window's `{ used, size, cost }` for the result's metadata |
  * | other kinds                             | nothing                                                              |
@@ -180,32 +190,49 @@ export class AcpEventMapper {
     }
   }
 
-  /** A tool call the agent asked permission for: started now if it was not announced. */
-  permissionAsked(toolCall: {
-    toolCallId: string;
-    kind?: ToolKind | null;
-    title?: string | null;
-    rawInput?: unknown;
-  }): string {
-    this.#flushText();
-    this.#toolStarted(toolCall.toolCallId, toolCall.kind, toolCall.title, toolCall.rawInput);
+  /** The canonical name of a call the agent asks permission for (announced or not). */
+  toolNameOf(toolCall: { toolCallId: string; kind?: ToolKind | null }): string {
     return this.#tools.get(toolCall.toolCallId)?.name ?? acpToolName(toolCall.kind);
   }
 
+  /** A call allowed to run: started now if the agent had not announced it (Gemini does not). */
+  granted(toolCall: PermissionToolCall): void {
+    this.#flushText();
+    this.#toolStarted(toolCall.toolCallId, toolCall.kind, toolCall.title, toolCall.rawInput);
+  }
+
   /**
-   * A refused call: it fails now (agents send no update for it), with the reason. Calls still
-   * open at the end of the turn are left as they are.
+   * A refused call: agents send no update for it. One the agent had announced fails now; one it
+   * had not is reported as `error_occurred { errorCode: "tool_permission_denied", fatal: false }`
+   * and never starts.
    */
-  refused(toolCallId: string, reason: string): void {
-    const tool = this.#tools.get(toolCallId);
-    if (!tool || tool.finished) return;
-    tool.finished = true;
+  refused(toolCall: PermissionToolCall, reason: string): void {
+    const tool = this.#tools.get(toolCall.toolCallId);
+    if (tool?.finished) return;
+    if (tool) {
+      tool.finished = true;
+      this.emit({
+        type: "tool_call_failed",
+        data: {
+          ...this.#toolIdentity(toolCall.toolCallId, tool),
+          errorMessage: reason,
+          errorCode: "tool_permission_denied",
+        },
+      });
+      return;
+    }
     this.emit({
-      type: "tool_call_failed",
+      type: "error_occurred",
       data: {
-        ...this.#toolIdentity(toolCallId, tool),
-        errorMessage: reason,
         errorCode: "tool_permission_denied",
+        errorMessage: reason,
+        fatal: false,
+        details: {
+          toolName: acpToolName(toolCall.kind),
+          toolCallId: toolCall.toolCallId,
+          ...(toolCall.title ? { title: toolCall.title } : {}),
+          toolInput: toolInputObject(toolCall.rawInput),
+        },
       },
     });
   }
