@@ -1,4 +1,4 @@
-import type { AsmEvent } from "../../core/events.js";
+import { type AsmEvent, isTerminalRunEventType } from "../../core/events.js";
 import {
   CLEAR_LINE,
   type Color,
@@ -80,8 +80,8 @@ export class StudioRenderer implements Renderer {
   private inText = false;
   private midLine = false;
   private streamedSinceMessage = false;
-  /** The running tools' line is on screen, unended (terminal only). */
-  private transientShown = false;
+  /** The running tools' line as it is on screen, unended (terminal only); `""` when none is. */
+  private transientText = "";
   private frame = 0;
   private toolsThisRun = 0;
 
@@ -107,20 +107,31 @@ export class StudioRenderer implements Renderer {
       if (streamed || event.data.content.trim() === "") return "";
       return `${this.text(event.sequence, neutralise(event.data.content))}${this.closeText()}`;
     }
-    return this.output(this.closeText() + this.lines(event));
+    return this.output(this.closeText() + this.unfinishedTools(event) + this.lines(event));
+  }
+
+  /** At a run's end, a line for each of its tools that never reported an end (the run was cancelled mid-call). */
+  private unfinishedTools(event: AsmEvent): string {
+    if (!isTerminalRunEventType(event.type)) return "";
+    const lines = [...this.running.values()].map(({ info, sequence }) =>
+      this.statusLine(sequence, "failure", neutralise(`${info.name} did not finish`)),
+    );
+    this.running.clear();
+    return lines.join("");
   }
 
   finish(): string {
     const closing = this.closeText();
-    const clear = this.transientShown ? CLEAR_LINE : "";
-    this.transientShown = false;
+    const clear = this.transientText === "" ? "" : CLEAR_LINE;
+    this.transientText = "";
     return clear + closing;
   }
 
   tick(): string {
-    if (!this.transientShown) return "";
+    if (this.transientText === "") return "";
     this.frame = (this.frame + 1) % SPINNER_FRAMES.length;
-    return CLEAR_LINE + this.transientLine();
+    this.transientText = this.transientLine();
+    return CLEAR_LINE + this.transientText;
   }
 
   /** The lines an event adds: status lines, or for a tool's end its summary and output. */
@@ -282,21 +293,16 @@ export class StudioRenderer implements Renderer {
 
   /**
    * What goes out, on a terminal wrapped so the running tools' line stays last: erased before
-   * anything is written, drawn again after, unless a text line is left open.
+   * anything is written (or when it changes), drawn again after, unless a text line is left open.
    */
   private output(text: string): string {
     if (text !== "") this.written = true;
     if (!this.tty) return text;
-    let out = text;
-    if (this.transientShown && text !== "") {
-      out = CLEAR_LINE + out;
-      this.transientShown = false;
-    }
-    if (!this.transientShown && this.running.size > 0 && !this.inText) {
-      out += this.transientLine();
-      this.transientShown = true;
-      this.written = true;
-    }
+    const wanted = this.running.size > 0 && !this.inText ? this.transientLine() : "";
+    if (text === "" && wanted === this.transientText) return "";
+    const out = `${this.transientText === "" ? "" : CLEAR_LINE}${text}${wanted}`;
+    this.transientText = wanted;
+    if (wanted !== "") this.written = true;
     return out;
   }
 
