@@ -25,8 +25,9 @@ const SESSION_ENDING_EVENTS: ReadonlySet<AsmEvent["type"]> = new Set([
 /**
  * `asm events <sessionId>`: the log from a cursor; with --follow, live until the session ends
  * (after its last event, as `docker logs -f` ends with its container), or, with
- * --keep-following, until Ctrl-C (or SIGTERM, SIGHUP, SIGQUIT). Stopping a follow that way, or closing its stdout (`| head`), ends the
- * command quietly with exit 0: it only reads, and it printed what it was asked for.
+ * --keep-following, until Ctrl-C (or SIGTERM, SIGHUP, SIGQUIT). Stopping a follow that way, or
+ * closing its stdout (`| head`), ends the command quietly with exit 0: it only reads, and it
+ * printed what it was asked for.
  */
 export async function eventsCommand(sessionId: string, options: EventsOptions): Promise<number> {
   const json = options.json === true;

@@ -75,7 +75,10 @@ export async function runCommand(words: string[], options: RunCommandOptions): P
     } else {
       await manager.runOnce(input, { ...runOptions, signal: interruption.signal });
     }
-    if (!json) await printCost(store, runId);
+    if (!json) {
+      renderer.finish();
+      await printCost(store, runId);
+    }
     return EXIT.ok;
   } catch (error) {
     renderer.finish();
