@@ -49,6 +49,8 @@ export type * from "./core/token-usage.js";
 export { addTokenUsage, EMPTY_TOKEN_USAGE } from "./core/token-usage.js";
 // Cost, policy and approvals (the built-in run extensions and their tools).
 export * from "./cost/index.js";
+// Rendering: renderers (compact, verbose, studio, passthrough) × sinks (tty, file, jsonl, callback, pubsub).
+export * from "./rendering/index.js";
 // Orchestration.
 export {
   type CoreRunResult,
