@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSyn
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AsmError } from "../core/errors.js";
-import { git, gitRepo, tempWorkspace, userGitState, writeFiles } from "./test-support.js";
+import { git, gitRepo, tempWorkspace, userGitState, writeFiles } from "./test-support/git-fixtures.js";
 import { Workspace } from "./workspace.js";
 
 const cleanups: (() => void)[] = [];

@@ -7,7 +7,7 @@ import type { AsmEvent } from "../core/events.js";
 import { aborted, type Script, ScriptedAdapter } from "../manager/test-support/scripted-adapter.js";
 import { SessionManager, type SessionManagerOptions } from "../session-manager.js";
 import { MemorySessionStore } from "../stores/memory/index.js";
-import { gitRepo, tempWorkspace, userGitState, writeFiles } from "./test-support.js";
+import { gitRepo, tempWorkspace, userGitState, writeFiles } from "./test-support/git-fixtures.js";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {

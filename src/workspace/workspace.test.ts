@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FileArtifactStore } from "../artifacts/file/index.js";
 import { AsmError } from "../core/errors.js";
-import { git, gitRepo, tempWorkspace, userGitState, writeFiles } from "./test-support.js";
+import { git, gitRepo, tempWorkspace, userGitState, writeFiles } from "./test-support/git-fixtures.js";
 import { Workspace } from "./workspace.js";
 
 const cleanups: (() => void)[] = [];

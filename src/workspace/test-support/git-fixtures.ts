@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { exec } from "./exec.js";
+import { exec } from "../exec.js";
 
 /** A temp directory for a test, removed by `remove`. */
 export function tempWorkspace(prefix: string): { dir: string; remove: () => void } {
