@@ -9,8 +9,9 @@ import { AsmError } from "../../core/errors.js";
  * pages of rows larger than a page, the free-list, and damage inside a well-formed page (cell
  * contents, index order): `PRAGMA integrity_check` finds those, at several times the cost.
  *
- * Cost: one read of the b-trees' pages, ~0.3 s for a 1 GB store from the page cache and the
- * disk's sequential read time when cold (see bench/sqlite-open-check.mjs).
+ * Cost: one read of the b-trees' pages — for a 1 GB store 0.3–0.8 s from the page cache (idle to
+ * loaded 2-core box), the disk's read time of the file when cold (~4 s at 260 MB/s); `PRAGMA
+ * quick_check` takes 2.5–3 times as long (see bench/sqlite-open-check.mjs).
  */
 export function checkPages(db: Database.Database, path: string): void {
   const trees = db

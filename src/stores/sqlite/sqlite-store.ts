@@ -86,7 +86,7 @@ export interface SqliteStoreOptions {
    * On opening an existing file for writing, check every page of its tables and indexes before
    * anything is written (see `checkPages`): a damaged file is `storage_corrupt`, naming the
    * path, rather than found by the first write that lands on the damage. Costs one read of the
-   * file: ~0.3 s for 1 GB in the page cache. Default `true`.
+   * file: 0.3–0.8 s for 1 GB in the page cache. Default `true`.
    */
   checkPagesOnOpen?: boolean;
 }
