@@ -102,6 +102,13 @@ const EXAMPLES: Record<string, RegExp[]> = {
     /^after \d+: invalid_cursor$/m,
   ],
   "cursor-follow-stream.ts": [/^cursor: 7$/m, /^followed from 7: #8\.\.#15 contiguous, 8 events$/m],
+  "session-continuity.ts": [
+    /^run 2 \(auto\) on claude: native, resumed [\w-]+$/m,
+    /^ {2}scripted claude: it was started with --resume=[\w-]+$/m,
+    /^run 3 \(replay\) on claude: replay, 4 messages/m,
+    /^run 4 \(auto, switched\) on codex: replay, 6 messages .* from 3 runs$/m,
+    /^ {2}scripted codex: its stdin began with the replayed conversation$/m,
+  ],
   "cursor-wait-follow.ts": [
     /^quiet log: a 200 ms long-poll after #2 answered \[\]/m,
     /^reader 2: resumed after #4, \d+ events/m,
