@@ -6,7 +6,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AsmError, type ErrorCode } from "../../core/errors.js";
 import type { AdapterEvent } from "../../core/events.js";
 import type { JsonObject } from "../../core/session.js";
+import { ApprovalGate } from "../../policy/approvals.js";
 import type { ExecuteResult, ToolRestrictions } from "../../ports/provider-adapter.js";
+import { SessionManager } from "../../session-manager.js";
+import { MemorySessionStore } from "../../stores/memory/index.js";
 import {
   defineAdapterConformance,
   makeExecuteRequest,
@@ -20,7 +23,12 @@ import {
   scriptedAcpAgentCommand,
   scriptedAcpAgentEnv,
 } from "../../testing/scripted-acp-agent/index.js";
-import { AcpAdapter, type AcpAdapterOptions, type AcpApprovalRequest } from "./index.js";
+import {
+  AcpAdapter,
+  type AcpAdapterOptions,
+  type AcpApprovalRequest,
+  approvalGateApprovals,
+} from "./index.js";
 
 const PROMPT = "what is 3 + 5?";
 
@@ -255,6 +263,51 @@ describe("AcpAdapter", () => {
       decide(true);
       expect(expectResult(await pending).output.content).toBe("granted");
     });
+  });
+
+  it("a durable approval: the request is in the log, the agent waits, a decision from outside the run lets it go on", async () => {
+    const store = new MemorySessionStore();
+    const gate = new ApprovalGate(store);
+    const { adapter, recordPath } = scriptedAdapter(dir, "permission", {
+      approvals: approvalGateApprovals(gate, { policyName: "review-shell", pollMs: 25 }),
+    });
+    const manager = new SessionManager({ store, adapter });
+    let sessionId: string | undefined;
+    const pending = manager.runOnce(
+      { prompt: PROMPT },
+      {
+        onEvent: (event) => {
+          sessionId ??= event.sessionId;
+        },
+      },
+    );
+    const deadline = Date.now() + 20_000;
+    let open = sessionId ? await gate.pending(sessionId) : [];
+    while (open.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      open = sessionId ? await gate.pending(sessionId) : [];
+    }
+    expect(open).toEqual([
+      expect.objectContaining({
+        toolName: "Bash",
+        toolCallId: "call_perm",
+        toolInput: { command: "echo hi" },
+        policyName: "review-shell",
+      }),
+    ]);
+    // The agent is still waiting for its answer.
+    expect(record(recordPath).permissionOutcomes).toEqual([]);
+    const [request] = open;
+    await gate.approve(sessionId ?? "", request?.approvalId ?? "", { by: "reviewer" });
+    const result = await pending;
+    expect(result.output.content).toBe("granted");
+    expect(record(recordPath).permissionOutcomes).toEqual([
+      { outcome: "selected", optionId: "proceed_once" },
+    ]);
+    const types = (await store.getEvents(result.sessionId, { limit: 100 })).map((event) => event.type);
+    expect(types).toEqual(
+      expect.arrayContaining(["tool_approval_requested", "tool_approval_granted", "run_completed"]),
+    );
   });
 
   it("resume: session/resume with the id, the same providerSessionId", async () => {

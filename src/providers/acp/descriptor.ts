@@ -34,10 +34,7 @@ export const acpProvider: ProviderDescriptor<AcpAdapterOptions, AcpRunOptions> =
   name: ACP_IDENTITY.name,
   displayName: ACP_IDENTITY.displayName,
   capabilities: ACP_CAPABILITIES,
-  optionsSchema: acpOptionsSchema as unknown as ProviderDescriptor<
-    AcpAdapterOptions,
-    AcpRunOptions
-  >["optionsSchema"],
+  optionsSchema: acpOptionsSchema,
   runOptionsSchema: acpRunOptionsSchema,
   cli: {
     input: "prompt",

@@ -120,7 +120,7 @@ export const acpRunOptionsSchema = z.strictObject({
 
 /** Validates the adapter's options; throws `validation_error`. */
 export function parseAcpOptions(options: AcpAdapterOptions): AcpAdapterOptions {
-  return parseWith(acpOptionsSchema, options, "acp adapter options") as AcpAdapterOptions;
+  return parseWith(acpOptionsSchema, options, "acp adapter options");
 }
 
 /** Validates the run's `acp` options. */
