@@ -150,3 +150,5 @@ export {
 } from "./stores/open-store.js";
 // Workspace snapshots, diffs and rollback (a built-in run extension), and the exec primitive.
 export * from "./workspace/index.js";
+// Workflow/DAG engines: steps, session lifecycle and what to do about a failed step.
+export * from "./workflow/index.js";
