@@ -152,3 +152,5 @@ export {
 export * from "./workspace/index.js";
 // Workflow/DAG engines: steps, session lifecycle and what to do about a failed step.
 export * from "./workflow/index.js";
+// Plain run hooks for users without OpenTelemetry (the OTel extension: `agent-session-manager/otel`).
+export * from "./telemetry/index.js";
