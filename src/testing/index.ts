@@ -15,6 +15,7 @@ export {
 export { type ArtifactStoreHarness, defineArtifactStoreConformance } from "./artifact-store-conformance.js";
 export * from "./mock-anthropic-api.js";
 export * from "./mock-gemini-api.js";
+export { definePubSubConformance, type PubSubHarness } from "./pubsub-conformance.js";
 export { defineQueryConformance, type QueryConformanceHarness } from "./query-conformance.js";
 export * from "./scripted-acp-agent/index.js";
 export * from "./scripted-cli/index.js";

@@ -1,0 +1,1 @@
+export { MemoryBus, MemoryPubSub, type MemoryPubSubOptions } from "./memory-pubsub.js";

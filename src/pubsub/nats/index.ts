@@ -1,0 +1,1 @@
+export { createNatsPubSub, NatsPubSub, type NatsPubSubOptions, subjectOf } from "./nats-pubsub.js";

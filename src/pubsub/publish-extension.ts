@@ -1,0 +1,104 @@
+import { AsmError } from "../core/errors.js";
+import type { AsmEvent } from "../core/events.js";
+import type { EventPublisher } from "../ports/pubsub.js";
+import { RUN_EXTENSION_SPECIFICATION, type RunExtension } from "../ports/run-extension.js";
+import { sessionTopic, type TopicOptions, type TopicScope, topicsForEvent } from "./topics.js";
+
+export interface PublishExtensionOptions extends TopicOptions {
+  /** Where events go: a `PubSub`, or any `{ publish(topic, event) }`. */
+  pubsub: EventPublisher;
+  /** The topics each event is published on. Default `["session", "run"]`. */
+  scopes?: readonly TopicScope[];
+  /**
+   * Longest the end of a run waits for its publishes still in flight (ms), so that when
+   * `executeRun` resolves its events have been handed to the broker. Default 2000.
+   */
+  closeTimeoutMs?: number;
+}
+
+/** Run metadata the extension adds when publishes failed. */
+export interface PublishReport {
+  /** Publishes of this run that failed (each event counts once per topic). */
+  failedPublishes: number;
+}
+
+/**
+ * Publishes every event of a run as it is stored — with its sequence, after the store's commit
+ * (extensions' `onEvent` sees only stored events, in sequence order, the terminal one included) —
+ * on the topics of `scopes`. Add it to a manager: `new SessionManager({ extensions: [publishExtension({ pubsub })] })`.
+ *
+ * A publish never holds the run up and its failure never fails the run: the first failure of a run
+ * is written to the log once as a non-fatal `error_occurred` (`details.extension: "pubsub"`,
+ * its code, topic and sequence), later ones are only counted, and the count lands in run
+ * metadata as `pubsub.failedPublishes`. Subscribers recover the missing events from the log
+ * (`joinEventStream`). Events written outside runs (session_created, session_completed…) are
+ * not published: the join reads them from the log when it sees the gap in sequences.
+ */
+export function publishExtension(options: PublishExtensionOptions): RunExtension {
+  const scopes = options.scopes ?? ["session", "run"];
+  const closeTimeoutMs = options.closeTimeoutMs ?? 2000;
+  // Checks the prefix once, here, rather than on the first event of a run.
+  sessionTopic("prefix-check", options);
+  return {
+    specificationVersion: RUN_EXTENSION_SPECIFICATION,
+    name: "pubsub",
+    start(context) {
+      const inFlight = new Set<Promise<void>>();
+      let failed = 0;
+      const reportFirst = (error: AsmError, topic: string, event: AsmEvent): void => {
+        context
+          .append({
+            type: "error_occurred",
+            data: {
+              errorCode: error.code,
+              errorMessage: `publishing events failed: ${error.message}`,
+              fatal: false,
+              details: { extension: "pubsub", topic, sequence: event.sequence },
+            },
+          })
+          .catch(() =>
+            // The run has ended (the terminal event's publish failed): a warning is all that is left.
+            process.emitWarning(
+              `pubsub: publishing ${event.type} #${event.sequence} failed: ${error.message}`,
+              {
+                code: "ASM_PUBSUB_ERROR",
+              },
+            ),
+          );
+      };
+      return {
+        onEvent(event) {
+          for (const topic of topicsForEvent(event, scopes, options)) {
+            const publishing = Promise.resolve()
+              .then(() => options.pubsub.publish(topic, event))
+              .catch((error: unknown) => {
+                failed += 1;
+                if (failed === 1)
+                  reportFirst(AsmError.from(error, "storage_connection_failed"), topic, event);
+              })
+              .finally(() => inFlight.delete(publishing));
+            inFlight.add(publishing);
+          }
+        },
+        finish() {
+          return failed > 0 ? { metadata: { pubsub: { failedPublishes: failed } } } : undefined;
+        },
+        async close() {
+          if (inFlight.size === 0) return;
+          let timer: NodeJS.Timeout | undefined;
+          const timedOut = new Promise<"timeout">((resolve) => {
+            timer = setTimeout(() => resolve("timeout"), closeTimeoutMs);
+          });
+          const settled = await Promise.race([Promise.all(inFlight).then(() => "done" as const), timedOut]);
+          clearTimeout(timer);
+          if (settled === "timeout") {
+            process.emitWarning(
+              `pubsub: ${inFlight.size} publishes of run ${context.run.id} still pending after ${closeTimeoutMs} ms`,
+              { code: "ASM_PUBSUB_ERROR" },
+            );
+          }
+        },
+      };
+    },
+  };
+}

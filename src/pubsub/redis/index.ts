@@ -1,0 +1,1 @@
+export { createRedisPubSub, RedisPubSub, type RedisPubSubOptions } from "./redis-pubsub.js";
