@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AsmEvent } from "../core/events.js";
+import { listProviders } from "../providers/registry.js";
 import { openSqliteStore } from "../stores/sqlite/index.js";
 import { corruptMiddleLeafPage, writeStoreWithEvents } from "../stores/sqlite/test-support/corrupt-page.js";
 import { readScriptedCliRecord, scriptedCliEnv, scriptedCliPath } from "../testing/scripted-cli/index.js";
@@ -146,7 +147,9 @@ describe("asm run", () => {
     expect(result.code).toBe(2);
     const lines = result.stderr.trim().split("\n");
     expect(lines[0]).toBe('asm: error unknown provider "gpt-9" [provider_not_found]');
-    expect(lines[1]).toMatch(/hint: choose one of: claude, codex, amp, shell$/);
+    const names = listProviders().map((provider) => provider.name);
+    expect(names).toEqual(expect.arrayContaining(["claude", "codex", "amp", "shell"]));
+    expect(lines[1]).toBe(`  hint: choose one of: ${names.join(", ")}`);
     expect(existsSync(fresh)).toBe(false);
   });
 
