@@ -5,17 +5,28 @@
 // Each provider's scripted CLI (dist/testing/scripted-cli) plays a transcript of N native frames
 // that each map to exactly one canonical event; the real path is scripted CLI → the provider's
 // SDK (Claude, Codex; Codex through the adapter's guard process) or the adapter's own spawner
-// (Amp) → the adapter's mapper → SessionManager → a temp-file SQLite store. The N frames are
+// (Amp, Gemini) → the adapter's mapper → SessionManager → a temp-file SQLite store. For ACP the
+// scripted ACP agent (dist/testing/scripted-acp-agent, on the SDK's agent side) sends N
+// `agent_message_chunk` notifications, read by the SDK's client side in the AcpAdapter. The N frames are
 // written in bursts (`$raw` lines of 64 frames), so the fake CLI outpaces the reader and the
 // figure is the reading side's; the CLI's own pace is measured alone as a check.
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { SessionManager } from "../dist/index.js";
+import { AcpAdapter } from "../dist/providers/acp/index.js";
 import { AmpAdapter } from "../dist/providers/amp/index.js";
 import { ClaudeAdapter } from "../dist/providers/claude/index.js";
 import { CodexAdapter } from "../dist/providers/codex/index.js";
+import { GeminiAdapter } from "../dist/providers/gemini/index.js";
 import { openSqliteStore } from "../dist/stores/sqlite/index.js";
+import {
+  SCRIPTED_ACP_ENV,
+  SCRIPTED_ACP_SESSION_ID,
+  scriptedAcpAgentCommand,
+  scriptedAcpAgentEnv,
+} from "../dist/testing/scripted-acp-agent/index.js";
 import {
   SCRIPTED_AMP_THREAD_ID,
   SCRIPTED_CLAUDE_SESSION_ID,
@@ -235,6 +246,90 @@ const PROVIDERS = {
       }),
     cliAlone: { args: ["--execute", "--stream-json"], stdin: "bench\n" },
   },
+  gemini: {
+    path: "spawner+adapter",
+    targetType: "message_streamed",
+    frameKind: "message (assistant, delta)",
+    // run_started from init; the deltas joined as one message_received at the result; usage from result.stats.
+    adapterEvents: { run_started: 1, message_received: 1, token_usage_updated: 1 },
+    textOf: (data) => data.delta,
+    head: () => [
+      {
+        type: "init",
+        timestamp: "2026-12-04T21:00:00.000Z",
+        session_id: "{{sessionId}}",
+        model: "gemini-2.5-flash",
+      },
+      { type: "message", timestamp: "2026-12-04T21:00:00.000Z", role: "user", content: "{{prompt}}" },
+    ],
+    frame: (index) => ({
+      type: "message",
+      timestamp: "2026-12-04T21:00:00.000Z",
+      role: "assistant",
+      content: frameText(index),
+      delta: true,
+    }),
+    tail: (count) => {
+      const stats = {
+        total_tokens: 220 + count,
+        input_tokens: 220,
+        output_tokens: count,
+        cached: 0,
+        input: 220,
+      };
+      return [
+        {
+          type: "result",
+          timestamp: "2026-12-04T21:00:01.000Z",
+          status: "success",
+          stats: { ...stats, duration_ms: 1000, tool_calls: 0, models: { "gemini-2.5-flash": stats } },
+        },
+      ];
+    },
+    adapter: (cwd, env) =>
+      new GeminiAdapter({
+        executablePath: scriptedCliPath("gemini"),
+        cwd,
+        stateDir: join(cwd, "gemini-state"),
+        env,
+        killGraceMs: 1000,
+      }),
+    cliAlone: { args: ["-p", "", "--output-format", "stream-json"], stdin: "bench" },
+  },
+  acp: {
+    path: "SDK+adapter",
+    targetType: "message_streamed",
+    frameKind: "session/update agent_message_chunk (JSON-RPC notification)",
+    // run_started after session/new; the chunks joined as one message_received; usage from the prompt response.
+    adapterEvents: { run_started: 1, message_received: 1, token_usage_updated: 1 },
+    textOf: (data) => data.delta,
+    // The scripted ACP agent plays chunks from a file of texts, not a transcript.
+    writeScenario(file, count) {
+      const texts = [];
+      const printed = [];
+      for (let index = 0; index < count; index++) {
+        const text = frameText(index);
+        texts.push(JSON.stringify(text));
+        printed.push(
+          JSON.stringify({
+            jsonrpc: "2.0",
+            method: "session/update",
+            params: {
+              sessionId: SCRIPTED_ACP_SESSION_ID,
+              update: { sessionUpdate: "agent_message_chunk", content: { type: "text", text } },
+            },
+          }),
+        );
+      }
+      writeFileSync(file, `${texts.join("\n")}\n`);
+      return { scenario: file, printed };
+    },
+    env: (scenario) => ({
+      ...scriptedAcpAgentEnv({ scenario: "chunks" }),
+      [SCRIPTED_ACP_ENV.chunks]: scenario,
+    }),
+    adapter: (cwd, env) => new AcpAdapter({ agent: scriptedAcpAgentCommand(), cwd, env, killGraceMs: 1000 }),
+  },
 };
 
 function claudeUsage(output) {
@@ -264,6 +359,7 @@ function claudeStreamEvent(uuidSuffix, event, sessionId = "{{sessionId}}") {
  * lines (placeholders left in), for the JSON.parse baseline.
  */
 function writeProviderTranscript(provider, file, count) {
+  if (provider.writeScenario) return provider.writeScenario(file, count);
   const lines = [...provider.head()];
   const printed = [];
   for (let start = 0; start < count; start += BURST) {
@@ -468,7 +564,7 @@ function verifyLog(provider, path, sessionId, count, what) {
 /** Through the scripted CLI and the real adapter; returns the figures and the events it emitted. */
 async function adapterSample(name, provider, scenario, cwd, count) {
   const adapter = new ProbedAdapter(
-    provider.adapter(cwd, scriptedCliEnv({ scenario })),
+    provider.adapter(cwd, provider.env ? provider.env(scenario) : scriptedCliEnv({ scenario })),
     provider.targetType,
     true,
   );
@@ -491,7 +587,11 @@ function parseSample(lines, count) {
   collectGarbage();
   const start = performance.now();
   let keep = 0;
-  for (const line of lines) keep += JSON.parse(line).type.length;
+  for (const line of lines) {
+    const frame = JSON.parse(line);
+    // A CLI frame's type, or a JSON-RPC message's method (ACP).
+    keep += (frame.type ?? frame.method).length;
+  }
   const ms = performance.now() - start;
   if (keep === 0) throw new Error("parse baseline parsed nothing");
   return { usPerEvent: (ms * 1000) / count, ms };
@@ -503,6 +603,8 @@ function parseSample(lines, count) {
  * the adapter's figure, the fake CLI (not the adapter) sets the pace.
  */
 async function cliAloneSample(name, provider, scenario, cwd, count, frameCount) {
+  // The ACP agent answers only a client: its pace shows in the adapter's figure.
+  if (!provider.cliAlone) return undefined;
   const child = spawn(scriptedCliPath(name), provider.cliAlone.args, {
     cwd,
     env: { ...process.env, ...scriptedCliEnv({ scenario }) },
@@ -561,7 +663,7 @@ async function providerBench(name, provider, { events, repetitions, warmupEvents
     const adapterUs = median(adapter.map((sample) => sample.usPerEvent));
     const pipelineUs = median(pipeline.map((sample) => sample.usPerEvent));
     const parseUs = median(parse.map((sample) => sample.usPerEvent));
-    const cliAloneUs = median(cliAlone.map((sample) => sample.usPerEvent));
+    const cliAloneUs = provider.cliAlone ? median(cliAlone.map((sample) => sample.usPerEvent)) : null;
     const figures = {
       path: provider.path,
       frame: provider.frameKind,
@@ -610,7 +712,10 @@ export async function adapterOverheadBench({
     console.log(
       `  ${name}: ${formatRate(f.adapterEventsPerSecond)} vs ${formatRate(f.pipelineOnlyEventsPerSecond)} events/s;` +
         ` this process's CPU ${us(f.adapterCpuUsPerEvent)} vs ${us(f.pipelineOnlyCpuUsPerEvent)};` +
-        ` JSON.parse alone ${f.jsonParseUsPerEvent.toFixed(2)} µs/event; scripted CLI alone ${us(f.scriptedCliAloneUsPerEvent)};` +
+        ` JSON.parse alone ${f.jsonParseUsPerEvent.toFixed(2)} µs/event;` +
+        (f.scriptedCliAloneUsPerEvent === null
+          ? ""
+          : ` scripted CLI alone ${us(f.scriptedCliAloneUsPerEvent)};`) +
         ` fixed cost per run ${f.adapterRunFixedMs.toFixed(0)} vs ${f.pipelineOnlyRunFixedMs.toFixed(0)} ms;` +
         ` ${f.adapterEventsPerTransaction.toFixed(0)} vs ${f.pipelineOnlyEventsPerTransaction.toFixed(0)} events/transaction`,
     );

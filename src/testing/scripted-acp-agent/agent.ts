@@ -2,7 +2,7 @@
 // A scripted ACP agent for tests, on the SDK's agent side: plays the scenario named by
 // ASM_SCRIPTED_ACP_SCENARIO (see protocol.ts) over stdio.
 import { spawn } from "node:child_process";
-import { renameSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { Readable, Writable } from "node:stream";
 import {
   agent,
@@ -125,6 +125,18 @@ await agent({ name: "scripted-acp-agent" })
         save();
         await new Promise<never>(() => {});
         return { stopReason: "end_turn" };
+      }
+      case "chunks": {
+        const file = process.env[SCRIPTED_ACP_ENV.chunks] ?? "";
+        const texts = readFileSync(file, "utf8")
+          .split("\n")
+          .filter((line) => line !== "")
+          .map((line) => JSON.parse(line) as string);
+        // Not awaited one by one: the agent writes as fast as the stream takes them.
+        await Promise.all(
+          texts.map((chunk) => update({ sessionUpdate: "agent_message_chunk", content: text(chunk) })),
+        );
+        return { stopReason: "end_turn", _meta: USAGE_META };
       }
       case "malformed_line":
         process.stdout.write('{"jsonrpc":"2.0","method":"session/upd\n');

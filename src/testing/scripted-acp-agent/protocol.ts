@@ -13,6 +13,7 @@
  * | `auth_failure`  | `session/new` fails with -32000 (auth required)                                  |
  * | `rate_limited`  | `session/prompt` fails with code 429 (as Gemini's ACP mode reports HTTP errors)  |
  * | `failure`       | `session/prompt` fails with -32603 and a message                                |
+ * | `chunks`        | one `agent_message_chunk` per line of the file named by `ASM_SCRIPTED_ACP_CHUNKS` (a JSON string each), then `end_turn` with usage |
  *
  * `initialize` advertises `loadSession` (session/load replays one user and one agent chunk
  * before answering) and `sessionCapabilities.resume`; `session/cancel` ends a running prompt
@@ -24,6 +25,8 @@ export const SCRIPTED_ACP_ENV = {
   scenario: "ASM_SCRIPTED_ACP_SCENARIO",
   /** Path of the JSON record to write. Optional. */
   record: "ASM_SCRIPTED_ACP_RECORD",
+  /** For `chunks`: a file of JSON strings, one per line, each sent as a message chunk. */
+  chunks: "ASM_SCRIPTED_ACP_CHUNKS",
 } as const;
 
 export const SCRIPTED_ACP_SCENARIOS = [
@@ -36,6 +39,7 @@ export const SCRIPTED_ACP_SCENARIOS = [
   "auth_failure",
   "rate_limited",
   "failure",
+  "chunks",
 ] as const;
 export type ScriptedAcpScenario = (typeof SCRIPTED_ACP_SCENARIOS)[number];
 
