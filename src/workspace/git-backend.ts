@@ -38,38 +38,86 @@ export interface GitRepository {
   root: string;
   gitDir: string;
   indexFile: string;
+  /** The commit HEAD names when it was looked up; null before the first commit. */
+  headCommit: string | null;
 }
 
 export interface GitCallOptions {
   timeoutMs: number;
 }
 
-/** The work tree `path` is in, or undefined when it is in none. */
+/**
+ * The work tree `path` is in, with its HEAD commit, in one `rev-parse`; undefined when `path` is
+ * in none. (An unborn HEAD makes rev-parse fail after it printed the rest.)
+ */
 export async function findGitRepository(
   path: string,
   options: GitCallOptions,
 ): Promise<GitRepository | undefined> {
-  let result: ExecResult;
+  let output: string;
   try {
-    result = await exec(
-      ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-path", "index"],
-      {
-        cwd: path,
-        env: gitEnv(),
-        timeoutMs: options.timeoutMs,
-      },
-    );
+    output = (
+      await exec(
+        [
+          "git",
+          "rev-parse",
+          "--show-toplevel",
+          "--absolute-git-dir",
+          "--git-path",
+          "index",
+          "HEAD^{commit}",
+          "--",
+        ],
+        { cwd: path, env: gitEnv(), timeoutMs: options.timeoutMs },
+      )
+    ).stdout;
   } catch (error) {
-    if (AsmError.is(error, "command_failed")) return undefined; // not a repository, or a bare one
-    throw gitError(error, ["rev-parse"]);
+    if (!AsmError.is(error, "command_failed")) throw gitError(error, ["rev-parse"]);
+    // Not a repository (nothing printed), or one with no commit yet (the rest printed).
+    output = typeof error.details.stdout === "string" ? error.details.stdout : "";
   }
-  const [root, gitDir, indexFile] = result.stdout.split("\n");
+  const [root, gitDir, indexFile, head] = output.split("\n");
   if (!root || !gitDir || !indexFile) return undefined;
-  return { root, gitDir, indexFile: isAbsolute(indexFile) ? indexFile : resolve(path, indexFile) };
+  return {
+    root,
+    gitDir,
+    indexFile: isAbsolute(indexFile) ? indexFile : resolve(path, indexFile),
+    headCommit: head && /^[0-9a-f]{40,64}$/.test(head) ? head : null,
+  };
+}
+
+/**
+ * The snapshot refs of one repository as last listed or written by this process, so retention
+ * needs no listing per snapshot. Refs written meanwhile by another process are seen at the next
+ * `prune`, or by the next `SnapshotRefs`.
+ */
+export class SnapshotRefs {
+  readonly #byRepository = new Map<string, Promise<string[]>>();
+
+  /** The refs of the repository (listed once), oldest first. */
+  list(repo: GitRepository, options: GitCallOptions): Promise<string[]> {
+    let refs = this.#byRepository.get(repo.gitDir);
+    if (!refs) {
+      refs = gitRunner(
+        repo.root,
+        options,
+      )(["for-each-ref", "--format=%(refname)", SNAPSHOT_REF_PREFIX]).then((listed) =>
+        listed.stdout.split("\n").filter(Boolean).sort(),
+      );
+      refs.catch(() => this.#byRepository.delete(repo.gitDir));
+      this.#byRepository.set(repo.gitDir, refs);
+    }
+    return refs;
+  }
+
+  forget(repo: GitRepository): void {
+    this.#byRepository.delete(repo.gitDir);
+  }
 }
 
 export interface GitSnapshotOptions extends GitCallOptions {
   label?: string;
+  refs: SnapshotRefs;
   /** Globs relative to the path (`**` any directories; a glob without `/` matches at any depth). */
   ignore: readonly string[];
   retention: number;
@@ -82,7 +130,7 @@ export async function takeGitSnapshot(
 ): Promise<WorkspaceSnapshot> {
   const pathspec = relative(repo.root, path).split("\\").join("/") || ".";
   const run = gitRunner(repo.root, options);
-  const headCommit = await resolveHead(run);
+  const { headCommit } = repo;
   return withTempIndex(async (indexFile) => {
     const seeded = await copyFile(repo.indexFile, indexFile).then(
       () => true,
@@ -90,7 +138,7 @@ export async function takeGitSnapshot(
     );
     if (!seeded && headCommit) await run(["read-tree", headCommit], { indexFile });
     const excludes = options.ignore.map((glob) => `:(exclude,glob)${scopedGlob(pathspec, glob)}`);
-    await run(["add", "-A", "--", pathspec, ...excludes], { indexFile });
+    await addAll(run, indexFile, ["--", pathspec, ...excludes]);
     const tree = (await run(["write-tree"], { indexFile })).stdout.trim();
     const id = newId("snap");
     const message = `asm workspace snapshot ${id}${options.label ? ` (${options.label})` : ""}`;
@@ -104,7 +152,13 @@ export async function takeGitSnapshot(
         message,
       ])
     ).stdout.trim();
-    await storeRef(run, id, commit, options.retention);
+    await storeRef(
+      run,
+      await options.refs.list(repo, options),
+      `${SNAPSHOT_REF_PREFIX}${id}`,
+      commit,
+      options.retention,
+    );
     return {
       id,
       backend: "git",
@@ -116,6 +170,28 @@ export async function takeGitSnapshot(
       git: { root: repo.root, gitDir: repo.gitDir, pathspec, headCommit },
     };
   });
+}
+
+/** Attempts of `add -A` while files vanish between git listing and reading them. */
+const ADD_ATTEMPTS = 5;
+
+/**
+ * `git add -A` into the temporary index. A file deleted after git listed it and before git read
+ * it makes the add fail ("unable to stat"); the add is retried, since the next listing no longer
+ * has it. A workspace that keeps changing that way through every attempt is a `storage_error`.
+ */
+async function addAll(run: GitRun, indexFile: string, pathspecs: readonly string[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await run(["add", "-A", ...pathspecs], { indexFile });
+      return;
+    } catch (error) {
+      const vanished =
+        AsmError.is(error, "storage_error") &&
+        /unable to (stat|index)|No such file/i.test(String(error.details.stderr));
+      if (!vanished || attempt >= ADD_ATTEMPTS) throw error;
+    }
+  }
 }
 
 /** The changes between two git snapshots of the same path; the patch as bytes when asked for. */
@@ -256,11 +332,12 @@ async function removeEmptiedDirectories(
 /** Deletes snapshot refs of the repository beyond the newest `keep`; returns how many went. */
 export async function pruneGitSnapshots(
   repo: GitRepository,
+  refs: SnapshotRefs,
   keep: number,
   options: GitCallOptions,
 ): Promise<number> {
-  const run = gitRunner(repo.root, options);
-  return storeRef(run, undefined, undefined, keep);
+  refs.forget(repo); // list afresh: other processes may have added some
+  return storeRef(gitRunner(repo.root, options), await refs.list(repo, options), undefined, undefined, keep);
 }
 
 type GitRun = (
@@ -333,29 +410,24 @@ function gitError(error: unknown, args: readonly string[]): AsmError {
   return AsmError.from(error);
 }
 
-async function resolveHead(run: GitRun): Promise<string | null> {
-  // Exit 1 (with -q): HEAD names no commit yet — a repository with no commits.
-  const head = await run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], { successExitCodes: [0, 1] });
-  return head.exitCode === 0 ? head.stdout.trim() : null;
-}
-
 /**
  * Creates the snapshot's ref (when given) and deletes the oldest beyond `keep`, in one
- * transaction. Snapshot ids are time-ordered, so ref names sort oldest first. Returns how many went.
+ * transaction, keeping `known` (oldest first; snapshot ids are time-ordered) in step. Returns
+ * how many were deleted.
  */
 async function storeRef(
   run: GitRun,
-  id: string | undefined,
+  known: string[],
+  ref: string | undefined,
   commit: string | undefined,
   keep: number,
 ): Promise<number> {
-  const listed = await run(["for-each-ref", "--format=%(refname)", SNAPSHOT_REF_PREFIX]);
-  const existing = listed.stdout.split("\n").filter(Boolean).sort();
-  const room = Math.max(0, keep - (id ? 1 : 0));
-  const stale = existing.slice(0, Math.max(0, existing.length - room));
+  if (ref) known.push(ref);
+  // Taken off the list before the write, so concurrent snapshots never delete the same ref twice.
+  const stale = known.splice(0, Math.max(0, known.length - keep));
   const commands = [
-    ...(id && commit ? [`create ${SNAPSHOT_REF_PREFIX}${id} ${commit}`] : []),
-    ...stale.map((ref) => `delete ${ref}`),
+    ...(ref && commit ? [`create ${ref} ${commit}`] : []),
+    ...stale.map((name) => `delete ${name}`),
   ];
   if (commands.length > 0) await run(["update-ref", "--stdin"], { input: `${commands.join("\n")}\n` });
   return stale.length;

@@ -242,10 +242,15 @@ describe("Workspace: bad input", () => {
         await new Promise((resolve) => setImmediate(resolve));
       }
     })();
-    const gitSnapshot = await workspace.snapshot(dir);
-    const hashSnapshot = await workspace.snapshot(dir, { strategy: "hash" });
-    writing = false;
-    await writer;
+    let gitSnapshot: Awaited<ReturnType<Workspace["snapshot"]>>;
+    let hashSnapshot: typeof gitSnapshot;
+    try {
+      gitSnapshot = await workspace.snapshot(dir);
+      hashSnapshot = await workspace.snapshot(dir, { strategy: "hash" });
+    } finally {
+      writing = false;
+      await writer;
+    }
     expect(version).toBeGreaterThan(0);
     for (let n = 0; n < 200; n += 37) {
       expect(await git(dir, "show", `${gitSnapshot.ref}:f${n}.txt`)).toMatch(/^v\d+\n$/);

@@ -10,6 +10,7 @@ import {
   gitDiff,
   gitRollback,
   pruneGitSnapshots,
+  SnapshotRefs,
   takeGitSnapshot,
 } from "./git-backend.js";
 import {
@@ -97,6 +98,7 @@ export class Workspace {
   readonly #artifactStore: ArtifactStore | undefined;
   readonly #retention: number;
   readonly #timeoutMs: number;
+  readonly #refs = new SnapshotRefs();
 
   constructor(options: WorkspaceOptions = {}) {
     this.#artifactStore = options.artifactStore;
@@ -131,6 +133,7 @@ export class Workspace {
         ...(options.label ? { label: options.label } : {}),
         ignore: options.ignore ?? [],
         retention: this.#retention,
+        refs: this.#refs,
         timeoutMs: this.#timeoutMs,
       });
     }
@@ -207,7 +210,9 @@ export class Workspace {
   async prune(path: string, keep: number = this.#retention): Promise<number> {
     const repo = await this.#repository(await workspaceDirectory(path));
     if (!repo) return 0;
-    return pruneGitSnapshots(repo, positiveInteger(keep, "keep", 0), { timeoutMs: this.#timeoutMs });
+    return pruneGitSnapshots(repo, this.#refs, positiveInteger(keep, "keep", 0), {
+      timeoutMs: this.#timeoutMs,
+    });
   }
 
   #repository(dir: string): Promise<GitRepository | undefined> {
