@@ -5,6 +5,7 @@
 // adapter), which is loaded only when the command line is about `run`.
 import { Command, InvalidArgumentError, Option } from "commander";
 import { PERMISSION_MODES } from "../core/permission-mode.js";
+import { TEXT_RENDERER_NAMES } from "../rendering/renderer-names.js";
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -53,6 +54,15 @@ async function providerHelp(): Promise<{ names: string; environment: string }> {
 
 const providers = await providerHelp();
 const dbOption = "--db <path>";
+const renderOption = () =>
+  new Option(
+    "--render <renderer>",
+    "how events are shown: studio (symbols, tool summaries, a spinner on a terminal), compact (tokens), verbose ([type] key=value lines)",
+  )
+    .choices(TEXT_RENDERER_NAMES)
+    .default("studio");
+const logFileHelp = "also write the rendered output to this file, as plain text (created owner-only)";
+const jsonlFileHelp = "also write every event to this file, one JSON per line (created owner-only)";
 const dbHelp = "SQLite file or postgres:// URL (default: $ASM_DB or ./.asm/asm.db)";
 
 program
@@ -76,12 +86,19 @@ program
   )
   .option(dbOption, dbHelp)
   .option("--json", "print one JSON event per line")
+  .addOption(renderOption())
+  .option("--log-file <path>", logFileHelp)
+  .option("--jsonl-file <path>", jsonlFileHelp)
   .option("--cwd <dir>", "working directory for the provider (default: the current one)")
   .option("--timeout <ms>", "end the run with status timeout after this long", integer("--timeout", 1))
   .option("--shell", "shell provider: run the words as one /bin/sh command line (opt-in)")
   .option(
     "--session <id>",
     "run in this existing session, queued behind the runs already waiting in it (default: a new session)",
+  )
+  .option(
+    "--continue [mode]",
+    "with --session: carry the session's conversation into the run — auto (the default: native when the same provider ran it before, else replay), native (resume the provider's own session) or replay (the transcript before the prompt)",
   )
   .option(
     "--no-redact",
@@ -98,6 +115,7 @@ Examples:
   $ asm run --provider claude --executable ./my-claude --max-turns 3 "fix the failing test"
   $ asm run --provider codex --provider-option skipGitRepoCheck=true "summarize this folder"
   $ asm run --session ses_0193… "and now the tests"
+  $ asm run --session ses_0193… --continue -p codex "what was the code?"
 
 Environment (a flag wins over its variable):
 ${providers.environment}
@@ -164,6 +182,9 @@ program
   .option("-f, --follow", "keep printing new events until the session ends (or until interrupted)")
   .option("--keep-following", "like --follow, but do not stop when the session ends")
   .option("--json", "print one JSON event per line")
+  .addOption(renderOption())
+  .option("--log-file <path>", logFileHelp)
+  .option("--jsonl-file <path>", jsonlFileHelp)
   .action(async (sessionId: string, options) => {
     const { eventsCommand } = await import("./commands/events.js");
     process.exitCode = await eventsCommand(sessionId, options);

@@ -1,5 +1,6 @@
 import { constants } from "node:os";
 import { AsmError } from "../core/errors.js";
+import { type Color, paint as colorize, neutralise } from "../rendering/terminal.js";
 
 /**
  * Exit codes: 0 ok, 1 the operation failed, 2 the request was invalid. A command stopped by a
@@ -23,30 +24,8 @@ export function styleFor(stream: NodeJS.WriteStream): Style {
   return { color: stream.isTTY === true && !process.env.NO_COLOR };
 }
 
-const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1 } as const;
-export type Color = keyof typeof CODES;
-
 export function paint(style: Style, color: Color, text: string): string {
-  return style.color ? `\u001b[${CODES[color]}m${text}\u001b[0m` : text;
-}
-
-/**
- * C0 controls but tab and newline, DEL and C1 controls: the start of every terminal escape
- * sequence (ESC, CSI, OSC, DCS…) and the characters that move the cursor or ring the bell.
- */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-
-/**
- * `text` with every control character but tab and newline written as a visible `\xNN` escape
- * (`\x1b[31m`, `\x07`), so provider output can neither restyle the terminal, move its cursor,
- * set its title nor hide text from the reader. A CR ending a line (`\r\n`) is dropped. The log
- * and `--json` keep the text as it came.
- */
-export function neutralise(text: string): string {
-  return text
-    .replaceAll("\r\n", "\n")
-    .replace(CONTROL, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return colorize(style.color, color, text);
 }
 
 /** Prints one clear line (and a hint) for an error; returns the exit code it deserves. */

@@ -1,5 +1,7 @@
 // The rendering pipeline: one renderer (events → text) × any number of sinks (where text and events go).
+export { EventFeed } from "./event-feed.js";
 export { type RenderOptions, type RenderReport, render, type SinkFailure, type SinkPhase } from "./render.js";
+export { TEXT_RENDERER_NAMES, type TextRendererName } from "./renderer-names.js";
 export { CompactRenderer, type CompactRendererOptions } from "./renderers/compact.js";
 export { PassthroughRenderer } from "./renderers/passthrough.js";
 export { StudioRenderer, type StudioRendererOptions, type ToolOutputMode } from "./renderers/studio.js";

@@ -1,10 +1,11 @@
 import type { AsmEvent } from "../../core/events.js";
 import { isTerminalSessionStatus } from "../../core/session.js";
 import { streamSessionEvents } from "../../manager/stream-events.js";
+import type { TextRendererName } from "../../rendering/renderer-names.js";
 import { Interruption } from "../interruption.js";
 import { READ_ONLY, withStore } from "../open-store.js";
-import { EXIT, printJson, styleFor } from "../output.js";
-import { EventRenderer } from "../render.js";
+import { EXIT, printJson } from "../output.js";
+import { LiveRender } from "../render.js";
 
 export interface EventsOptions {
   db?: string;
@@ -13,6 +14,12 @@ export interface EventsOptions {
   /** `--keep-following`: follow past the session's end, until interrupted. Implies `follow`. */
   keepFollowing?: boolean;
   json?: boolean;
+  /** `--render compact|verbose|studio`. Default studio. */
+  render?: TextRendererName;
+  /** `--log-file <path>`: the rendered output, plain text. */
+  logFile?: string;
+  /** `--jsonl-file <path>`: every event, one JSON per line. */
+  jsonlFile?: string;
 }
 
 /** The events that put a session in a terminal status: nothing is appended after one. */
@@ -32,7 +39,7 @@ const SESSION_ENDING_EVENTS: ReadonlySet<AsmEvent["type"]> = new Set([
 export async function eventsCommand(sessionId: string, options: EventsOptions): Promise<number> {
   const json = options.json === true;
   const interruption = new Interruption();
-  const renderer = new EventRenderer(process.stdout, styleFor(process.stdout));
+  const live = new LiveRender({ ...options, json });
   try {
     return await withStore(
       options.db,
@@ -49,7 +56,7 @@ export async function eventsCommand(sessionId: string, options: EventsOptions): 
         });
         for await (const event of events) {
           if (json) printJson(event);
-          else renderer.render(event);
+          live.push(event);
           if (!keepFollowing && SESSION_ENDING_EVENTS.has(event.type)) break;
         }
         return EXIT.ok;
@@ -57,7 +64,7 @@ export async function eventsCommand(sessionId: string, options: EventsOptions): 
       READ_ONLY,
     );
   } finally {
-    renderer.finish();
+    await live.finish();
     interruption.dispose();
   }
 }

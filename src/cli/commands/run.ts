@@ -1,4 +1,5 @@
 import { constants } from "node:os";
+import type { ContinuationMode, ContinuityRecord } from "../../continuity/continuity-extension.js";
 import { AsmError } from "../../core/errors.js";
 import type { AsmEvent } from "../../core/events.js";
 import type { PermissionMode } from "../../core/permission-mode.js";
@@ -10,12 +11,13 @@ import { cliAdapterOptions } from "../../providers/cli-face.js";
 import type { CommonCliOption } from "../../providers/provider-descriptor.js";
 import { checkCredentials, getProvider } from "../../providers/registry.js";
 import { killRegisteredGroups } from "../../providers/shared/process-group.js";
+import type { TextRendererName } from "../../rendering/renderer-names.js";
 import { SessionServer } from "../../runtime/session-server.js";
 import { SessionManager } from "../../session-manager.js";
 import { Interruption } from "../interruption.js";
 import { openStore } from "../open-store.js";
 import { EXIT, printJson, reportError, signalExitCode, styleFor } from "../output.js";
-import { costLine, EventRenderer } from "../render.js";
+import { costLine, LiveRender } from "../render.js";
 
 /** What a POSIX shell (and `docker run`) exits with for a command it cannot find. */
 const COMMAND_NOT_FOUND_EXIT = 127;
@@ -40,6 +42,17 @@ export interface RunCommandOptions {
   redact?: boolean;
   /** `--session <id>`: run in this existing session, through its server's queue. */
   session?: string;
+  /**
+   * `--continue [auto|native|replay]` (with `--session`): carry the session's conversation into
+   * the run (`executeRun({ continuation })`); the flag alone is `auto`.
+   */
+  continue?: string | true;
+  /** `--render compact|verbose|studio`. Default studio. */
+  render?: TextRendererName;
+  /** `--log-file <path>`: the rendered output, plain text. */
+  logFile?: string;
+  /** `--jsonl-file <path>`: every event, one JSON per line. */
+  jsonlFile?: string;
 }
 
 /**
@@ -51,7 +64,7 @@ export interface RunCommandOptions {
 export async function runCommand(words: string[], options: RunCommandOptions): Promise<number> {
   const json = options.json === true;
   const interruption = new Interruption({ onRepeat: () => killProviderProcesses(json) });
-  const renderer = new EventRenderer(process.stdout, styleFor(process.stdout));
+  const live = new LiveRender({ ...options, json });
   let store: Awaited<ReturnType<typeof openStore>> | undefined;
   let commandProvider = false;
   let runId: string | undefined;
@@ -61,13 +74,15 @@ export async function runCommand(words: string[], options: RunCommandOptions): P
     store = await openStore(options.db);
     const manager = new SessionManager({ store, adapter, redaction: options.redact !== false });
     // A command provider takes argv as typed (or, with --shell, one command line); the others a prompt.
-    const input = takesCommand && !options.shell ? { command: words } : { prompt: words.join(" ") };
+    const { continuation, prompt } = continuationOf(options, words);
+    const input = takesCommand && !options.shell ? { command: prompt } : { prompt: prompt.join(" ") };
     const runOptions = {
       ...(options.timeout ? { timeoutMs: options.timeout } : {}),
+      ...(continuation ? { continuation } : {}),
       onEvent: (event: AsmEvent) => {
         runId ??= event.runId;
         if (json) printJson(event);
-        else renderer.render(event);
+        live.push(event);
       },
     };
     if (options.session) {
@@ -75,13 +90,11 @@ export async function runCommand(words: string[], options: RunCommandOptions): P
     } else {
       await manager.runOnce(input, { ...runOptions, signal: interruption.signal });
     }
-    if (!json) {
-      renderer.finish();
-      await printCost(store, runId);
-    }
+    await live.finish();
+    if (!json) await printCost(store, runId);
     return EXIT.ok;
   } catch (error) {
-    renderer.finish();
+    await live.finish();
     // A failed or cancelled run spent tokens too; a closed stdout takes no more lines.
     if (!json && interruption.interrupt?.kind !== "stdout_closed") {
       await printCost(store, runId).catch(() => undefined);
@@ -117,13 +130,47 @@ async function runInSession(
     const cancel = () => void server.cancelRun(runId, "interrupted").catch(() => undefined);
     signal.addEventListener("abort", cancel, { once: true });
     try {
-      await server.awaitRun(runId, { timeoutMs: Number.POSITIVE_INFINITY });
+      const result = await server.awaitRun(runId, { timeoutMs: Number.POSITIVE_INFINITY });
+      if (result.continuity && !json) process.stderr.write(`asm: ${continuityLine(result.continuity)}\n`);
     } finally {
       signal.removeEventListener("abort", cancel);
     }
   } finally {
     await server.close();
   }
+}
+
+const CONTINUATION_MODES: readonly string[] = ["auto", "native", "replay"];
+
+/**
+ * The `continuation` `--continue` asks for, and the prompt's words. `--continue` takes an optional
+ * mode, so a first word that is not a mode (`--continue what next`) is the prompt's, not a mode.
+ * Without `--session` there is no conversation to continue: a `validation_error`.
+ */
+function continuationOf(
+  options: RunCommandOptions,
+  words: string[],
+): { continuation: ContinuationMode | undefined; prompt: string[] } {
+  const given = options.continue;
+  if (given === undefined) return { continuation: undefined, prompt: words };
+  if (!options.session) {
+    throw new AsmError("validation_error", "--continue needs --session: it continues an existing session", {
+      hint: "pass --session <id> (asm sessions list shows them)",
+    });
+  }
+  if (given !== true && CONTINUATION_MODES.includes(given)) {
+    return { continuation: given as ContinuationMode, prompt: words };
+  }
+  return { continuation: "auto", prompt: given === true ? words : [given, ...words] };
+}
+
+/** How the run continued its session, in one line. */
+function continuityLine(record: ContinuityRecord): string {
+  if (record.mode === "native") return `continued ${record.provider}'s own session ${record.providerSessionId}`;
+  if (record.mode === "replay") {
+    return `continued by replay: ${record.messages} messages (~${record.approxTokens} tokens) of ${record.fromRuns?.length ?? 0} earlier runs, ${record.droppedMessages} older left out`;
+  }
+  return "nothing to continue: the session has no earlier conversation";
 }
 
 /**
