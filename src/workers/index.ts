@@ -1,3 +1,4 @@
+export type { QueueLocation } from "./queue-db.js";
 export {
   type EnqueueRunOptions,
   type QueueLimits,
@@ -6,5 +7,4 @@ export {
   type RunQueueOptions,
   WORKER_QUEUE_KEY,
 } from "./run-queue.js";
-export type { QueueLocation } from "./queue-db.js";
 export { LEASE_EXPIRED, Worker, type WorkerOptions, type WorkerStopOptions } from "./worker.js";
