@@ -153,6 +153,8 @@ describe("AcpAdapter", () => {
       stopReason: "end_turn",
       tokenUsage: usage,
       providerSessionId: SCRIPTED_ACP_SESSION_ID,
+      // The one model Gemini-style _meta.quota names.
+      model: "scripted-acp-1",
     });
     const seen = record(recordPath);
     expect(seen.initialize).toMatchObject({

@@ -36,7 +36,7 @@ import {
 import { ownProviderOptions } from "../shared/provider-request.js";
 import type { AcpApprovals } from "./approvals.js";
 import { ACP_CAPABILITIES, ACP_IDENTITY } from "./descriptor.js";
-import { AcpEventMapper } from "./event-mapper.js";
+import { AcpEventMapper, promptModel } from "./event-mapper.js";
 import {
   ACP_ADAPTER_DEFAULTS,
   type AcpAdapterOptions,
@@ -298,11 +298,13 @@ class AcpRun {
       });
     }
     const context = this.#mapper.context;
+    const model = promptModel(response);
     return {
       output: { content: this.#mapper.answer },
       stopReason: response.stopReason,
       tokenUsage: this.#mapper.usage,
       ...(this.#sessionId ? { providerSessionId: this.#sessionId } : {}),
+      ...(model ? { model } : {}),
       metadata: {
         acp: {
           command: options.command[0] ?? "",

@@ -48,6 +48,16 @@ export function promptUsage(response: PromptResponse): TokenUsage | undefined {
   return tokenUsage({ input: count.input_tokens, output: count.output_tokens });
 }
 
+/** The model a prompt response names (Gemini's `_meta.quota.model_usage`), when it names exactly one. */
+export function promptModel(response: PromptResponse): string | undefined {
+  const quota = response._meta?.quota;
+  const usage = isRecord(quota) && Array.isArray(quota.model_usage) ? quota.model_usage : [];
+  const models = usage.flatMap((entry: unknown) =>
+    isRecord(entry) && typeof entry.model === "string" ? [entry.model] : [],
+  );
+  return models.length === 1 ? models[0] : undefined;
+}
+
 /** The tool call of a permission request (a `ToolCallUpdate`). */
 export interface PermissionToolCall {
   toolCallId: string;

@@ -6,7 +6,7 @@ export {
   approvalGateApprovals,
 } from "./approvals.js";
 export { ACP_CAPABILITIES, ACP_IDENTITY, acpProvider } from "./descriptor.js";
-export { ACP_KIND_TOOL_NAMES, acpToolName, promptUsage } from "./event-mapper.js";
+export { ACP_KIND_TOOL_NAMES, acpToolName, promptModel, promptUsage } from "./event-mapper.js";
 export {
   ACP_ADAPTER_DEFAULTS,
   type AcpAdapterOptions,
