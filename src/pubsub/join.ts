@@ -18,6 +18,12 @@ export interface JoinEventStreamOptions extends TopicOptions {
   after?: number;
   /** With `runId`: end after the run's terminal event. Default true. */
   untilRunEnds?: boolean;
+  /**
+   * While the feed is quiet, the log is read again this often (ms): a last message that was
+   * dropped (a run's terminal event, say) is otherwise noticed only when a later one arrives.
+   * Default 1000.
+   */
+  catchUpIntervalMs?: number;
   /** Ends the stream (it then returns). */
   signal?: AbortSignal;
   /**
@@ -37,18 +43,22 @@ export interface JoinEventStreamOptions extends TopicOptions {
  * the next: a message was dropped, the subscriber was slow, or the event was never published,
  * like session events) makes it read the gap from the log first. Live messages are trusted to
  * be stored events (the publishing extension publishes after the commit). A gap at the very end
- * (the last messages of a run dropped) is noticed only when a later message arrives.
+ * (the last messages of a run dropped) has no later message to reveal it: the log is read again
+ * whenever the feed has been quiet for `catchUpIntervalMs`.
  */
 export async function* joinEventStream(options: JoinEventStreamOptions): AsyncGenerator<AsmEvent> {
   const { store, sessionId, runId, signal } = options;
   const untilRunEnds = runId !== undefined && (options.untilRunEnds ?? true);
   const maxBuffered = options.maxBuffered ?? 10_000;
+  const catchUpIntervalMs = options.catchUpIntervalMs ?? 1000;
   const wanted = options.types ? new Set<string>(options.types) : undefined;
   let cursor = options.after ?? 0;
 
   const buffer: AsmEvent[] = [];
   /** Live messages were dropped for want of room: catch up from the log once the buffer is empty. */
   let overflowed = false;
+  /** The feed was quiet for `catchUpIntervalMs`: read the log for a dropped tail. */
+  let quiet = false;
   let wake: (() => void) | undefined;
   const notify = (): void => {
     wake?.();
@@ -93,16 +103,21 @@ export async function* joinEventStream(options: JoinEventStreamOptions): AsyncGe
     while (!signal?.aborted) {
       const live = buffer.shift();
       if (!live) {
-        if (overflowed) {
+        if (overflowed || quiet) {
           overflowed = false;
+          quiet = false;
           for await (const event of fromLog()) {
             if (emit(event)) yield event;
             if (ended) return;
           }
           continue;
         }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
+        quiet = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(true), catchUpIntervalMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve(false);
+          };
         });
         continue;
       }

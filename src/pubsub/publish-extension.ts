@@ -10,15 +10,16 @@ export interface PublishExtensionOptions extends TopicOptions {
   /** The topics each event is published on. Default `["session", "run"]`. */
   scopes?: readonly TopicScope[];
   /**
-   * Longest the end of a run waits for its publishes still in flight (ms), so that when
-   * `executeRun` resolves its events have been handed to the broker. Default 2000.
+   * Longest the end of a run waits for its publishes still in flight (ms), once before its
+   * terminal event (to count failures) and once after, so that when `executeRun` resolves its
+   * events have been handed to the broker. Default 2000.
    */
   closeTimeoutMs?: number;
 }
 
 /** Run metadata the extension adds when publishes failed. */
 export interface PublishReport {
-  /** Publishes of this run that failed (each event counts once per topic). */
+  /** Publishes of this run that failed before its terminal event (each event counts once per topic). */
   failedPublishes: number;
 }
 
@@ -30,7 +31,8 @@ export interface PublishReport {
  * A publish never holds the run up and its failure never fails the run: the first failure of a run
  * is written to the log once as a non-fatal `error_occurred` (`details.extension: "pubsub"`,
  * its code, topic and sequence), later ones are only counted, and the count lands in run
- * metadata as `pubsub.failedPublishes`. Subscribers recover the missing events from the log
+ * metadata as `pubsub.failedPublishes` (`PublishReport`; the terminal event's own publishes come
+ * after the metadata is written and are not counted). Subscribers recover the missing events from the log
  * (`joinEventStream`). Events written outside runs (session_created, session_completed…) are
  * not published: the join reads them from the log when it sees the gap in sequences.
  */
@@ -43,10 +45,10 @@ export function publishExtension(options: PublishExtensionOptions): RunExtension
     specificationVersion: RUN_EXTENSION_SPECIFICATION,
     name: "pubsub",
     start(context) {
-      const inFlight = new Set<Promise<void>>();
+      const inFlight = new Set<Promise<unknown>>();
       let failed = 0;
-      const reportFirst = (error: AsmError, topic: string, event: AsmEvent): void => {
-        context
+      const reportFirst = (error: AsmError, topic: string, event: AsmEvent): Promise<unknown> => {
+        return context
           .append({
             type: "error_occurred",
             data: {
@@ -66,6 +68,27 @@ export function publishExtension(options: PublishExtensionOptions): RunExtension
             ),
           );
       };
+      /** Waits, bounded, for the publishes in flight; see `closeTimeoutMs`. */
+      const settle = async (): Promise<void> => {
+        if (inFlight.size === 0) return;
+        let timer: NodeJS.Timeout | undefined;
+        let timedOut = false;
+        const deadline = new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            timedOut = true;
+            resolve();
+          }, closeTimeoutMs);
+        });
+        // A settled publish may have started others (the report of a failure is an event too).
+        while (inFlight.size > 0 && !timedOut) await Promise.race([Promise.all(inFlight), deadline]);
+        clearTimeout(timer);
+        if (timedOut) {
+          process.emitWarning(
+            `pubsub: ${inFlight.size} publishes of run ${context.run.id} still pending after ${closeTimeoutMs} ms`,
+            { code: "ASM_PUBSUB_ERROR" },
+          );
+        }
+      };
       return {
         onEvent(event) {
           for (const topic of topicsForEvent(event, scopes, options)) {
@@ -73,31 +96,20 @@ export function publishExtension(options: PublishExtensionOptions): RunExtension
               .then(() => options.pubsub.publish(topic, event))
               .catch((error: unknown) => {
                 failed += 1;
+                // Kept in flight until the report is stored, so `finish` counts its publishes too.
                 if (failed === 1)
-                  reportFirst(AsmError.from(error, "storage_connection_failed"), topic, event);
+                  return reportFirst(AsmError.from(error, "storage_connection_failed"), topic, event);
+                return undefined;
               })
               .finally(() => inFlight.delete(publishing));
             inFlight.add(publishing);
           }
         },
-        finish() {
+        async finish() {
+          await settle();
           return failed > 0 ? { metadata: { pubsub: { failedPublishes: failed } } } : undefined;
         },
-        async close() {
-          if (inFlight.size === 0) return;
-          let timer: NodeJS.Timeout | undefined;
-          const timedOut = new Promise<"timeout">((resolve) => {
-            timer = setTimeout(() => resolve("timeout"), closeTimeoutMs);
-          });
-          const settled = await Promise.race([Promise.all(inFlight).then(() => "done" as const), timedOut]);
-          clearTimeout(timer);
-          if (settled === "timeout") {
-            process.emitWarning(
-              `pubsub: ${inFlight.size} publishes of run ${context.run.id} still pending after ${closeTimeoutMs} ms`,
-              { code: "ASM_PUBSUB_ERROR" },
-            );
-          }
-        },
+        close: settle,
       };
     },
   };
