@@ -166,7 +166,9 @@ function continuationOf(
 
 /** How the run continued its session, in one line. */
 function continuityLine(record: ContinuityRecord): string {
-  if (record.mode === "native") return `continued ${record.provider}'s own session ${record.providerSessionId}`;
+  if (record.mode === "native") {
+    return `continued ${record.provider}'s own session ${record.providerSessionId}`;
+  }
   if (record.mode === "replay") {
     return `continued by replay: ${record.messages} messages (~${record.approxTokens} tokens) of ${record.fromRuns?.length ?? 0} earlier runs, ${record.droppedMessages} older left out`;
   }
