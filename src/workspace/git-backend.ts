@@ -173,7 +173,7 @@ export async function takeGitSnapshot(
 }
 
 /** Attempts of `add -A` while files vanish between git listing and reading them. */
-const ADD_ATTEMPTS = 5;
+const ADD_ATTEMPTS = 10;
 
 /**
  * `git add -A` into the temporary index. A file deleted after git listed it and before git read
@@ -190,6 +190,8 @@ async function addAll(run: GitRun, indexFile: string, pathspecs: readonly string
         AsmError.is(error, "storage_error") &&
         /unable to (stat|index)|No such file/i.test(String(error.details.stderr));
       if (!vanished || attempt >= ADD_ATTEMPTS) throw error;
+      // A short, growing pause: a burst of deletions (a build cleaning up) is usually over soon.
+      await new Promise((resolve) => setTimeout(resolve, 5 * attempt));
     }
   }
 }

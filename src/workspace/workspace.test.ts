@@ -232,14 +232,15 @@ describe("Workspace: bad input", () => {
     let version = 0;
     // An editor-like writer: whole files replaced by rename, files created and deleted.
     const writer = (async () => {
-      while (writing) {
+      // Bounded, so a snapshot's retries (see addAll) always outlast it on a loaded machine.
+      while (writing && version < 100) {
         version += 1;
         const tmp = join(scratch, "tmp");
         writeFileSync(tmp, `v${version}\n`);
         renameSync(tmp, join(dir, `f${version % 200}.txt`));
         writeFileSync(join(dir, `churn${version % 5}.txt`), "c\n");
         rmSync(join(dir, `churn${(version + 2) % 5}.txt`), { force: true });
-        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setTimeout(resolve, 2));
       }
     })();
     let gitSnapshot: Awaited<ReturnType<Workspace["snapshot"]>>;
