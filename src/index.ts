@@ -77,6 +77,15 @@ export {
   RUN_EXTENSION_SPECIFICATION,
   SESSION_STORE_SPECIFICATION,
 } from "./ports/index.js";
+// PubSub: live fan-out of stored events; Redis and NATS adapters on /pubsub/redis and /pubsub/nats.
+export {
+  type EventPublisher,
+  PUBSUB_SPECIFICATION,
+  type PubSub,
+  type PubSubHandler,
+  type PubSubSubscription,
+} from "./ports/pubsub.js";
+export * from "./pubsub/index.js";
 // Providers by name, and the router.
 export type * from "./providers/provider-descriptor.js";
 export {
