@@ -7,6 +7,7 @@ import {
   PROVIDER_ADAPTER_SPECIFICATION,
   type ProviderAdapter,
 } from "../ports/provider-adapter.js";
+import { ProviderRouter } from "../routing/provider-router.js";
 import { SessionManager } from "../session-manager.js";
 import { MemorySessionStore } from "../stores/memory/index.js";
 import { REPLAY_CLOSE, REPLAY_OPEN, REPLAY_PREAMBLE } from "./replay-format.js";
@@ -250,6 +251,33 @@ describe("continuation: native and auto", () => {
     expect(codexAgent.requests.at(-1)?.providerOptions).toEqual({
       codex: { resumeThreadId: "codex-session-1" },
     });
+  });
+
+  it("behind a router: auto replays to whichever provider it picks; native is capability_not_supported", async () => {
+    const store = new MemorySessionStore();
+    const claudeAgent = claude();
+    const onClaude = new SessionManager({ store, adapter: claudeAgent });
+    const id = await session(onClaude);
+    await (await onClaude.streamRun(id, "Remember: the code is X-42.")).result;
+
+    const codexAgent = codex();
+    const router = new ProviderRouter({ prefer: ["codex"] });
+    router.register("codex", codexAgent);
+    const routed = new SessionManager({ store, adapter: router });
+    const result = await (await routed.streamRun(id, "What was the code?", { continuation: "auto" })).result;
+    expect(result.continuity).toMatchObject({
+      requested: "auto",
+      mode: "replay",
+      provider: "router",
+      messages: 2,
+    });
+    expect(lastPrompt(codexAgent)).toContain("[user] Remember: the code is X-42.");
+
+    const error = await (await routed.streamRun(id, "again", { continuation: "native" })).result.catch(
+      (caught: unknown) => caught,
+    );
+    expect(AsmError.is(error) && error.code).toBe("capability_not_supported");
+    expect(codexAgent.requests).toHaveLength(1);
   });
 
   it("absent or false: the request is as before (no resume, no replay, no record)", async () => {
