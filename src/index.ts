@@ -85,7 +85,25 @@ export {
   type PubSubHandler,
   type PubSubSubscription,
 } from "./ports/pubsub.js";
-export * from "./pubsub/index.js";
+// TopicScope and TopicOptions come with the rendering sinks' (the same scopes; a prefix option).
+export {
+  assertTopic,
+  DEFAULT_TOPIC_PREFIX,
+  encodeTopicSegment,
+  type JoinEventStreamOptions,
+  joinEventStream,
+  MemoryBus,
+  MemoryPubSub,
+  type MemoryPubSubOptions,
+  type PublishExtensionOptions,
+  type PublishReport,
+  type PubSubErrorReporter,
+  publishExtension,
+  runTopic,
+  sessionTopic,
+  topicsForEvent,
+  typeTopic,
+} from "./pubsub/index.js";
 // Providers by name, and the router.
 export type * from "./providers/provider-descriptor.js";
 export {

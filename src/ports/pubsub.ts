@@ -14,7 +14,7 @@ export interface EventPublisher {
    * once the message is handed to the broker's connection; messages one publisher sends on one
    * topic arrive in the order they were published.
    */
-  publish(topic: string, event: AsmEvent): Promise<void>;
+  publish(topic: string, event: AsmEvent): Promise<void> | void;
 }
 
 /** Receives the events published on a subscribed topic; it must not block. */
@@ -39,6 +39,7 @@ export interface PubSubSubscription {
  * a missing client package is `dependency_not_available`; a call after `close` is `stream_closed`.
  */
 export interface PubSub extends EventPublisher {
+  publish(topic: string, event: AsmEvent): Promise<void>;
   /** `PUBSUB_SPECIFICATION`. */
   readonly specificationVersion: typeof PUBSUB_SPECIFICATION;
   /** The adapter's name in messages: `memory`, `redis`, `nats`. */
