@@ -4,6 +4,8 @@
 // (agent-session-manager/sqlite, /postgres, /claude, /testing…); the provider registry and
 // openStore load an adapter or a backend only when one is chosen.
 
+// The audit trail (who did what), kept beside the session log (SQLite: `agent-session-manager/audit/sqlite`).
+export * from "./audit/index.js";
 // Session continuity: transcripts from the log, native resume and replay (a built-in run extension).
 export * from "./continuity/index.js";
 // The model: sessions, runs, events, errors, usage, capabilities, permission modes.
@@ -49,8 +51,6 @@ export type * from "./core/token-usage.js";
 export { addTokenUsage, EMPTY_TOKEN_USAGE } from "./core/token-usage.js";
 // Cost, policy and approvals (the built-in run extensions and their tools).
 export * from "./cost/index.js";
-// Rendering: renderers (compact, verbose, studio, passthrough) × sinks (tty, file, jsonl, callback, pubsub).
-export * from "./rendering/index.js";
 // Orchestration.
 export {
   type CoreRunResult,
@@ -85,6 +85,21 @@ export {
   type PubSubHandler,
   type PubSubSubscription,
 } from "./ports/pubsub.js";
+// Providers by name, and the router.
+export type * from "./providers/provider-descriptor.js";
+export {
+  type AdapterOptionsFor,
+  type BuiltInProviderName,
+  type CredentialsCheck,
+  type CredentialsCheckInput,
+  checkCredentials,
+  createAdapter,
+  getProvider,
+  listProviders,
+  ProviderRegistry,
+  providerRegistry,
+  registerProvider,
+} from "./providers/registry.js";
 // TopicScope and TopicOptions come with the rendering sinks' (the same scopes; a prefix option).
 export {
   assertTopic,
@@ -104,21 +119,8 @@ export {
   topicsForEvent,
   typeTopic,
 } from "./pubsub/index.js";
-// Providers by name, and the router.
-export type * from "./providers/provider-descriptor.js";
-export {
-  type AdapterOptionsFor,
-  type BuiltInProviderName,
-  type CredentialsCheck,
-  type CredentialsCheckInput,
-  checkCredentials,
-  createAdapter,
-  getProvider,
-  listProviders,
-  ProviderRegistry,
-  providerRegistry,
-  registerProvider,
-} from "./providers/registry.js";
+// Rendering: renderers (compact, verbose, studio, passthrough) × sinks (tty, file, jsonl, callback, pubsub).
+export * from "./rendering/index.js";
 export * from "./routing/index.js";
 // The runtime: session servers (queue, slots, subscriptions), their registry, run control,
 // limits across servers, one run as a stream.
@@ -164,7 +166,6 @@ export {
   streamSession,
 } from "./runtime/stream-session.js";
 export { SessionManager, type SessionManagerOptions } from "./session-manager.js";
-
 // Stores by target.
 export { MemorySessionStore } from "./stores/memory/index.js";
 export {
@@ -175,9 +176,9 @@ export {
   STORE_SCHEMES,
   type StoreTarget,
 } from "./stores/open-store.js";
-// Workspace snapshots, diffs and rollback (a built-in run extension), and the exec primitive.
-export * from "./workspace/index.js";
-// Workflow/DAG engines: steps, session lifecycle and what to do about a failed step.
-export * from "./workflow/index.js";
 // Plain run hooks for users without OpenTelemetry (the OTel extension: `agent-session-manager/otel`).
 export * from "./telemetry/index.js";
+// Workflow/DAG engines: steps, session lifecycle and what to do about a failed step.
+export * from "./workflow/index.js";
+// Workspace snapshots, diffs and rollback (a built-in run extension), and the exec primitive.
+export * from "./workspace/index.js";
