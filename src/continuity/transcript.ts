@@ -45,7 +45,7 @@ export interface TranscriptRun {
 export interface TranscriptOptions {
   /** Keep at most this many messages (newest turns first). Default: no limit. */
   maxMessages?: number;
-  /** Keep at most this many characters (`messageChars` of each kept message). Default: no limit. */
+  /** Keep at most this many characters (the length of `messageText` of each kept message). Default: no limit. */
   maxChars?: number;
   /**
    * Keep at most about this many tokens, counted with `countTokens`. All three limits apply
@@ -54,8 +54,8 @@ export interface TranscriptOptions {
   maxTokensApprox?: number;
   /**
    * Counts the tokens of a message's text (`messageText`). Default `approxTokens`: one token per
-   * 4 characters, rounded up — close for English prose and code with the Claude and OpenAI
-   * tokenizers, an over-estimate for dense non-Latin text is not guaranteed; pass a real
+   * 4 characters, rounded up — near the Claude and OpenAI tokenizers on English prose and code,
+   * but it can undercount dense non-Latin text or long digit runs by 2× or more: pass a real
    * tokenizer when the budget is tight.
    */
   countTokens?: (text: string) => number;
@@ -116,8 +116,9 @@ export function messageText(message: TranscriptMessage): string {
  * `tool_approval_requested`); empty texts are dropped.
  */
 export class TranscriptFolder {
+  /** Every message so far, oldest first (pending ones are completed in place by later events). */
   readonly messages: TranscriptMessage[] = [];
-  cursor = 0;
+  #cursor = 0;
   readonly #pending = new Map<string, TranscriptMessage>();
   /** Tool entries whose call has not ended, by `toolCallId`. */
   readonly #openTools = new Map<string, TranscriptMessage & { toolCall: TranscriptToolCall }>();
@@ -129,10 +130,15 @@ export class TranscriptFolder {
     this.#excludeRunId = options.excludeRunId;
   }
 
+  /** The highest sequence folded in (0 before any). */
+  get cursor(): number {
+    return this.#cursor;
+  }
+
   /** Adds one event; events at or below the cursor are ignored (already folded). */
   add(event: AsmEvent): void {
-    if (event.sequence <= this.cursor) return;
-    this.cursor = event.sequence;
+    if (event.sequence <= this.#cursor) return;
+    this.#cursor = event.sequence;
     if (event.runId !== undefined && event.runId === this.#excludeRunId) return;
     const runKey = event.runId ?? "";
     switch (event.type) {
