@@ -84,6 +84,8 @@ export interface ExampleAgent {
    * what the adapter compiled a policy into. Undefined for a real one.
    */
   lastInvocation(): ScriptedCliRecord | undefined;
+  /** The directory the agent works in (a fresh one, removed on exit). */
+  cwd: string;
 }
 
 /**
@@ -105,6 +107,7 @@ export function createAgent(
       adapter: agentAdapter(provider, { cwd }),
       play: () => {},
       lastInvocation: () => undefined,
+      cwd,
     };
   }
   const scenario = path.join(cwd, ".scripted", "scenario.jsonl");
@@ -125,7 +128,7 @@ export function createAgent(
     // The scripted CLI does not stop when its stdin closes: a short grace keeps cancels quick.
     killGraceMs: 200,
   });
-  return { provider, live: false, adapter, play, lastInvocation: () => readScriptedCliRecord(record) };
+  return { provider, live: false, adapter, play, lastInvocation: () => readScriptedCliRecord(record), cwd };
 }
 
 /**
