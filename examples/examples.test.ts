@@ -175,6 +175,23 @@ const EXAMPLES: Record<string, RegExp[]> = {
     /^usage: 2400 in, 160 out \(as its token_usage_updated events reported\)$/m,
     /onEvent 8, follower on a second connection 8, file 8 — the same$/m,
   ],
+  "rendering-compact.ts": [/^checked: r\+ t\+Bash t-Bash msg r-:end in order, then "8 events, 1 tools"$/m],
+  "rendering-verbose.ts": [
+    /^\[run_completed\] stop_reason=end_turn tokens=2400\/160 duration_ms=\d+ cost=\$0\.002 seq=10$/m,
+    /^checked: 11 bracketed lines in sequence order for 11 events$/m,
+  ],
+  "rendering-multi-sink.ts": [
+    /^# compact rendering of session ses_\w+\n\?message_sent r\+ sonnet-4-5 t\+Bash /m,
+    /^checked: 8 events to 5 sinks; log plain, JSONL full = the log, compact abbreviated, files 0600$/m,
+  ],
+  "rendering-callback.ts": [
+    /^text: 0 bytes streamed; tools: Bash$/m,
+    /^checked: the callback's statistics agree with the run's result$/m,
+  ],
+  "rendering-studio.ts": [
+    /^ {2}✓ Ran: npm test \(exit 0, \d+ chars\)\n {4}┊ ok 1 parses$/m,
+    /^checked: 8 run events in three tool-output modes, no escape sequence off a terminal$/m,
+  ],
 };
 
 describe("examples (scripted CLIs)", () => {
