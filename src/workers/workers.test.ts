@@ -2,7 +2,7 @@
  * The distributed run queue with real worker processes on the real PostgreSQL: three workers
  * and this process submitting, a SIGKILLed worker, and a cancel from here of a run executing there.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,11 +21,14 @@ const workDir = mkdtempSync(path.join(tmpdir(), "asm-workers-"));
 const processes: WorkerProcess[] = [];
 const queues: RunQueue[] = [];
 const stores: PostgresSessionStore[] = [];
+/** pg-boss's and the queue's tables, beside each store schema (which the harness drops). */
+const queueSchemas: string[] = [];
 
 afterAll(async () => {
   for (const worker of processes) worker.child.kill("SIGKILL");
   await Promise.all(queues.map((queue) => queue.close()));
   await Promise.all(stores.map((store) => store.close()));
+  await dropSchemas(queueSchemas);
   rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -43,7 +46,7 @@ async function cluster(label: string): Promise<Cluster> {
   const manager = new SessionManager({ store, adapter: new ShellAdapter() });
   const queue = await RunQueue.open({ connectionString: TEST_DATABASE_URL, schema });
   queues.push(queue);
-  afterAll(() => dropSchemas([`${schema}_queue`]));
+  queueSchemas.push(`${schema}_queue`);
   return { schema, store, manager, queue };
 }
 
@@ -170,20 +173,34 @@ describe("a worker SIGKILLed mid-run", () => {
     const marker = path.join(workDir, "retry-marker");
     const plain = await activeSession(c.manager);
     const retried = await activeSession(c.manager);
-    const first = await c.queue.enqueue(c.manager, { sessionId: plain, input: { command: ["sleep", "20"] } });
+    // Both long commands write their pid, so the test can end what the dead worker left behind.
+    const orphanPids = [path.join(workDir, "orphan-1.pid"), path.join(workDir, "orphan-2.pid")];
+    const first = await c.queue.enqueue(c.manager, {
+      sessionId: plain,
+      input: { command: ["sh", "-c", 'echo $$ > "$0"; exec sleep 20', orphanPids[0] as string] },
+    });
     // Sleeps on its first attempt only: the retry finds the marker and completes.
     const flaky = await c.queue.enqueue(c.manager, {
       sessionId: retried,
       input: {
-        command: ["sh", "-c", 'if [ -e "$0" ]; then echo again; else touch "$0"; sleep 20; fi', marker],
+        command: [
+          "sh",
+          "-c",
+          'if [ -e "$0" ]; then echo again; else touch "$0"; echo $$ > "$1"; exec sleep 20; fi',
+          marker,
+          orphanPids[1] as string,
+        ],
       },
       retryable: true,
     });
     const next = await c.queue.enqueue(c.manager, { sessionId: plain, input: { command: ["echo", "next"] } });
-    await waitFor("both runs running", async () => {
-      const runs = await Promise.all([c.store.getRun(first.id), c.store.getRun(flaky.id)]);
-      return runs.every((run) => run.status === "running") ? true : undefined;
-    });
+    // Both commands are in their sleep (they wrote their pids) before the worker dies.
+    await waitFor("both long commands to run", async () =>
+      orphanPids.every((file) => existsSync(file) && readFileSync(file, "utf8").trim() !== "")
+        ? true
+        : undefined,
+    );
+    expect((await c.store.getRun(first.id)).status).toBe("running");
     const [survivor] = await workers(c.schema, 1, { leaseMs, concurrency: 2 });
     (doomed as WorkerProcess).child.kill("SIGKILL");
     const killedAt = Date.now();
@@ -208,6 +225,10 @@ describe("a worker SIGKILLed mid-run", () => {
     const retryEnded = await ended(c.store, retry.id);
     expect(retryEnded).toMatchObject({ status: "completed", output: { content: "again\n" } });
     expect(await c.queue.status()).toMatchObject({ queued: 0, running: 0 });
+    for (const file of orphanPids) {
+      const pid = Number(readFileSync(file, "utf8").trim());
+      if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    }
   }, 90_000);
 });
 
