@@ -14,7 +14,6 @@ import type { ExecuteRequest, ProviderAdapter } from "../../ports/provider-adapt
 import { makeExecuteRequest, RecordingSink } from "../../testing/adapter-conformance.js";
 import {
   readScriptedCliRecord,
-  type ScriptedCliProvider,
   scriptedCliEnv,
   scriptedCliPath,
 } from "../../testing/scripted-cli/index.js";
