@@ -12,11 +12,7 @@ import type { AdapterEvent } from "../../core/events.js";
 import type { RunInput } from "../../core/run.js";
 import type { ExecuteRequest, ProviderAdapter } from "../../ports/provider-adapter.js";
 import { makeExecuteRequest, RecordingSink } from "../../testing/adapter-conformance.js";
-import {
-  readScriptedCliRecord,
-  scriptedCliEnv,
-  scriptedCliPath,
-} from "../../testing/scripted-cli/index.js";
+import { readScriptedCliRecord, scriptedCliEnv, scriptedCliPath } from "../../testing/scripted-cli/index.js";
 import { AmpAdapter } from "../amp/index.js";
 import { ClaudeAdapter } from "../claude/index.js";
 import { CodexAdapter } from "../codex/index.js";
