@@ -192,6 +192,11 @@ const EXAMPLES: Record<string, RegExp[]> = {
     /^ {2}✓ Ran: npm test \(exit 0, \d+ chars\)\n {4}┊ ok 1 parses$/m,
     /^checked: 8 run events in three tool-output modes, no escape sequence off a terminal$/m,
   ],
+  "pubsub-sink.ts": [
+    /^redis: live subscriber got 8 events #3\.\.#10, ending with run_completed$/m,
+    /^nats: late subscriber resumed after #\d+: \d+ events, no gap, no duplicate$/m,
+    /^nats: PubSubSink on asm:session:<session>:type:run_completed: run_completed #10/m,
+  ],
 };
 
 describe("examples (scripted CLIs)", () => {
