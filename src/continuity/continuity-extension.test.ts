@@ -8,6 +8,7 @@ import {
   type ProviderAdapter,
 } from "../ports/provider-adapter.js";
 import { ProviderRouter } from "../routing/provider-router.js";
+import { SessionServer } from "../runtime/session-server.js";
 import { SessionManager } from "../session-manager.js";
 import { MemorySessionStore } from "../stores/memory/index.js";
 import { REPLAY_CLOSE, REPLAY_OPEN, REPLAY_PREAMBLE } from "./replay-format.js";
@@ -251,6 +252,28 @@ describe("continuation: native and auto", () => {
     expect(codexAgent.requests.at(-1)?.providerOptions).toEqual({
       codex: { resumeThreadId: "codex-session-1" },
     });
+  });
+
+  it("through a SessionServer: its default run options carry continuation to every submitted run", async () => {
+    const store = new MemorySessionStore();
+    const agent = claude();
+    const manager = new SessionManager({ store, adapter: agent });
+    const server = await SessionServer.start({
+      manager,
+      session: { agentId: "continuity" },
+      defaultRunOptions: { continuation: "replay", continuationOptions: { maxMessages: 50 } },
+    });
+    try {
+      const first = await server.executeRun("Remember: the code is X-42.");
+      expect(first.continuity).toMatchObject({ mode: "none" });
+      const second = await server.executeRun("What was the code?");
+      expect(second.continuity).toMatchObject({ mode: "replay", messages: 2, fromRuns: [first.runId] });
+      expect(lastPrompt(agent)).toContain("[user] Remember: the code is X-42.");
+      const third = await server.executeRun("And now?", { continuation: "native" });
+      expect(third.continuity).toMatchObject({ mode: "native", providerSessionId: "claude-session-2" });
+    } finally {
+      await server.close();
+    }
   });
 
   it("behind a router: auto replays to whichever provider it picks; native is capability_not_supported", async () => {
