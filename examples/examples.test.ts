@@ -102,6 +102,12 @@ const EXAMPLES: Record<string, RegExp[]> = {
     /^after \d+: invalid_cursor$/m,
   ],
   "cursor-follow-stream.ts": [/^cursor: 7$/m, /^followed from 7: #8\.\.#15 contiguous, 8 events$/m],
+  "workspace-snapshot.ts": [
+    /^run 1: 2 files changed, \+2 -0: README\.md, notes\.txt \(git\)$/m,
+    /^run 2: patch of \d+ bytes stored as workspace\/patches\/\S+\.patch$/m,
+    /^run 3: failed: policy_violation; rolled back: 1 removed, \d+ restored$/m,
+    /^HEAD, index and stash untouched: true$/m,
+  ],
   "session-continuity.ts": [
     /^run 2 \(auto\) on claude: native, resumed [\w-]+$/m,
     /^ {2}scripted claude: it was started with --resume=[\w-]+$/m,
