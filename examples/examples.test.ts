@@ -176,6 +176,19 @@ const EXAMPLES: Record<string, RegExp[]> = {
     /^stats: 3 runs, \d+ events, providers amp, claude, codex$/m,
     /^health check: ok$/m,
   ],
+  "telemetry.ts": [
+    /^span "invoke_agent file-counter": provider claude, conversation ses_\w+, tokens 2400 in \/ 160 out$/m,
+    /^span "execute_tool Bash": call \w+, child of the run span$/m,
+    /^failed run span: status ERROR, error\.type provider_unavailable$/m,
+    /^gen_ai\.client\.token\.usage: .*input 2400.*output 160/m,
+  ],
+  "workflow-bridge.ts": [
+    /^one-shot step: ".+", session completed \(workflow-agent\)$/m,
+    /^step plan on the down provider: provider_unavailable -> failover$/m,
+    /^workflow: 2 steps done, runs failed, completed, failed, completed; session active$/m,
+    /^completeWorkflowSession: completed$/m,
+    /^policy stop: policy_violation -> cancel$/m,
+  ],
   "persistence-live.ts": [
     /^run completed on claude, model claude-sonnet-4-5, cost 0\.002$/m,
     /^usage: 2400 in, 160 out \(as its token_usage_updated events reported\)$/m,
