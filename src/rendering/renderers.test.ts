@@ -53,7 +53,7 @@ describe("CompactRenderer", () => {
   });
 
   it("colours tokens, and only tokens, when asked", async () => {
-    const text = await rendered(cancelRun(), new CompactRenderer());
+    const text = await rendered(cancelRun(), new CompactRenderer({ color: true }));
     expect(text).toContain(
       "\u001b[34mr+\u001b[0m \u001b[35mgpt-5-codex\u001b[0m \u001b[35m>>\u001b[0m Working on it",
     );

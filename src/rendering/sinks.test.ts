@@ -42,7 +42,7 @@ describe("TtySink", () => {
   it("writes the rendered text as it is, colours and cursor control included", async () => {
     const out = collector();
     await render(toolRun(), {
-      renderer: new StudioRenderer({ tty: true, columns: 80, showSpinner: false }),
+      renderer: new StudioRenderer({ tty: true, color: true, columns: 80, showSpinner: false }),
       sinks: [new TtySink({ stream: out.stream })],
     });
     expect(out.text()).toContain("\r\u001b[2K  \u001b[32m✓\u001b[0m Read src/a.ts (4 lines)\n");

@@ -74,3 +74,8 @@ export function fitWidth(text: string, columns: number | undefined): string {
 export function preview(text: string, limit: number): string {
   return fitWidth(text.replaceAll(/\s+/g, " ").trim(), limit);
 }
+
+/** The renderers' default for `color`: stdout is a terminal and `NO_COLOR` is not set. */
+export function colorByDefault(): boolean {
+  return process.stdout.isTTY === true && !process.env.NO_COLOR;
+}

@@ -1,12 +1,12 @@
 import type { AsmEvent } from "../../core/events.js";
-import { type Color, neutralise, paint, preview } from "../terminal.js";
+import { type Color, colorByDefault, neutralise, paint, preview } from "../terminal.js";
 import type { Renderer } from "../types.js";
 import { outputText } from "./tool-summary.js";
 
 const PREVIEW_CHARS = 120;
 
 export interface CompactRendererOptions {
-  /** ANSI colours. Default true. */
+  /** ANSI colours. Default: when stdout is a terminal and `NO_COLOR` is not set. */
   color?: boolean;
 }
 
@@ -26,7 +26,7 @@ export class CompactRenderer implements Renderer {
   private toolCount = 0;
 
   constructor(options: CompactRendererOptions = {}) {
-    this.color = options.color ?? true;
+    this.color = options.color ?? colorByDefault();
   }
 
   render(event: AsmEvent): string {

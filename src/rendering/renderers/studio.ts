@@ -2,6 +2,7 @@ import { type AsmEvent, isTerminalRunEventType } from "../../core/events.js";
 import {
   CLEAR_LINE,
   type Color,
+  colorByDefault,
   fitWidth,
   neutralise,
   paint,
@@ -27,7 +28,7 @@ const MESSAGE_PREVIEW_CHARS = 120;
 const SPINNER_INTERVAL_MS = 120;
 
 export interface StudioRendererOptions {
-  /** ANSI colours. Default true. */
+  /** ANSI colours. Default: when stdout is a terminal and `NO_COLOR` is not set. */
   color?: boolean;
   /** `summary`: one line per tool call; `preview`: and its last 3 output lines; `full`: and all of them. Default `summary`. */
   toolOutput?: ToolOutputMode;
@@ -86,7 +87,7 @@ export class StudioRenderer implements Renderer {
   private toolsThisRun = 0;
 
   constructor(options: StudioRendererOptions = {}) {
-    this.color = options.color ?? true;
+    this.color = options.color ?? colorByDefault();
     this.toolOutput = options.toolOutput ?? "summary";
     this.indent = " ".repeat(options.indent ?? 2);
     this.tty = options.tty ?? process.stdout.isTTY === true;

@@ -1,5 +1,5 @@
 import type { AsmEvent } from "../../core/events.js";
-import { type Color, fitWidth, neutralise, paint } from "../terminal.js";
+import { type Color, colorByDefault, fitWidth, neutralise, paint } from "../terminal.js";
 import type { Renderer } from "../types.js";
 import { outputText } from "./tool-summary.js";
 
@@ -7,7 +7,7 @@ const PREVIEW_CHARS = 120;
 const RESULT_CHARS = 2000;
 
 export interface VerboseRendererOptions {
-  /** ANSI colours. Default true. */
+  /** ANSI colours. Default: when stdout is a terminal and `NO_COLOR` is not set. */
   color?: boolean;
 }
 
@@ -25,7 +25,7 @@ export class VerboseRenderer implements Renderer {
   private toolCount = 0;
 
   constructor(options: VerboseRendererOptions = {}) {
-    this.color = options.color ?? true;
+    this.color = options.color ?? colorByDefault();
   }
 
   render(event: AsmEvent): string {
