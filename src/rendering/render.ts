@@ -69,13 +69,14 @@ export async function render(
   for (const sink of options.sinks) live.add(sink);
   await each("init", (sink) => sink.init?.());
 
-  let ticks: Promise<void> = Promise.resolve();
+  // Every write goes through this chain, queued when its text is rendered: a spinner frame can
+  // never land before the text of an event rendered ahead of it.
+  let writes: Promise<void> = Promise.resolve();
   const ticker =
     renderer.tickIntervalMs !== undefined && renderer.tick !== undefined
       ? setInterval(() => {
           const text = renderer.tick?.() ?? "";
-          // Frames are written in order, never interleaved with an event's text.
-          if (text !== "") ticks = ticks.then(() => each("write", (sink) => sink.write(text)));
+          if (text !== "") writes = writes.then(() => each("write", (sink) => sink.write(text)));
         }, renderer.tickIntervalMs)
       : undefined;
   ticker?.unref();
@@ -84,12 +85,12 @@ export async function render(
     for await (const event of events) {
       report.events += 1;
       const text = renderer.render(event);
-      await ticks;
-      await each("write", (sink) => sink.writeEvent(event, text));
+      writes = writes.then(() => each("write", (sink) => sink.writeEvent(event, text)));
+      await writes;
     }
   } finally {
     if (ticker !== undefined) clearInterval(ticker);
-    await ticks;
+    await writes;
     const text = renderer.finish();
     if (text !== "") await each("write", (sink) => sink.write(text));
     await each("flush", (sink) => sink.flush?.());
