@@ -97,8 +97,20 @@ program
     "run in this existing session, queued behind the runs already waiting in it (default: a new session)",
   )
   .option(
+    "--queue",
+    "enqueue the run for asm worker processes (needs a postgres:// --db) and follow it until it ends",
+  )
+  .option(
     "--continue [mode]",
     "with --session: carry the session's conversation into the run — auto (the default: native when the same provider ran it before, else replay), native (resume the provider's own session) or replay (the transcript before the prompt)",
+  )
+  .option(
+    "--workspace",
+    "snapshot the working directory (--cwd) before and after the run and print what changed (git or hash backend)",
+  )
+  .option(
+    "--rollback-on-failure",
+    "with --workspace: put the directory back if the run fails, is cancelled or times out",
   )
   .option(
     "--no-redact",
@@ -116,6 +128,7 @@ Examples:
   $ asm run --provider codex --provider-option skipGitRepoCheck=true "summarize this folder"
   $ asm run --session ses_0193… "and now the tests"
   $ asm run --session ses_0193… --continue -p codex "what was the code?"
+  $ asm run --workspace --rollback-on-failure "fix the failing test"
 
 Environment (a flag wins over its variable):
 ${providers.environment}
@@ -126,6 +139,44 @@ processes at once. Exit code 128 + the signal's number (130 for Ctrl-C).`,
   .action(async (words: string[], options) => {
     const { runCommand } = await import("./commands/run.js");
     process.exitCode = await runCommand(words, options);
+  });
+
+program
+  .command("worker")
+  .description("execute runs queued with asm run --queue, sharing a PostgreSQL database with other workers")
+  .option(dbOption, "postgres:// URL of the store, ?schema= for its schema (default: $ASM_DB)")
+  .option("--concurrency <n>", "runs this worker executes at once (default 2)", integer("--concurrency", 1))
+  .option("--providers <a,b>", "providers this worker executes, e.g. claude,codex,shell (default: shell)")
+  .option(
+    "--lease-ms <ms>",
+    "a run whose worker stops renewing its lease this long is failed or retried (default 30000)",
+    integer("--lease-ms", 100),
+  )
+  .option(
+    "--grace-ms <ms>",
+    "on SIGTERM, how long running runs may finish before they are cancelled (default 30000)",
+    integer("--grace-ms", 0),
+  )
+  .option("--max-runs <n>", "set the cluster's cap on runs executing at once", integer("--max-runs", 1))
+  .option("--provider-limit <provider=n>", "set the cluster's cap for one provider (repeatable)", collect)
+  .option(
+    "--no-redact",
+    "store secrets as they are (default: secrets are redacted before anything is stored)",
+  )
+  .action(async (options) => {
+    const { workerCommand } = await import("./commands/worker.js");
+    process.exitCode = await workerCommand(options);
+  });
+
+const queue = program.command("queue").description("the run queue shared by asm worker processes");
+queue
+  .command("status")
+  .description("queued and running runs per session and provider, the caps, and the workers seen")
+  .option(dbOption, "postgres:// URL of the store (default: $ASM_DB)")
+  .option("--json", "print the status as JSON")
+  .action(async (options) => {
+    const { queueStatusCommand } = await import("./commands/queue.js");
+    process.exitCode = await queueStatusCommand(options);
   });
 
 const sessions = program.command("sessions").description("inspect stored sessions");

@@ -42,6 +42,8 @@ export interface RunCommandOptions {
   redact?: boolean;
   /** `--session <id>`: run in this existing session, through its server's queue. */
   session?: string;
+  /** `--queue`: enqueue the run for `asm worker` processes (PostgreSQL) and follow it. */
+  queue?: boolean;
   /**
    * `--continue [auto|native|replay]` (with `--session`): carry the session's conversation into
    * the run (`executeRun({ continuation })`); the flag alone is `auto`.
@@ -53,6 +55,10 @@ export interface RunCommandOptions {
   logFile?: string;
   /** `--jsonl-file <path>`: every event, one JSON per line. */
   jsonlFile?: string;
+  /** `--workspace`: snapshot the run's directory (`--cwd`, else the current one) before and after it. */
+  workspace?: boolean;
+  /** `--rollback-on-failure` (with `--workspace`): put the directory back when the run does not complete. */
+  rollbackOnFailure?: boolean;
 }
 
 /**
@@ -79,25 +85,35 @@ export async function runCommand(words: string[], options: RunCommandOptions): P
     const runOptions = {
       ...(options.timeout ? { timeoutMs: options.timeout } : {}),
       ...(continuation ? { continuation } : {}),
+      ...workspaceOptionOf(options),
       onEvent: (event: AsmEvent) => {
         runId ??= event.runId;
         if (json) printJson(event);
         live.push(event);
       },
     };
-    if (options.session) {
+    if (options.queue) {
+      const { runQueued } = await import("./queue.js");
+      await runQueued(manager, options.db, options.session, input, {
+        ...(options.timeout ? { timeoutMs: options.timeout } : {}),
+        onEvent: runOptions.onEvent,
+        signal: interruption.signal,
+      });
+    } else if (options.session) {
       await runInSession(manager, options.session, input, runOptions, interruption.signal, json);
     } else {
       await manager.runOnce(input, { ...runOptions, signal: interruption.signal });
     }
     await live.finish();
     if (!json) await printCost(store, runId);
+    if (!json) await printWorkspace(store, runId);
     return EXIT.ok;
   } catch (error) {
     await live.finish();
     // A failed or cancelled run spent tokens too; a closed stdout takes no more lines.
     if (!json && interruption.interrupt?.kind !== "stdout_closed") {
       await printCost(store, runId).catch(() => undefined);
+      await printWorkspace(store, runId).catch(() => undefined);
     }
     // A closed stdout is its reader saying "enough": nothing to report, and nowhere to.
     const code = interruption.interrupt?.kind === "stdout_closed" ? EXIT.failed : reportError(error, json);
@@ -183,6 +199,55 @@ async function printCost(store: DurableSessionStore | undefined, runId: string |
   if (store === undefined || runId === undefined) return;
   const line = costLine(await store.getRun(runId), styleFor(process.stdout));
   if (line !== undefined) process.stdout.write(`${line}\n`);
+}
+
+/** The `workspace` run option `--workspace` and `--rollback-on-failure` ask for. */
+function workspaceOptionOf(options: RunCommandOptions): Pick<ExecuteRunOptions, "workspace"> {
+  if (!options.workspace) {
+    if (options.rollbackOnFailure) {
+      throw new AsmError("validation_error", "--rollback-on-failure needs --workspace", {
+        hint: "add --workspace: the directory is snapshotted before the run so it can be put back",
+      });
+    }
+    return {};
+  }
+  return {
+    workspace: { path: options.cwd ?? process.cwd(), rollbackOnFailure: options.rollbackOnFailure === true },
+  };
+}
+
+/**
+ * What the run changed in its workspace, from the stored run (`run.metadata.workspace`, written
+ * whatever the outcome): files, lines and paths, and the rollback when there was one.
+ */
+async function printWorkspace(
+  store: DurableSessionStore | undefined,
+  runId: string | undefined,
+): Promise<void> {
+  if (store === undefined || runId === undefined) return;
+  const recorded = (await store.getRun(runId)).metadata.workspace;
+  if (typeof recorded !== "object" || recorded === null) return;
+  const { backend, diff, rollback, error } = recorded as {
+    backend?: string;
+    diff?: { filesChanged: number; insertions: number; deletions: number; paths: string[] };
+    rollback?: { restored: number; removed: number };
+    error?: { code?: string; message?: string };
+  };
+  const lines: string[] = [];
+  if (diff) {
+    const shown = diff.paths.slice(0, 10).join(", ");
+    const more = diff.paths.length > 10 ? ` and ${diff.paths.length - 10} more` : "";
+    lines.push(
+      `workspace (${backend}): ${diff.filesChanged} files changed, +${diff.insertions} -${diff.deletions}${shown ? `: ${shown}${more}` : ""}`,
+    );
+  }
+  if (rollback) {
+    lines.push(
+      `workspace rolled back: ${rollback.restored} files restored, ${rollback.removed} created files removed`,
+    );
+  }
+  if (error) lines.push(`workspace: ${error.message ?? "failed"} [${error.code ?? "unknown_error"}]`);
+  if (lines.length > 0) process.stdout.write(`${lines.join("\n")}\n`);
 }
 
 /**
