@@ -86,7 +86,16 @@ export class ChannelListener implements WaitWatcher {
     this.#retryTimer = undefined;
     const client = this.#client;
     this.#client = undefined;
-    await client?.end().catch(() => {});
+    if (client === undefined) return;
+    // The connection is unref'd, so nothing else may keep the event loop alive until its end is
+    // acknowledged: a process whose last work is closing the store would exit with this await
+    // unsettled (exit code 13, `asm run --queue` after following a run).
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      await client.end().catch(() => {});
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   #ensureConnected(): void {
