@@ -16,6 +16,9 @@ import {
 import { afterEach, describe, expect, it } from "vitest";
 import { AsmError } from "../core/errors.js";
 import { type Script, ScriptedAdapter } from "../manager/test-support/scripted-adapter.js";
+import type { ProviderAdapter } from "../ports/provider-adapter.js";
+import { ProviderRouter } from "../routing/provider-router.js";
+import { fail, ManualClock, ScriptedProvider, succeed } from "../routing/test-support/scripted-provider.js";
 import { SessionManager } from "../session-manager.js";
 import { MemorySessionStore } from "../stores/memory/index.js";
 import { otelExtension } from "./otel-extension.js";
@@ -30,7 +33,7 @@ class CollectingReader extends MetricReader {
   }
 }
 
-function setup(script: Script) {
+function setup(script: Script | ProviderAdapter) {
   const exporter = new InMemorySpanExporter();
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   const reader = new CollectingReader();
@@ -38,7 +41,7 @@ function setup(script: Script) {
   const store = new MemorySessionStore();
   const manager = new SessionManager({
     store,
-    adapter: new ScriptedAdapter(script),
+    adapter: typeof script === "function" ? new ScriptedAdapter(script) : script,
     extensions: [otelExtension({ tracerProvider, meterProvider })],
   });
   const spans = () => exporter.getFinishedSpans();
@@ -233,6 +236,29 @@ describe("otelExtension: spans", () => {
     ]);
     // The provider that answered, as a router reports it.
     expect(run.attributes["gen_ai.provider.name"]).toBe("codex");
+  });
+
+  it("a ProviderRouter's failover is an asm.failover event; the span names the provider that answered", async () => {
+    const router = new ProviderRouter({ clock: new ManualClock().now });
+    router.register("claude", new ScriptedProvider("claude", fail("provider_unavailable")));
+    router.register("codex", new ScriptedProvider("codex", succeed("from codex")));
+    const { manager, byName } = setup(router);
+    const result = await manager.runOnce("x", { agentId: "a" });
+    expect(result.output.content).toBe("from codex");
+    const run = byName("invoke_agent a");
+    expect(run.events.map((event) => [event.name, event.attributes])).toEqual([
+      [
+        "asm.failover",
+        {
+          "asm.failover.from": "claude",
+          "asm.failover.to": "codex",
+          "asm.failover.attempt": 1,
+          "error.type": "provider_unavailable",
+        },
+      ],
+    ]);
+    expect(run.attributes["gen_ai.provider.name"]).toBe("codex");
+    expect(run.status.code).toBe(SpanStatusCode.UNSET);
   });
 
   it("the run span is a child of the span active where the run was started", async () => {
