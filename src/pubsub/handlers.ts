@@ -108,9 +108,20 @@ export class TopicHandlers {
   }
 }
 
+/**
+ * Encodings of events still referenced: an event published on several topics (session, run,
+ * type) is serialized once. Stored events are never mutated after they are stored.
+ */
+const encoded = new WeakMap<AsmEvent, string>();
+
 /** The wire form of an event: its JSON. */
 export function encodeEvent(event: AsmEvent): string {
-  return JSON.stringify(event);
+  let text = encoded.get(event);
+  if (text === undefined) {
+    text = JSON.stringify(event);
+    encoded.set(event, text);
+  }
+  return text;
 }
 
 function decodeEvent(payload: string | Uint8Array): AsmEvent {

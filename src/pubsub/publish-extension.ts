@@ -70,6 +70,7 @@ export function publishExtension(options: PublishExtensionOptions): RunExtension
       };
       /** Waits, bounded, for the publishes in flight; see `closeTimeoutMs`. */
       const settle = async (): Promise<void> => {
+        if (pending.length > 0) publishPending();
         if (inFlight.size === 0) return;
         let timer: NodeJS.Timeout | undefined;
         let timedOut = false;
@@ -89,21 +90,39 @@ export function publishExtension(options: PublishExtensionOptions): RunExtension
           );
         }
       };
+      const onFailure = (error: unknown, topic: string, event: AsmEvent): Promise<unknown> | undefined => {
+        failed += 1;
+        // Kept in flight until the report is stored, so `finish` counts its publishes too.
+        if (failed === 1) return reportFirst(AsmError.from(error, "storage_connection_failed"), topic, event);
+        return undefined;
+      };
+      let pending: AsmEvent[] = [];
+      const publishPending = (): void => {
+        const events = pending;
+        pending = [];
+        const publishes: Promise<unknown>[] = [];
+        for (const event of events) {
+          for (const topic of topicsForEvent(event, scopes, options)) {
+            try {
+              const published = options.pubsub.publish(topic, event);
+              if (published)
+                publishes.push(published.catch((error: unknown) => onFailure(error, topic, event)));
+            } catch (error) {
+              const reported = onFailure(error, topic, event);
+              if (reported) publishes.push(reported);
+            }
+          }
+        }
+        if (publishes.length === 0) return;
+        const group = Promise.all(publishes).finally(() => inFlight.delete(group));
+        inFlight.add(group);
+      };
       return {
         onEvent(event) {
-          for (const topic of topicsForEvent(event, scopes, options)) {
-            const publishing = Promise.resolve()
-              .then(() => options.pubsub.publish(topic, event))
-              .catch((error: unknown) => {
-                failed += 1;
-                // Kept in flight until the report is stored, so `finish` counts its publishes too.
-                if (failed === 1)
-                  return reportFirst(AsmError.from(error, "storage_connection_failed"), topic, event);
-                return undefined;
-              })
-              .finally(() => inFlight.delete(publishing));
-            inFlight.add(publishing);
-          }
+          // Events of one committed batch arrive in one synchronous loop: they are published
+          // together on the next microtask, with one settlement for the group, not one per publish.
+          pending.push(event);
+          if (pending.length === 1) queueMicrotask(publishPending);
         },
         async finish() {
           await settle();
