@@ -161,6 +161,27 @@ describe("joinEventStream", () => {
     });
   }
 
+  it("keeps a slow consumer whole with a tiny buffer: what overflows is read back from the log", async () => {
+    const { store, manager, sessionId } = await setup(redis, streaming(300));
+    const run = await manager.startRun(sessionId, "go");
+    const joined: AsmEvent[] = [];
+    const following = (async () => {
+      for await (const event of joinEventStream({
+        store,
+        pubsub: redis,
+        sessionId,
+        runId: run.id,
+        maxBuffered: 2,
+      })) {
+        joined.push(event);
+        await new Promise((resolve) => setTimeout(resolve, 0)); // a consumer slower than the feed
+      }
+    })();
+    await manager.executeRun(run.id);
+    await following;
+    expect(joined).toEqual(await logOf(store, sessionId, run.id));
+  });
+
   it("follows a session from a cursor across runs and events never published (session events), filtered by type", async () => {
     const { store, manager, sessionId } = await setup(nats, streaming(20));
     const first = await manager.startRun(sessionId, "one");
