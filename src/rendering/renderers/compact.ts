@@ -33,10 +33,11 @@ export class CompactRenderer implements Renderer {
     this.eventCount += 1;
     if (event.type === "message_streamed") {
       const text = neutralise(event.data.delta);
-      if (this.streaming) return text;
-      const prefix = `${this.lineOpen ? " " : ""}${this.paint("magenta", ">>")} `;
+      const prefix = this.streaming ? "" : `${this.lineOpen ? " " : ""}${this.paint("magenta", ">>")} `;
       this.streaming = true;
-      this.lineOpen = true;
+      // Text that ended its line leaves the next token at the start of a fresh one.
+      if (text !== "") this.lineOpen = !text.endsWith("\n");
+      else if (prefix !== "") this.lineOpen = true;
       return prefix + text;
     }
     const token = this.token(event);
@@ -124,7 +125,7 @@ export function shortReason(reason: string | undefined): string {
   return lower === "tool_use" ? "tool" : lower === "end_turn" ? "end" : lower;
 }
 
-/** ` $0.0123` (rounded to 4 places), `""` without a cost. */
+/** ` $0.0123` (rounded to 4 places), `""` without a cost or for nothing spent. */
 function costLabel(cost: unknown): string {
-  return typeof cost === "number" ? ` $${Number(cost.toFixed(4))}` : "";
+  return typeof cost === "number" && cost > 0 ? ` $${Number(cost.toFixed(4))}` : "";
 }
