@@ -4,6 +4,7 @@ import path from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import type { AsmEvent } from "../core/events.js";
+import { EventFeed } from "./event-feed.js";
 import { render, type SinkFailure } from "./render.js";
 import { CompactRenderer } from "./renderers/compact.js";
 import { PassthroughRenderer } from "./renderers/passthrough.js";
@@ -224,6 +225,22 @@ describe("PubSubSink", () => {
 });
 
 describe("render", () => {
+  it("renders events pushed from a callback through an EventFeed, in order, to its end", async () => {
+    const feed = new EventFeed();
+    const [first, ...rest] = cancelRun();
+    if (first) feed.push(first);
+    const out = collector();
+    const done = render(feed, {
+      renderer: new CompactRenderer({ color: false }),
+      sinks: [new TtySink({ stream: out.stream })],
+    });
+    for (const event of rest) feed.push(event);
+    feed.end();
+    feed.push(first as AsmEvent);
+    expect(await done).toEqual({ events: 4, failures: [] });
+    expect(out.text()).toBe("r+ gpt-5-codex >> Working on it\nt+Grep ! cancelled\n4 events, 1 tools\n");
+  });
+
   it("reports a failing sink once, with its error, drops it and keeps the others going", async () => {
     const failures: SinkFailure[] = [];
     const attempts: string[] = [];

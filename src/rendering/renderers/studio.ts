@@ -44,7 +44,8 @@ export interface StudioRendererOptions {
   showSpinner?: boolean;
   /**
    * Status lines are cut to this width (with `…`) so they never wrap, which a line redrawn in
-   * place needs. Default: `process.stdout.columns` on a terminal, no limit off one.
+   * place needs. Default: `process.stdout.columns` on a terminal (read at each line, so a
+   * resized terminal is followed), no limit off one.
    */
   columns?: number;
   /** Start every line with the stored sequence of the event that began it (`#12`, what `--after` takes). Default false. */
@@ -92,7 +93,7 @@ export class StudioRenderer implements Renderer {
     this.indent = " ".repeat(options.indent ?? 2);
     this.tty = options.tty ?? process.stdout.isTTY === true;
     this.spinner = options.showSpinner ?? true;
-    this.columns = options.columns ?? (this.tty ? process.stdout.columns : undefined);
+    this.columns = options.columns;
     this.sequence = options.sequence ?? false;
     if (this.tty && this.spinner) this.tickIntervalMs = SPINNER_INTERVAL_MS;
   }
@@ -329,10 +330,11 @@ export class StudioRenderer implements Renderer {
 
   /** Room left for a status line's text: the columns less the indent, the number and the symbol. */
   private width(sequence: number): number | undefined {
-    if (this.columns === undefined) return undefined;
+    const columns = this.columns ?? (this.tty ? process.stdout.columns : undefined);
+    if (columns === undefined) return undefined;
     const number = this.sequence ? `#${sequence} `.length : 0;
     // One column spare: writing the last column leaves some terminals' cursor in limbo.
-    return Math.max(8, this.columns - this.indent.length - number - 2 - 1);
+    return Math.max(8, columns - this.indent.length - number - 2 - 1);
   }
 
   private number(sequence: number): string {
