@@ -7,6 +7,7 @@ import { ApprovalGate } from "../policy/approvals.js";
 import type { DurableSessionStore } from "../ports/durable-store.js";
 import { SessionServerRegistry } from "../runtime/server-registry.js";
 import { bearerAuth } from "./auth.js";
+import { loadDashboard } from "./dashboard.js";
 import { errorResponse, HttpError } from "./errors-to-http.js";
 import { openApiDocument } from "./openapi.js";
 import { type Route, runRoute } from "./route.js";
@@ -55,8 +56,11 @@ export interface ApiAppOptions {
   workspaceRoots?: string[];
   /** Called once per request. Default: nothing logged. */
   onRequest?: (entry: RequestLogEntry) => void;
-  /** Serves `/` and every path outside `/api/`, `/openapi.json`, `/healthz`, `/readyz` (the dashboard's mount point). Default: 404. */
-  dashboard?: StaticMount;
+  /**
+   * Serves `/` and every path outside `/api/`, `/openapi.json`, `/healthz`, `/readyz` (the dashboard's mount point).
+   * Default: the web dashboard built into dist/dashboard (`loadDashboard()`), 404 when it was not built; `false`: 404.
+   */
+  dashboard?: StaticMount | false;
 }
 
 export interface ShutdownOptions {
@@ -187,8 +191,8 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
   app.all("/api/*", (c) =>
     c.json({ code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404),
   );
-  if (options.dashboard) {
-    const dashboard = options.dashboard;
+  const dashboard = options.dashboard === undefined ? loadDashboard() : options.dashboard || undefined;
+  if (dashboard) {
     app.get("*", (c) => dashboard.fetch(c.req.raw));
   }
 

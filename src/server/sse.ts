@@ -27,6 +27,11 @@ export interface OpenStreamInput {
   after: number;
   types?: readonly string[];
   runId?: string;
+  /**
+   * Drops the connection at once. Erroring the body alone leaves a socket whose peer reads
+   * nothing waiting for a drain that never comes. Default: only the body is errored.
+   */
+  dropConnection?: () => void;
 }
 
 const SESSION_END_TYPES: ReadonlySet<EventType> = new Set([
@@ -139,8 +144,11 @@ export class EventStreams {
       });
       clearTimeout(timer);
       pulled = undefined;
-      if (!room)
-        end(() => controller.error(new Error("slow client disconnected; resume with Last-Event-ID")));
+      if (room) return;
+      // Closed, not errored: an errored body is logged as a failure, and this is a decision.
+      // Dropping the connection discards what the client did not take; it resumes from its last id.
+      end(() => controller.close());
+      input.dropConnection?.();
     };
 
     const body = new ReadableStream<Uint8Array>(

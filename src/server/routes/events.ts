@@ -1,3 +1,4 @@
+import type { HttpBindings } from "@hono/node-server";
 import { AsmError } from "../../core/errors.js";
 import type { EventType } from "../../core/events.js";
 import { defineRoute, type Route } from "../route.js";
@@ -47,6 +48,7 @@ export function eventRoutes(ctx: ServerContext): Route[] {
           after,
           ...(query.types ? { types: query.types } : {}),
           ...(query.runId ? { runId: query.runId } : {}),
+          dropConnection: () => (c.env as Partial<HttpBindings> | undefined)?.outgoing?.destroy(),
         });
       },
     }),
