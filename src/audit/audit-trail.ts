@@ -121,8 +121,10 @@ export class AuditTrail {
    * other members (a durable store's `query`, its queue) are the original's.
    */
   wrapStore<S extends SessionStore>(store: S): S {
-    const observe = (events: readonly AsmEvent[]) =>
-      Promise.all(events.map((event) => this.observeEvent(store, event)));
+    // One at a time, so the trail keeps the log's order.
+    const observe = async (events: readonly AsmEvent[]) => {
+      for (const event of events) await this.observeEvent(store, event);
+    };
     const overrides: Partial<Record<PropertyKey, unknown>> = {
       saveRun: async (run: Run, options?: Parameters<SessionStore["saveRun"]>[1]) => {
         const stored = await store.saveRun(run, options);

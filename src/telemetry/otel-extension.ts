@@ -78,6 +78,14 @@ const loadOtel = lazyImport<OtelApi | undefined>(
  * Opt in with `new SessionManager({ extensions: [otelExtension()] })`.
  */
 export function otelExtension(options: OtelExtensionOptions = {}): RunExtension {
+  let warned = false;
+  const warnOnce = (error: unknown) => {
+    if (warned) return;
+    warned = true;
+    process.emitWarning(`OpenTelemetry is off: ${error instanceof Error ? error.message : String(error)}`, {
+      code: "ASM_OTEL",
+    });
+  };
   let instruments: { provider: MeterProvider; instruments: Instruments } | undefined;
 
   function instrumentsOf(api: OtelApi): Instruments {
@@ -113,7 +121,11 @@ export function otelExtension(options: OtelExtensionOptions = {}): RunExtension 
     specificationVersion: RUN_EXTENSION_SPECIFICATION,
     name: "otel",
     start: async ({ run, session, provider, options: runOptions }) => {
-      const api = await loadOtel();
+      // Telemetry never fails a run: an API that will not load leaves the run untraced.
+      const api = await loadOtel().catch((error: unknown) => {
+        warnOnce(error);
+        return undefined;
+      });
       if (!api) return undefined;
       const tracer: Tracer = (options.tracerProvider ?? api.trace.getTracerProvider()).getTracer(
         TELEMETRY_SCOPE,
