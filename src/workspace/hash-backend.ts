@@ -37,6 +37,29 @@ const CONCURRENCY = 32;
 /** Files at most this large are read whole; larger ones are streamed through the hash. */
 const READ_WHOLE_BYTES = 4 * 1024 * 1024;
 
+/**
+ * A file's hash as last computed, by absolute path, with the stat it was computed for: a file
+ * whose size, mtime, ctime and inode are unchanged is not read again (as git's index does). Only
+ * entries for files last modified well before they were hashed are trusted: a write in the same
+ * timestamp tick as the hashing could otherwise go unseen ("racy" files, re-read every time).
+ */
+export class HashCache {
+  readonly #entries = new Map<string, { stamp: string; sha256: string }>();
+
+  lookup(absolute: string, stamp: string): string | undefined {
+    const entry = this.#entries.get(absolute);
+    return entry?.stamp === stamp ? entry.sha256 : undefined;
+  }
+
+  remember(absolute: string, stamp: string, sha256: string, mtimeMs: number, hashedAtMs: number): void {
+    if (hashedAtMs - mtimeMs > RACY_MARGIN_MS) this.#entries.set(absolute, { stamp, sha256 });
+    else this.#entries.delete(absolute);
+  }
+}
+
+/** How much older than its hashing a file's mtime must be for the hash to be cached. */
+const RACY_MARGIN_MS = 2000;
+
 /** Contents kept by snapshots, by snapshot object: the snapshot itself stays plain JSON. */
 const keptContents = new WeakMap<WorkspaceSnapshot, Map<string, Buffer>>();
 
@@ -45,6 +68,8 @@ export interface HashSnapshotOptions {
   ignore: readonly string[];
   /** Keep file contents up to this many bytes in all (0 = keep none). */
   keepContentBytes: number;
+  /** Hashes of unchanged files from earlier snapshots. Default: none (every file read). */
+  cache?: HashCache;
 }
 
 export async function takeHashSnapshot(
@@ -61,6 +86,7 @@ export async function takeHashSnapshot(
     const read = await readEntry(
       join(path, relativePath),
       contentsComplete ? Math.max(READ_WHOLE_BYTES, options.keepContentBytes - keptBytes) : 0,
+      contentsComplete ? undefined : options.cache,
     );
     if (!read) return; // gone since it was listed
     files[relativePath] = read.file;
@@ -207,24 +233,34 @@ async function walk(root: string, ignored: (path: string) => boolean): Promise<s
 async function readEntry(
   absolute: string,
   keepUpTo: number,
+  cache: HashCache | undefined,
 ): Promise<{ file: HashedFile; bytes: Buffer | undefined } | undefined> {
   try {
-    const stat = await lstat(absolute);
+    const hashedAt = Date.now();
+    const stat = await lstat(absolute, { bigint: true });
     if (stat.isSymbolicLink()) {
       const target = Buffer.from(await readlink(absolute), "utf8");
       return { file: { sha256: sha256(target), size: target.length, kind: "symlink" }, bytes: target };
     }
     if (!stat.isFile()) return undefined;
-    const mode = stat.mode & 0o777;
-    if (stat.size > Math.max(READ_WHOLE_BYTES, keepUpTo)) {
-      const { hash, size } = await streamHash(absolute);
-      return { file: { sha256: hash, size, kind: "file", mode }, bytes: undefined };
+    const mode = Number(stat.mode & 0o777n);
+    const size = Number(stat.size);
+    const stamp = `${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.ino}`;
+    const cached = cache?.lookup(absolute, stamp);
+    if (cached) return { file: { sha256: cached, size, kind: "file", mode }, bytes: undefined };
+    let file: HashedFile;
+    let bytes: Buffer | undefined;
+    if (size > Math.max(READ_WHOLE_BYTES, keepUpTo)) {
+      const streamed = await streamHash(absolute);
+      file = { sha256: streamed.hash, size: streamed.size, kind: "file", mode };
+    } else {
+      const read = await readFile(absolute, { flag: "r" });
+      file = { sha256: sha256(read), size: read.length, kind: "file", mode };
+      bytes = read.length <= keepUpTo ? read : undefined;
     }
-    const bytes = await readFile(absolute, { flag: "r" });
-    return {
-      file: { sha256: sha256(bytes), size: bytes.length, kind: "file", mode },
-      bytes: bytes.length <= keepUpTo ? bytes : undefined,
-    };
+    // Cached only when what was read is what was stat'ed (the file did not change meanwhile).
+    if (file.size === size) cache?.remember(absolute, stamp, file.sha256, Number(stat.mtimeMs), hashedAt);
+    return { file, bytes };
   } catch (error) {
     if (isMissing(error)) return undefined;
     throw new AsmError("storage_error", `cannot read ${absolute}: ${(error as Error).message}`, {

@@ -8,6 +8,7 @@ import {
   statSync,
   symlinkSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -122,6 +123,21 @@ describe("Workspace: hash backend", () => {
     expect(lstatSync(join(dir, "link")).isSymbolicLink()).toBe(true);
     expect(existsSync(join(dir, "new/file.txt"))).toBe(false);
     expect((await workspace.snapshot(dir)).ref).toBe(kept.ref);
+  });
+
+  it("reuses hashes of unchanged old files, yet sees a same-size rewrite with its mtime put back", async () => {
+    const dir = workspaceDir("hash-cache");
+    writeFiles(dir, { "a.txt": "aaaa", "b.txt": "bbbb" });
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, "a.txt"), old, old);
+    utimesSync(join(dir, "b.txt"), old, old);
+    const workspace = new Workspace();
+    const before = await workspace.snapshot(dir);
+    writeFileSync(join(dir, "a.txt"), "AAAA");
+    utimesSync(join(dir, "a.txt"), old, old); // same size, same mtime: only ctime tells
+    const after = await workspace.snapshot(dir);
+    expect((await workspace.diff(before, after)).modified).toEqual(["a.txt"]);
+    expect(after.files?.["b.txt"]?.sha256).toBe(before.files?.["b.txt"]?.sha256);
   });
 
   it("keeps no contents over the keepContents cap", async () => {

@@ -16,6 +16,7 @@ import {
 import {
   DEFAULT_HASH_IGNORE,
   DEFAULT_KEPT_CONTENT_BYTES,
+  HashCache,
   hashDiff,
   hashRollback,
   takeHashSnapshot,
@@ -99,6 +100,7 @@ export class Workspace {
   readonly #retention: number;
   readonly #timeoutMs: number;
   readonly #refs = new SnapshotRefs();
+  readonly #hashes = new HashCache();
 
   constructor(options: WorkspaceOptions = {}) {
     this.#artifactStore = options.artifactStore;
@@ -141,6 +143,7 @@ export class Workspace {
       ...(options.label ? { label: options.label } : {}),
       ignore: options.ignore ?? DEFAULT_HASH_IGNORE,
       keepContentBytes: keptContentBytes(options.keepContents),
+      cache: this.#hashes,
     });
   }
 
