@@ -308,4 +308,27 @@ maintenance
     process.exitCode = await healthCommand(options);
   });
 
+program
+  .command("serve")
+  .description("serve the HTTP API (sessions, runs, events over SSE) on this store")
+  .option("--host <host>", "address to bind (a non-loopback one requires a token)", "127.0.0.1")
+  .option("--port <port>", "port to listen on (0 picks a free one)", integer("--port", 0), 7411)
+  .option("--token <token>", "bearer token clients must send (default: $ASM_TOKEN)")
+  .option("--dev", "serve without a token (loopback addresses only)")
+  .option(dbOption, dbHelp)
+  .option("-p, --provider <name>", providers.names, "claude")
+  .option("--provider-option <key=value>", "one of the provider's own options (repeatable)", collect)
+  .option("--executable <path>", "the provider's CLI to run (default: the one its SDK ships)")
+  .option("--cwd <dir>", "working directory for the provider (default: the current one)")
+  .option("--workspace-root <dir>", "a directory runs may snapshot as their workspace (repeatable)", collect)
+  .option("--cors-origin <origin>", "an origin allowed by CORS (repeatable; default: CORS off)", collect)
+  .option(
+    "--no-redact",
+    "store secrets as they are (default: secrets are redacted before anything is stored)",
+  )
+  .action(async (options) => {
+    const { serveCommand } = await import("./commands/serve.js");
+    process.exitCode = await serveCommand(options);
+  });
+
 await program.parseAsync();
