@@ -373,11 +373,15 @@ export class Worker {
     }
   }
 
-  /** Deletes the run's queue row (its lease) and wakes the workers waiting for a slot. */
+  /**
+   * Deletes the run's queue row — this worker's lease, or (`workerId` null) a row still queued,
+   * never another worker's lease — and wakes the workers waiting for a slot.
+   */
   async #release(runId: string, workerId: string | null): Promise<void> {
     const db = this.#requireDb();
     await db.pool.query(
-      `WITH gone AS (DELETE FROM ${db.table} WHERE run_id = $1 AND ($2::text IS NULL OR worker_id = $2) RETURNING 1)
+      `WITH gone AS (DELETE FROM ${db.table} WHERE run_id = $1
+         AND (($2::text IS NULL AND state = 'queued') OR worker_id = $2) RETURNING 1)
        SELECT pg_notify($3, '') FROM gone`,
       [runId, workerId, this.#location.queueChannel],
     );
