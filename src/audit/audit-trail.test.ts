@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ScriptedAdapter } from "../manager/test-support/scripted-adapter.js";
 import { ApprovalGate } from "../policy/approvals.js";
+import { SessionServer } from "../runtime/session-server.js";
 import { SessionManager } from "../session-manager.js";
 import { MemorySessionStore } from "../stores/memory/index.js";
 import { openSqliteStore } from "../stores/sqlite/index.js";
@@ -169,6 +170,24 @@ describe.each(backends)("AuditTrail on the %s audit store", (_name, openAuditSto
       all.filter((entry) => entry.action === "session_completed"),
     );
     expect(lines.every((line) => line.endsWith("\n"))).toBe(true);
+  });
+
+  it("runs submitted to a SessionServer over the wrapped store, as the submitter", async () => {
+    const { trail, manager } = await setup();
+    const server = await withActor("svc", () =>
+      SessionServer.start({ manager, session: { agentId: "srv" } }),
+    );
+    const runId = await withActor("erin", () => server.submitRun("queued work"));
+    await server.awaitRun(runId);
+    await server.close();
+    const submitted = await trail.query({ actions: ["run_submitted"] });
+    expect(submitted.map(({ actor, runId: id, sessionId }) => ({ actor, id, sessionId }))).toEqual([
+      { actor: "erin", id: runId, sessionId: server.sessionId },
+    ]);
+    expect((await trail.query({ actions: ["session_created"] }))[0]).toMatchObject({
+      actor: "svc",
+      details: { agentId: "srv" },
+    });
   });
 
   it("recording the same fact twice stores one entry", async () => {
