@@ -23,6 +23,8 @@ describe("priceFor", () => {
     expect(priceFor("claude-opus-4-1-20250805")).toBe(DEFAULT_PRICING["claude-opus-4-1"]);
     expect(priceFor("claude-opus-4-20250514")).toBe(DEFAULT_PRICING["claude-opus-4"]);
     expect(priceFor("gpt-5-2025-08-07")).toBe(DEFAULT_PRICING["gpt-5"]);
+    expect(priceFor("gemini-2.5-flash-preview-09-2025")).toBe(DEFAULT_PRICING["gemini-2.5-flash"]);
+    expect(priceFor("gemini-2.5-flash-lite")).toBe(DEFAULT_PRICING["gemini-2.5-flash-lite"]);
   });
 
   it("does not lend a price to a different model that merely shares characters", () => {

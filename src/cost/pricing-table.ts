@@ -47,7 +47,7 @@ const anthropic = (input: number, output: number, cacheRead: number, cacheWrite:
   cacheRead,
   cacheWrite,
 });
-// OpenAI bills cache writes as ordinary input.
+// OpenAI (and Google, for implicit caching) bill cache writes as ordinary input.
 const openai = (input: number, output: number, cacheRead: number): ModelPrice => ({
   input,
   output,
@@ -56,7 +56,7 @@ const openai = (input: number, output: number, cacheRead: number): ModelPrice =>
 });
 
 /**
- * List prices as published by Anthropic and OpenAI, checked 2026-11-21 (standard tier, no batch
+ * List prices as published by Anthropic, OpenAI and Google (Gemini: prompts up to 200K tokens), checked 2026-11-21 (standard tier, no batch
  * discount, no long-prompt or regional surcharges). Dated model ids resolve through the
  * longest-prefix rule (`claude-haiku-4-5-20251001` → `claude-haiku-4-5`). Prices change: pass
  * your own table to `SessionManager({ pricing })` rather than trusting this one for billing.
@@ -97,4 +97,8 @@ export const DEFAULT_PRICING: PricingTable = {
   "gpt-4o-mini": openai(0.15, 0.6, 0.075),
   o3: openai(2, 8, 0.5),
   "o4-mini": openai(1.1, 4.4, 0.275),
+  // Gemini's cached input is billed at a tenth of its input rate; thinking tokens as output.
+  "gemini-2.5-pro": openai(1.25, 10, 0.125),
+  "gemini-2.5-flash": openai(0.3, 2.5, 0.03),
+  "gemini-2.5-flash-lite": openai(0.1, 0.4, 0.01),
 };
