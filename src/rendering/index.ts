@@ -1,4 +1,7 @@
 // The rendering pipeline: one renderer (events → text) × any number of sinks (where text and events go).
+
+// The PubSub sink's topic options, with the PubSub module's names (the package root exports them from here).
+export type { TopicOptions, TopicScope } from "../pubsub/topics.js";
 export { EventFeed } from "./event-feed.js";
 export { type RenderOptions, type RenderReport, render, type SinkFailure, type SinkPhase } from "./render.js";
 export { TEXT_RENDERER_NAMES, type TextRendererName } from "./renderer-names.js";
@@ -15,14 +18,7 @@ export {
   JsonlSink,
   type JsonlSinkOptions,
 } from "./sinks/jsonl.js";
-export {
-  type EventPublisher,
-  eventTopic,
-  PubSubSink,
-  type PubSubSinkOptions,
-  type TopicOptions,
-  type TopicScope,
-} from "./sinks/pubsub.js";
+export { PubSubSink, type PubSubSinkOptions } from "./sinks/pubsub.js";
 export { TtySink, type TtySinkOptions } from "./sinks/tty.js";
 export { neutralise, stripAnsi } from "./terminal.js";
 export type { Renderer, Sink } from "./types.js";

@@ -4,6 +4,9 @@ import path from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import type { AsmEvent } from "../core/events.js";
+import type { EventPublisher } from "../ports/pubsub.js";
+import { MemoryPubSub } from "../pubsub/memory/index.js";
+import { sessionTopic } from "../pubsub/topics.js";
 import { EventFeed } from "./event-feed.js";
 import { render, type SinkFailure } from "./render.js";
 import { CompactRenderer } from "./renderers/compact.js";
@@ -12,7 +15,7 @@ import { StudioRenderer } from "./renderers/studio.js";
 import { CallbackSink } from "./sinks/callback.js";
 import { FileSink } from "./sinks/file.js";
 import { compactEntry, JsonlSink } from "./sinks/jsonl.js";
-import { type EventPublisher, eventTopic, PubSubSink } from "./sinks/pubsub.js";
+import { PubSubSink } from "./sinks/pubsub.js";
 import { TtySink } from "./sinks/tty.js";
 import { cancelRun, textRun, toolRun } from "./test-support/recorded-runs.js";
 import type { Sink } from "./types.js";
@@ -202,14 +205,14 @@ describe("PubSubSink", () => {
     expect(new Set(await topicsBy((publisher) => new PubSubSink({ publisher })))).toEqual(
       new Set(["asm:session:ses_1"]),
     );
-    const byRun = await topicsBy((publisher) => new PubSubSink({ publisher, scope: "run", prefix: "app" }));
-    expect(byRun.slice(0, 4)).toEqual([
-      "app:session:ses_1",
-      "app:session:ses_1",
-      "app:session:ses_1:run:run_1",
-      "app:session:ses_1:run:run_1",
-    ]);
-    expect((await topicsBy((publisher) => new PubSubSink({ publisher, scope: "type" })))[3]).toBe(
+    const byRun = await topicsBy(
+      (publisher) => new PubSubSink({ publisher, scopes: ["run"], prefix: "app" }),
+    );
+    // Session events have no run: no run topic.
+    expect(byRun).toEqual(events.filter((event) => event.runId).map(() => "app:session:ses_1:run:run_1"));
+    const both2 = await topicsBy((publisher) => new PubSubSink({ publisher, scopes: ["session", "type"] }));
+    expect(both2.slice(0, 2)).toEqual(["asm:session:ses_1", "asm:session:ses_1:type:session_created"]);
+    expect((await topicsBy((publisher) => new PubSubSink({ publisher, scopes: ["type"] })))[3]).toBe(
       "asm:session:ses_1:type:run_started",
     );
     expect(new Set(await topicsBy((publisher) => new PubSubSink({ publisher, topic: "all" })))).toEqual(
@@ -217,10 +220,38 @@ describe("PubSubSink", () => {
     );
     const both = await topicsBy(
       (publisher) =>
-        new PubSubSink({ publisher, topic: (event) => [eventTopic(event), `kind:${event.type}`] }),
+        new PubSubSink({
+          publisher,
+          topic: (event) => [sessionTopic(event.sessionId), `kind:${event.type}`],
+        }),
     );
     expect(both.slice(0, 2)).toEqual(["asm:session:ses_1", "kind:session_created"]);
     expect(both).toHaveLength(events.length * 2);
+  });
+});
+
+describe("PubSubSink on the in-process PubSub", () => {
+  it("delivers every rendered event to a subscriber of the run's topic, in order", async () => {
+    const pubsub = new MemoryPubSub();
+    const received: number[] = [];
+    const events = toolRun();
+    let all: () => void = () => undefined;
+    const delivered = new Promise<void>((resolve) => {
+      all = resolve;
+    });
+    const subscription = await pubsub.subscribe("asm:session:ses_1:run:run_1", (event) => {
+      received.push(event.sequence);
+      if (received.length === events.length) all();
+    });
+    await render(events, {
+      renderer: new PassthroughRenderer(),
+      sinks: [new PubSubSink({ publisher: pubsub, scopes: ["run"] })],
+    });
+    // Delivery is asynchronous, as on a broker: wait for it (the test's timeout bounds the wait).
+    await delivered;
+    await subscription.unsubscribe();
+    await pubsub.close();
+    expect(received).toEqual(events.map((event) => event.sequence));
   });
 });
 
