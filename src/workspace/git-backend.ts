@@ -38,52 +38,34 @@ export interface GitRepository {
   root: string;
   gitDir: string;
   indexFile: string;
-  /** The commit HEAD names when it was looked up; null before the first commit. */
-  headCommit: string | null;
 }
 
 export interface GitCallOptions {
   timeoutMs: number;
 }
 
-/**
- * The work tree `path` is in, with its HEAD commit, in one `rev-parse`; undefined when `path` is
- * in none. (An unborn HEAD makes rev-parse fail after it printed the rest.)
- */
+/** The work tree `path` is in, or undefined when it is in none (or in a bare repository). */
 export async function findGitRepository(
   path: string,
   options: GitCallOptions,
 ): Promise<GitRepository | undefined> {
-  let output: string;
+  let result: ExecResult;
   try {
-    output = (
-      await exec(
-        [
-          "git",
-          "rev-parse",
-          "--show-toplevel",
-          "--absolute-git-dir",
-          "--git-path",
-          "index",
-          "HEAD^{commit}",
-          "--",
-        ],
-        { cwd: path, env: gitEnv(), timeoutMs: options.timeoutMs },
-      )
-    ).stdout;
+    result = await exec(
+      ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-path", "index"],
+      {
+        cwd: path,
+        env: gitEnv(),
+        timeoutMs: options.timeoutMs,
+      },
+    );
   } catch (error) {
-    if (!AsmError.is(error, "command_failed")) throw gitError(error, ["rev-parse"]);
-    // Not a repository (nothing printed), or one with no commit yet (the rest printed).
-    output = typeof error.details.stdout === "string" ? error.details.stdout : "";
+    if (AsmError.is(error, "command_failed")) return undefined;
+    throw gitError(error, ["rev-parse"]);
   }
-  const [root, gitDir, indexFile, head] = output.split("\n");
+  const [root, gitDir, indexFile] = result.stdout.split("\n");
   if (!root || !gitDir || !indexFile) return undefined;
-  return {
-    root,
-    gitDir,
-    indexFile: isAbsolute(indexFile) ? indexFile : resolve(path, indexFile),
-    headCommit: head && /^[0-9a-f]{40,64}$/.test(head) ? head : null,
-  };
+  return { root, gitDir, indexFile: isAbsolute(indexFile) ? indexFile : resolve(path, indexFile) };
 }
 
 /**
@@ -130,15 +112,21 @@ export async function takeGitSnapshot(
 ): Promise<WorkspaceSnapshot> {
   const pathspec = relative(repo.root, path).split("\\").join("/") || ".";
   const run = gitRunner(repo.root, options);
-  const { headCommit } = repo;
+  // HEAD is looked up while the index is built: one git process less to wait for.
+  const head = resolveHead(run);
+  head.catch(() => undefined); // awaited below; a failure of the add must not leave it unhandled
   return withTempIndex(async (indexFile) => {
     const seeded = await copyFile(repo.indexFile, indexFile).then(
       () => true,
       () => false,
     );
-    if (!seeded && headCommit) await run(["read-tree", headCommit], { indexFile });
+    if (!seeded) {
+      const start = await head;
+      if (start) await run(["read-tree", start], { indexFile });
+    }
     const excludes = options.ignore.map((glob) => `:(exclude,glob)${scopedGlob(pathspec, glob)}`);
     await addAll(run, indexFile, ["--", pathspec, ...excludes]);
+    const headCommit = await head;
     const tree = (await run(["write-tree"], { indexFile })).stdout.trim();
     const id = newId("snap");
     const message = `asm workspace snapshot ${id}${options.label ? ` (${options.label})` : ""}`;
@@ -170,6 +158,12 @@ export async function takeGitSnapshot(
       git: { root: repo.root, gitDir: repo.gitDir, pathspec, headCommit },
     };
   });
+}
+
+async function resolveHead(run: GitRun): Promise<string | null> {
+  // Exit 1 (with -q): HEAD names no commit yet — a repository with no commits.
+  const head = await run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], { successExitCodes: [0, 1] });
+  return head.exitCode === 0 ? head.stdout.trim() : null;
 }
 
 /** Attempts of `add -A` while files vanish between git listing and reading them. */

@@ -101,6 +101,8 @@ export class Workspace {
   readonly #timeoutMs: number;
   readonly #refs = new SnapshotRefs();
   readonly #hashes = new HashCache();
+  /** Where each directory's repository is, once found (a snapshot that fails forgets it). */
+  readonly #repositories = new Map<string, GitRepository>();
 
   constructor(options: WorkspaceOptions = {}) {
     this.#artifactStore = options.artifactStore;
@@ -137,6 +139,10 @@ export class Workspace {
         retention: this.#retention,
         refs: this.#refs,
         timeoutMs: this.#timeoutMs,
+      }).catch((error: unknown) => {
+        // The repository may have moved or gone: the next snapshot looks it up again.
+        this.#repositories.delete(dir);
+        throw error;
       });
     }
     return takeHashSnapshot(dir, {
@@ -218,8 +224,13 @@ export class Workspace {
     });
   }
 
-  #repository(dir: string): Promise<GitRepository | undefined> {
-    return findGitRepository(dir, { timeoutMs: this.#timeoutMs });
+  async #repository(dir: string): Promise<GitRepository | undefined> {
+    const known = this.#repositories.get(dir);
+    if (known) return known;
+    const found = await findGitRepository(dir, { timeoutMs: this.#timeoutMs });
+    // Only a repository is remembered: a plain directory may become one (git init) at any time.
+    if (found) this.#repositories.set(dir, found);
+    return found;
   }
 }
 
