@@ -227,7 +227,7 @@ function SubmitRunForm({ client, sessionId }: { client: AsmClient; sessionId: st
         </label>
       </fieldset>
       <label>
-        {mode === "prompt" ? "Prompt" : "Command"}
+        {mode === "prompt" ? "Prompt text" : "Command arguments"}
         <textarea required rows={3} value={text} onInput={(e) => setText(e.currentTarget.value)} />
       </label>
       <label>

@@ -23,7 +23,7 @@ export function Timeline({ events, approvals }: { events: readonly AsmEvent[]; a
             <span class="sr-only">sequence </span>#{event.sequence}
           </span>
           <span class="type">{event.type.replaceAll("_", " ")}</span>
-          {event.runId ? <span class="run-ref">{event.runId.slice(0, 12)}</span> : null}
+          <span class="run-ref">{event.runId?.slice(0, 12) ?? ""}</span>
           <time dateTime={event.timestamp}>{new Date(event.timestamp).toLocaleTimeString()}</time>
           <div class="body">
             <EventBody event={event} approvals={approvals} />
