@@ -111,6 +111,7 @@ function schemaSql(queueSchema: string): string {
       state text NOT NULL DEFAULT 'queued',
       worker_id text,
       job_id text,
+      parked boolean NOT NULL DEFAULT false,
       lease_expires_at timestamptz,
       submitted_at timestamptz NOT NULL DEFAULT now()
     );

@@ -175,12 +175,22 @@ export async function insertQueuedIn(client: PoolClient, db: QueueDb, row: Queue
       row.position ?? null,
     ],
   );
+  await sendJob(client, db, row.provider, row.runId);
+}
+
+/** The run's pg-boss job, inside the caller's transaction. */
+export async function sendJob(
+  client: PoolClient,
+  db: QueueDb,
+  provider: string,
+  runId: string,
+): Promise<void> {
   await db.boss.send(
-    jobQueueName(row.provider),
-    { runId: row.runId },
+    jobQueueName(provider),
+    { runId },
     {
       db: { executeSql: (text, values) => client.query(text, values) },
-      // A job a worker cannot admit yet goes back as a "retry": the count is not a failure count.
+      // A job a worker cannot admit yet (a cap is full) goes back as a "retry": not a failure count.
       retryLimit: 1_000_000,
       retryDelay: 1,
       // The lease, not pg-boss's expiry, decides a dead worker; this only bounds a lost job.

@@ -18,7 +18,7 @@ import {
   type ResolvedLocation,
   resolveLocation,
 } from "./queue-db.js";
-import { insertQueuedIn, type QueueLimits, setQueueLimits, WORKER_QUEUE_KEY } from "./run-queue.js";
+import { insertQueuedIn, type QueueLimits, sendJob, setQueueLimits, WORKER_QUEUE_KEY } from "./run-queue.js";
 
 export interface WorkerOptions extends QueueLocation {
   /**
@@ -74,6 +74,7 @@ interface QueuedRow {
   state: string;
   worker_id: string | null;
   job_id: string | null;
+  parked: boolean;
 }
 
 interface InFlight {
@@ -82,7 +83,15 @@ interface InFlight {
   checking: boolean;
 }
 
-type Admission = { kind: "admitted"; row: QueuedRow } | { kind: "blocked" } | { kind: "gone" };
+/**
+ * `parked`: the run waits for its session (an earlier run, or no free slot): its job is cancelled
+ * and the release of a run of that session sends it a new one. `blocked`: it waits for a cap.
+ */
+type Admission =
+  | { kind: "admitted"; row: QueuedRow }
+  | { kind: "parked" }
+  | { kind: "blocked" }
+  | { kind: "gone" };
 
 /**
  * Executes runs queued with `RunQueue.enqueue`, from any process, through its managers into the
@@ -276,6 +285,7 @@ export class Worker {
         await this.#released.wait(deadline - Date.now());
         admission = await this.#admit(runId, jobId);
       }
+      if (admission.kind === "parked") return;
       if (admission.kind === "blocked") {
         // Back to the queue: pg-boss offers it again after its retry delay.
         await db.boss.fail(queue, jobId, { deferred: true });
@@ -334,9 +344,14 @@ export class Worker {
         provider_running: string;
       };
       const cap = (scope: string) => limits.rows.find((limit) => limit.scope === scope)?.max_runs ?? Infinity;
+      if (Number(c.ahead) > 0 || Number(c.session_running) >= row.session_slots) {
+        // Only a release in its session can let it start; holding a slot for it meanwhile would
+        // starve other sessions behind a long run. Under the lock, so that release cannot be missed.
+        await client.query(`UPDATE ${db.table} SET parked = true, job_id = NULL WHERE run_id = $1`, [runId]);
+        await db.boss.cancel(jobQueueName(row.provider), jobId, { db: executor(client) });
+        return { kind: "parked" };
+      }
       if (
-        Number(c.ahead) > 0 ||
-        Number(c.session_running) >= row.session_slots ||
         Number(c.running) >= cap("global") ||
         Number(c.provider_running) >= cap(`provider:${row.provider}`)
       ) {
@@ -375,16 +390,23 @@ export class Worker {
 
   /**
    * Deletes the run's queue row — this worker's lease, or (`workerId` null) a row still queued,
-   * never another worker's lease — and wakes the workers waiting for a slot.
+   * never another worker's lease — wakes its session's parked runs that may start now, and the
+   * workers waiting for a slot.
    */
   async #release(runId: string, workerId: string | null): Promise<void> {
     const db = this.#requireDb();
-    await db.pool.query(
-      `WITH gone AS (DELETE FROM ${db.table} WHERE run_id = $1
-         AND (($2::text IS NULL AND state = 'queued') OR worker_id = $2) RETURNING 1)
-       SELECT pg_notify($3, '') FROM gone`,
-      [runId, workerId, this.#location.queueChannel],
-    );
+    await db.transaction(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock($1)", [ADMISSION_LOCK_KEY]);
+      const gone = await client.query<{ session_id: string }>(
+        `DELETE FROM ${db.table} WHERE run_id = $1
+           AND (($2::text IS NULL AND state = 'queued') OR worker_id = $2) RETURNING session_id`,
+        [runId, workerId],
+      );
+      const sessionId = gone.rows[0]?.session_id;
+      if (sessionId === undefined) return;
+      await wakeSession(client, db, sessionId);
+      await client.query("SELECT pg_notify($1, '')", [this.#location.queueChannel]);
+    });
   }
 
   /** Renews this worker's leases; a run whose lease is no longer ours (reaped) is stopped here. */
@@ -413,10 +435,15 @@ export class Worker {
   async reapExpiredLeases(): Promise<string[]> {
     const db = this.#requireDb();
     const reaped: string[] = [];
+    const any = await db.pool.query(
+      `SELECT 1 FROM ${db.table} WHERE state = 'leased' AND lease_expires_at < now() LIMIT 1`,
+    );
+    if (any.rowCount === 0) return reaped;
     await db.transaction(async (client) => {
+      // The admission lock first, as every writer of leases takes it: no lock-order deadlock.
+      await client.query("SELECT pg_advisory_xact_lock($1)", [ADMISSION_LOCK_KEY]);
       const expired = await client.query<QueuedRow>(
-        `SELECT * FROM ${db.table} WHERE state = 'leased' AND lease_expires_at < now()
-         ORDER BY position FOR UPDATE SKIP LOCKED`,
+        `SELECT * FROM ${db.table} WHERE state = 'leased' AND lease_expires_at < now() ORDER BY position`,
       );
       for (const row of expired.rows) {
         await this.#reap(client, row);
@@ -444,6 +471,7 @@ export class Worker {
       const retry = await this.#storeRetry(run, row);
       await requeue(client, db, { ...row, run_id: retry.id, attempt: row.attempt + 1 });
     }
+    await wakeSession(client, db, row.session_id);
     await client.query("SELECT pg_notify($1, '')", [this.#location.queueChannel]);
   }
 
@@ -523,6 +551,28 @@ export class Worker {
   #requireDb(): QueueDb {
     if (!this.#db) throw new AsmError("invalid_operation", "the worker is not started");
     return this.#db;
+  }
+}
+
+/** pg-boss's `db` option: its statement runs on `client`, inside the caller's transaction. */
+function executor(client: PoolClient) {
+  return { executeSql: (text: string, values: unknown[]) => client.query(text, values) };
+}
+
+/**
+ * Under the admission lock, after a run of the session left its queue: the first queued runs
+ * of the session (as many as its slots) that are parked get a new job.
+ */
+async function wakeSession(client: PoolClient, db: QueueDb, sessionId: string): Promise<void> {
+  const head = await client.query<QueuedRow>(
+    `SELECT * FROM ${db.table} WHERE session_id = $1 AND state = 'queued' ORDER BY position
+     LIMIT (SELECT COALESCE(max(session_slots), 1) FROM ${db.table} WHERE session_id = $1)`,
+    [sessionId],
+  );
+  for (const row of head.rows) {
+    if (!row.parked) continue;
+    await client.query(`UPDATE ${db.table} SET parked = false WHERE run_id = $1`, [row.run_id]);
+    await sendJob(client, db, row.provider, row.run_id);
   }
 }
 

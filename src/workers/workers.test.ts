@@ -151,8 +151,12 @@ describe("3 worker processes and one submitter", () => {
     expect(peak).toBeLessThanOrEqual(maxRuns);
     expect(peak).toBeGreaterThan(1);
 
-    const status = await c.queue.status();
-    expect(status).toMatchObject({ queued: 0, running: 0, maxRuns });
+    // A run's end is stored before its worker releases the lease.
+    const status = await waitFor("the queue to drain", async () => {
+      const seen = await c.queue.status();
+      return seen.queued === 0 && seen.running === 0 ? seen : undefined;
+    });
+    expect(status.maxRuns).toBe(maxRuns);
     expect(status.workers.map((worker) => worker.pid).sort()).toEqual([...workerPids].sort());
   }, 90_000);
 
@@ -224,7 +228,11 @@ describe("a worker SIGKILLed mid-run", () => {
     expect(retry.metadata).toMatchObject({ workerQueue: { attempt: 2, retryOf: flaky.id } });
     const retryEnded = await ended(c.store, retry.id);
     expect(retryEnded).toMatchObject({ status: "completed", output: { content: "again\n" } });
-    expect(await c.queue.status()).toMatchObject({ queued: 0, running: 0 });
+    // A run's end is stored before its worker releases the lease.
+    await waitFor("the queue to drain", async () => {
+      const status = await c.queue.status();
+      return status.queued === 0 && status.running === 0 ? true : undefined;
+    });
     for (const file of orphanPids) {
       const pid = Number(readFileSync(file, "utf8").trim());
       if (isAlive(pid)) process.kill(pid, "SIGKILL");
