@@ -124,19 +124,39 @@ export class EventStreams {
         // The stream was cancelled by the peer already.
       }
     };
+    // Frames of one burst (a group commit delivers many events at once) go out as one chunk: one
+    // socket write per client per burst instead of one per event.
+    let pending = "";
+    let flushScheduled = false;
+    const flush = (): void => {
+      flushScheduled = false;
+      if (pending === "" || done) return;
+      controller.enqueue(encoder.encode(pending));
+      pending = "";
+    };
     const handle: OpenStream = {
-      finish: (comment) =>
+      finish: (comment) => {
+        flush();
         end(() => {
           controller.enqueue(encoder.encode(`: ${comment}\n\n`));
           controller.close();
-        }),
+        });
+      },
     };
     const write = (text: string): void => {
-      if (!done) controller.enqueue(encoder.encode(text));
+      if (done) return;
+      pending += text;
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flush);
+      }
     };
     /** Resolves once the client took bytes (the queue is below its bound) or the stream ended. */
     const waitForRoom = async (): Promise<void> => {
-      if (done || (controller.desiredSize ?? 0) > 0) return;
+      if (done) return;
+      // Past the bound with what is not flushed yet: flush, then wait for the client to take bytes.
+      if ((controller.desiredSize ?? 0) - pending.length > 0) return;
+      flush();
       let timer: NodeJS.Timeout | undefined;
       const room = await new Promise<boolean>((resolve) => {
         pulled = () => resolve(true);
