@@ -521,3 +521,34 @@ describe("client", () => {
     await expect(iteration).rejects.toMatchObject({ status: 404, code: "session_not_found" });
   });
 });
+
+describe("workspace paths", () => {
+  it("accepts paths inside a root (symlinks resolved) and refuses the rest", async () => {
+    const { mkdtemp, mkdir, symlink, rm, realpath } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { workspacePath } = await import("./routes/runs.js");
+    const base = await realpath(await mkdtemp(join(tmpdir(), "asm-roots-")));
+    try {
+      const root = join(base, "root");
+      await mkdir(join(root, "project"), { recursive: true });
+      await mkdir(join(base, "outside"));
+      await symlink(join(base, "outside"), join(root, "escape"));
+      expect(await workspacePath([root], "project")).toBe(join(root, "project"));
+      expect(await workspacePath([root], join(root, "project"))).toBe(join(root, "project"));
+      for (const [path, why] of [
+        ["../outside", "is outside the server's workspace roots"],
+        [join(base, "outside"), "is outside the server's workspace roots"],
+        ["escape", "leads outside the server's workspace roots"],
+        ["missing", "does not exist"],
+      ] as const) {
+        await expect(workspacePath([root], path), path).rejects.toMatchObject({
+          code: "validation_error",
+          message: `workspace.path ${why}`,
+        });
+      }
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+});
