@@ -5,6 +5,7 @@ import { FileArtifactStore } from "../artifacts/file/index.js";
 import { AsmError } from "../core/errors.js";
 import type { AsmEvent } from "../core/events.js";
 import { aborted, type Script, ScriptedAdapter } from "../manager/test-support/scripted-adapter.js";
+import { SessionServer } from "../runtime/session-server.js";
 import { SessionManager, type SessionManagerOptions } from "../session-manager.js";
 import { MemorySessionStore } from "../stores/memory/index.js";
 import { gitRepo, tempWorkspace, userGitState, writeFiles } from "./test-support/git-fixtures.js";
@@ -252,6 +253,25 @@ describe("executeRun({ workspace })", () => {
     expect(missing.code).toBe("not_found");
     expect(started).toBe(0);
     expect((await store.getRun(run.id)).status).toBe("failed");
+  });
+
+  it("a SessionServer's defaultRunOptions give every run its workspace", async () => {
+    const dir = await repo();
+    const { store, manager } = setup(editing(dir));
+    const server = await SessionServer.start({
+      manager,
+      session: { agentId: "agent" },
+      defaultRunOptions: { workspace: { path: dir, capturePatch: false } },
+    });
+    try {
+      const runId = await server.submitRun("edit");
+      const result = await server.awaitRun(runId);
+      expect(result.workspace?.diff).toMatchObject({ filesChanged: 3, paths: ["a.txt", "b.txt", "c.txt"] });
+      expect(result.workspace?.diff.patch).toBeUndefined();
+      expect((await store.getRun(runId)).metadata.workspace).toMatchObject({ diff: { hasPatch: false } });
+    } finally {
+      await server.close();
+    }
   });
 
   it("a git strategy outside a repository vetoes the run", async () => {
