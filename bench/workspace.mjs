@@ -35,9 +35,10 @@ const GIT_ENV = {
 const git = (cwd, ...args) => run("git", args, { cwd, env: GIT_ENV, maxBuffer: 256 * 1024 * 1024 });
 const fileName = (n) => join(`d${String(Math.floor(n / PER_DIR)).padStart(3, "0")}`, `f${n}.txt`);
 const content = (n, edit) =>
-  Array.from({ length: 20 }, (_, line) => `file ${n} line ${line}${edit && line === 10 ? ` edited ${edit}` : ""}`).join(
-    "\n",
-  ) + "\n";
+  `${Array.from(
+    { length: 20 },
+    (_, line) => `file ${n} line ${line}${edit && line === 10 ? ` edited ${edit}` : ""}`,
+  ).join("\n")}\n`;
 
 function fill(dir) {
   for (let dirIndex = 0; dirIndex * PER_DIR < FILES; dirIndex++) {
@@ -50,7 +51,8 @@ function fill(dir) {
 function change(dir) {
   const step = Math.floor(FILES / CHANGED);
   const created = Math.floor(CHANGED / 10);
-  for (let k = 0; k < CHANGED - created; k++) writeFileSync(join(dir, fileName(k * step)), content(k * step, "x"));
+  for (let k = 0; k < CHANGED - created; k++)
+    writeFileSync(join(dir, fileName(k * step)), content(k * step, "x"));
   for (let k = 0; k < created; k++) writeFileSync(join(dir, `d000/new${k}.txt`), "new\nfile\n");
 }
 
@@ -65,7 +67,8 @@ async function baseline(dir) {
 async function ours(workspace, dir, before, options) {
   const after = await workspace.snapshot(dir, { strategy: before.backend });
   const diff = await workspace.diff(before, after, options);
-  if (diff.filesChanged !== CHANGED) throw new Error(`${before.backend} diff: ${diff.filesChanged} files changed, expected ${CHANGED}`);
+  if (diff.filesChanged !== CHANGED)
+    throw new Error(`${before.backend} diff: ${diff.filesChanged} files changed, expected ${CHANGED}`);
   if (options?.capturePatch && !diff.patch) throw new Error("no patch captured");
   return diff;
 }
@@ -112,10 +115,18 @@ try {
   const met = meetsTarget(ratios.git, TARGET);
   const spread = (name) => `p90 ${formatMs(quantile(samples[name], 0.9))}`;
   console.log(`workspace: ${FILES} files, ${CHANGED} changed (repository set up in ${formatMs(setup.ms)})`);
-  console.log(`  git status --porcelain + git diff --stat   ${formatMs(medians.baseline)} (${spread("baseline")})`);
-  console.log(`  git snapshot + diff                        ${formatMs(medians.git)} (${spread("git")})  ratio ${ratios.git.toFixed(2)} (target ${describeTarget(TARGET)}: ${met ? "met" : "NOT met"})`);
-  console.log(`  git snapshot + diff with patch             ${formatMs(medians.gitPatch)} (${spread("gitPatch")})  ratio ${ratios.gitPatch.toFixed(2)}`);
-  console.log(`  hash snapshot + diff                       ${formatMs(medians.hash)} (${spread("hash")})  ratio ${ratios.hash.toFixed(2)}`);
+  console.log(
+    `  git status --porcelain + git diff --stat   ${formatMs(medians.baseline)} (${spread("baseline")})`,
+  );
+  console.log(
+    `  git snapshot + diff                        ${formatMs(medians.git)} (${spread("git")})  ratio ${ratios.git.toFixed(2)} (target ${describeTarget(TARGET)}: ${met ? "met" : "NOT met"})`,
+  );
+  console.log(
+    `  git snapshot + diff with patch             ${formatMs(medians.gitPatch)} (${spread("gitPatch")})  ratio ${ratios.gitPatch.toFixed(2)}`,
+  );
+  console.log(
+    `  hash snapshot + diff                       ${formatMs(medians.hash)} (${spread("hash")})  ratio ${ratios.hash.toFixed(2)}`,
+  );
   console.log(`  whole cycle (before + after + diff, git)   ${formatMs(medians.cycle)} (${spread("cycle")})`);
   const result = {
     machine: { cpus: cpus().length, node: process.version, git: (await git(dir, "--version")).stdout.trim() },
