@@ -93,6 +93,10 @@ program
   .option("--timeout <ms>", "end the run with status timeout after this long", integer("--timeout", 1))
   .option("--shell", "shell provider: run the words as one /bin/sh command line (opt-in)")
   .option(
+    "--agent-command <argv>",
+    "acp provider: the agent to run — a preset (gemini, claude-code, codex) or its command line, split into words without a shell",
+  )
+  .option(
     "--session <id>",
     "run in this existing session, queued behind the runs already waiting in it (default: a new session)",
   )

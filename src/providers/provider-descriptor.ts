@@ -48,6 +48,12 @@ export interface ProviderCliFace {
    * Each must be in `options`. A flag wins over its variable.
    */
   readonly env: readonly CommonCliOption[];
+  /**
+   * The adapter option that names the agent to run, for a provider that runs any agent given as
+   * a command (ACP): the face's `--agent-command "<argv>"` sets it to the words, split without a
+   * shell, or to a preset's name. Absent: the provider takes no `--agent-command`.
+   */
+  readonly agentCommandOption?: string;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { ExecuteRunOptions } from "../../manager/session-manager.js";
 import type { DurableSessionStore } from "../../ports/durable-store.js";
 import type { ProviderAdapter } from "../../ports/provider-adapter.js";
 import { cliAdapterOptions } from "../../providers/cli-face.js";
-import type { CommonCliOption } from "../../providers/provider-descriptor.js";
+import type { CommonCliOption, ProviderDescriptor } from "../../providers/provider-descriptor.js";
 import { checkCredentials, getProvider } from "../../providers/registry.js";
 import { killRegisteredGroups } from "../../providers/shared/process-group.js";
 import type { TextRendererName } from "../../rendering/renderer-names.js";
@@ -18,6 +18,7 @@ import { Interruption } from "../interruption.js";
 import { openStore } from "../open-store.js";
 import { EXIT, printJson, reportError, signalExitCode, styleFor } from "../output.js";
 import { costLine, LiveRender } from "../render.js";
+import { splitWords } from "../split-words.js";
 
 /** What a POSIX shell (and `docker run`) exits with for a command it cannot find. */
 const COMMAND_NOT_FOUND_EXIT = 127;
@@ -38,6 +39,8 @@ export interface RunCommandOptions {
   cwd?: string;
   timeout?: number;
   shell?: boolean;
+  /** `--agent-command <argv>`: the agent a provider with `cli.agentCommandOption` (ACP) runs. */
+  agentCommand?: string;
   /** `--no-redact` sets it false. Default true: secrets are redacted before anything is stored. */
   redact?: boolean;
   /** `--session <id>`: run in this existing session, through its server's queue. */
@@ -289,6 +292,34 @@ function commonOptions(options: RunCommandOptions): Partial<Record<CommonCliOpti
 }
 
 /**
+ * `--agent-command` as the `--provider-option` entry of the provider's agent option: a single
+ * word is a preset's name or a lone executable (the adapter's schema tells which it takes), more
+ * words are the argv, split as a POSIX shell would split them but never run through one.
+ */
+function agentCommandEntry(descriptor: ProviderDescriptor, agentCommand: string | undefined): string[] {
+  if (agentCommand === undefined) return [];
+  const option = descriptor.cli.agentCommandOption;
+  if (!option) {
+    throw new AsmError(
+      "validation_error",
+      `--agent-command is for the acp provider, not ${descriptor.name}`,
+      {
+        hint: "drop --agent-command, or run the agent with --provider acp --agent-command <argv>",
+      },
+    );
+  }
+  const words = splitWords(agentCommand);
+  if (words.length === 0) {
+    throw new AsmError("validation_error", "--agent-command is empty", {
+      hint: "pass a preset (gemini, claude-code, codex) or the agent's command line",
+    });
+  }
+  return [
+    `${option}=${words.length === 1 && !agentCommand.includes("/") ? words[0] : JSON.stringify(words)}`,
+  ];
+}
+
+/**
  * The adapter the command line asks for, through the provider registry: its flags, variables
  * and `--provider-option` entries validated against the provider's schema, and its credentials
  * checked before anything starts (an explicit executable answers for its own login).
@@ -305,7 +336,10 @@ async function createProvider(
   }
   const adapterOptions = cliAdapterOptions(descriptor, {
     options: commonOptions(options),
-    providerOptions: options.providerOption ?? [],
+    providerOptions: [
+      ...(options.providerOption ?? []),
+      ...agentCommandEntry(descriptor, options.agentCommand),
+    ],
   });
   const credentials = checkCredentials(descriptor.name, {
     ...(typeof adapterOptions.executablePath === "string"

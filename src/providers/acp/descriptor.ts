@@ -40,6 +40,7 @@ export const acpProvider: ProviderDescriptor<AcpAdapterOptions, AcpRunOptions> =
     input: "prompt",
     options: ["permissionMode", "cwd", "allowedTools", "deniedTools"],
     env: [],
+    agentCommandOption: "agent",
   },
   async create(options) {
     const { AcpAdapter } = await import("./acp-adapter.js");
