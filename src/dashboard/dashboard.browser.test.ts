@@ -204,33 +204,43 @@ describe("dashboard in Chromium", () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it("approves a pending approval with the keyboard, and the decision is stored", async () => {
-    const { client, server, adapter, store } = await start();
+  it("approves a pending approval with the keyboard and denies another by click; the decisions are stored", async () => {
+    const { client, server, store } = await start();
     const session = await client.createSession({ agentId: "approval-agent" });
-    const { runId } = await client.submitRun(session.id, { input: { prompt: "done-run" } });
-    adapter.release("done-run");
-    await client.awaitRun(session.id, runId, { timeoutMs: WAIT_MS });
     const gate = new ApprovalGate(store);
-    const request = await gate.request(
+    const bash = await gate.request(
       { sessionId: session.id },
       { toolName: "Bash", toolInput: { command: "rm -rf build" }, policyName: "guard-shell" },
     );
+    const write = await gate.request(
+      { sessionId: session.id },
+      { toolName: "Write", toolInput: { path: "/etc/hosts" }, policyName: "guard-files" },
+    );
     await open(server.url, `#/sessions/${session.id}`);
-    const pending = page.locator(`.approvals li[data-approval-id="${request.approvalId}"]`);
-    await pending.getByText("rm -rf build").waitFor();
+    const pendingBash = page.locator(`.approvals li[data-approval-id="${bash.approvalId}"]`);
+    const pendingWrite = page.locator(`.approvals li[data-approval-id="${write.approvalId}"]`);
+    await pendingBash.getByText("rm -rf build").waitFor();
+    await pendingWrite.getByText("/etc/hosts").waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-approval.png"), fullPage: true });
 
-    const approve = pending.getByRole("button", { name: "Approve Bash" });
-    await approve.focus();
+    await pendingBash.getByRole("button", { name: "Approve Bash" }).focus();
     await page.keyboard.press("Enter");
     // The decision comes back over the stream, and the request leaves the pending list.
     await page.locator('.timeline > li[data-type="tool_approval_granted"]').waitFor();
-    await pending.waitFor({ state: "detached" });
+    await pendingBash.waitFor({ state: "detached" });
+    await pendingWrite.getByRole("button", { name: "Deny Write" }).click();
+    await page.locator('.timeline > li[data-type="tool_approval_denied"]').waitFor();
     await page.locator(".approvals").getByText("None.").waitFor();
 
-    const record = await gate.get(session.id, request.approvalId);
-    expect(record.state).toBe("granted");
-    expect(record.decision).toMatchObject({ status: "granted", by: "dashboard" });
+    expect((await gate.get(session.id, bash.approvalId)).decision).toMatchObject({
+      status: "granted",
+      by: "dashboard",
+    });
+    expect((await gate.get(session.id, write.approvalId)).decision).toMatchObject({
+      status: "denied",
+      by: "dashboard",
+      reason: "denied from the dashboard",
+    });
     expect(await gate.pending(session.id)).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
