@@ -60,7 +60,7 @@ export function sessionRoutes(ctx: ServerContext): Route[] {
       tag: "sessions",
       summary: "Complete a session once its queued and running runs are done (409 otherwise)",
       params: sessionParams,
-      body: reasonBody,
+
       handle: async ({ params }) => {
         const server = ctx.registry.lookup(params.sessionId);
         const status = server?.status();
