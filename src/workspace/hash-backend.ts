@@ -110,6 +110,7 @@ export async function takeHashSnapshot(
     includesUntracked: true,
     files: sorted,
     hasContents: contents !== undefined && contentsComplete,
+    ignore: [...options.ignore],
   };
   if (contents && contentsComplete) keptContents.set(snapshot, contents);
   return snapshot;
@@ -154,10 +155,7 @@ export function hashDiff(before: WorkspaceSnapshot, after: WorkspaceSnapshot): W
  * file where a directory belongs — is removed, never followed. A snapshot without contents, or
  * one not taken in this process, is `capability_not_supported`.
  */
-export async function hashRollback(
-  snapshot: WorkspaceSnapshot,
-  ignore: readonly string[],
-): Promise<RollbackReport> {
+export async function hashRollback(snapshot: WorkspaceSnapshot): Promise<RollbackReport> {
   const contents = keptContents.get(snapshot);
   if (!contents) {
     throw new AsmError(
@@ -169,7 +167,11 @@ export async function hashRollback(
       },
     );
   }
-  const current = await takeHashSnapshot(snapshot.path, { ignore, keepContentBytes: 0 });
+  // Taken with the snapshot's own ignore globs: what they match was never recorded, so it stays.
+  const current = await takeHashSnapshot(snapshot.path, {
+    ignore: snapshot.ignore ?? [],
+    keepContentBytes: 0,
+  });
   const diff = hashDiff(snapshot, current);
   for (const path of diff.added) await rm(join(snapshot.path, path), { force: true });
   const restore = [...diff.modified, ...diff.deleted];

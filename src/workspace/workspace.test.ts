@@ -140,6 +140,18 @@ describe("Workspace: hash backend", () => {
     expect(after.files?.["b.txt"]?.sha256).toBe(before.files?.["b.txt"]?.sha256);
   });
 
+  it("a hash rollback leaves alone what the snapshot ignored", async () => {
+    const dir = workspaceDir("hash-rollback-ignore");
+    writeFiles(dir, { "a.txt": "a" });
+    const workspace = new Workspace();
+    const snapshot = await workspace.snapshot(dir, { keepContents: true, ignore: ["*.log", "node_modules"] });
+    writeFiles(dir, { "run.log": "log", "node_modules/x/index.js": "x", "b.txt": "b" });
+    expect(await workspace.rollback(snapshot)).toMatchObject({ removed: 1 });
+    expect(existsSync(join(dir, "b.txt"))).toBe(false);
+    expect(readFileSync(join(dir, "run.log"), "utf8")).toBe("log");
+    expect(readFileSync(join(dir, "node_modules/x/index.js"), "utf8")).toBe("x");
+  });
+
   it("keeps no contents over the keepContents cap", async () => {
     const dir = workspaceDir("hash-cap");
     writeFiles(dir, { "a.txt": "x".repeat(600), "b.txt": "y".repeat(600) });

@@ -212,7 +212,7 @@ export class Workspace {
       await workspaceDirectory(snapshot.path);
     }
     if (snapshot.backend === "git") return gitRollback(snapshot, { timeoutMs: this.#timeoutMs });
-    return hashRollback(snapshot, DEFAULT_HASH_IGNORE);
+    return hashRollback(snapshot);
   }
 
   /** git: deletes this repository's snapshot refs beyond the newest `keep`; returns how many went. */
