@@ -3,7 +3,7 @@
  * `asm serve` API (SQLite, the gated adapter: runs stream, then wait for the test to release
  * them). Every wait is on a DOM condition or a request, never a sleep.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,8 +13,12 @@ import { AsmClient } from "../client/index.js";
 import type { EventDraft } from "../core/events.js";
 import { newId } from "../core/ids.js";
 import { ApprovalGate } from "../policy/approvals.js";
+import { ShellAdapter } from "../providers/shell/index.js";
 import { DASHBOARD_FILES, loadDashboard } from "../server/dashboard.js";
+import { startApiServer } from "../server/serve.js";
 import { type Harness, startHarness, TEST_TOKEN } from "../server/test-support/harness.js";
+import { SessionManager } from "../session-manager.js";
+import { openDurableStore } from "../stores/open-store.js";
 import { buildDashboard } from "./build.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -202,6 +206,51 @@ describe("dashboard in Chromium", () => {
     expect(shown).toEqual(all);
     expect(new Set(shown).size).toBe(shown.length);
     expect(pageErrors).toEqual([]);
+  });
+
+  it("runs a shell command submitted from the page (a --dev server, no token), its output live", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "asm-dashboard-shell-"));
+    const store = await openDurableStore(join(dir, "asm.db"), { autoMigrate: true });
+    const manager = new SessionManager({ store, adapter: new ShellAdapter({ cwd: dir }) });
+    const server = await startApiServer({
+      manager,
+      port: 0,
+      dev: true,
+      dashboard: loadDashboard(buildDir) ?? false,
+    });
+    try {
+      const client = new AsmClient({ baseUrl: server.url });
+      const session = await client.createSession({ agentId: "shell-agent" });
+      pageErrors = [];
+      page = await context.newPage();
+      page.setDefaultTimeout(WAIT_MS);
+      page.on("console", (message) => {
+        if (message.type() === "error") pageErrors.push(message.text());
+      });
+      await page.goto(`${server.url}/#/sessions/${session.id}`);
+      await page.locator('[data-stream-state="live"]').waitFor();
+      // The command prints, then waits for a file the test creates: its first line must show
+      // while it is still running.
+      const flag = join(dir, "go");
+      const script = 'echo "waiting for $1"; while [ ! -e "$1" ]; do sleep 0.02; done; echo released';
+      await page.getByLabel("Command (one argument per line)").check();
+      await page.getByLabel("Command arguments").fill(["sh", "-c", script, "sh", flag].join("\n"));
+      await page.getByRole("button", { name: "Submit run" }).click();
+      await page
+        .locator('.timeline > li[data-type="message_streamed"]', { hasText: `waiting for ${flag}` })
+        .waitFor();
+      const [run] = (await client.listRuns(session.id)).items;
+      expect(run?.status).toBe("running");
+      expect(run?.input).toEqual({ command: ["sh", "-c", script, "sh", flag] });
+      await writeFile(flag, "");
+      await page.locator('.timeline > li[data-type="message_streamed"]', { hasText: "released" }).waitFor();
+      await page.locator('.timeline > li[data-type="run_completed"]').waitFor();
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await server.close({ drainTimeoutMs: 1 });
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("approves a pending approval with the keyboard and denies another by click; the decisions are stored", async () => {
