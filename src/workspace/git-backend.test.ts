@@ -170,13 +170,19 @@ describe("git backend", () => {
     expect(existsSync(join(dir, "other/new.txt"))).toBe(true);
   });
 
-  it("leaves out paths matching ignore globs", async () => {
+  it("leaves out paths matching ignore globs, and a rollback leaves them alone", async () => {
     const dir = workspaceDir("ignore");
     await gitRepo(dir, { "a.txt": "a\n" });
     writeFiles(dir, { "tmp/cache.bin": "x", "deep/x.tmp": "x", "keep.txt": "k" });
-    const snapshot = await new Workspace().snapshot(dir, { ignore: ["tmp/**", "*.tmp"] });
+    const workspace = new Workspace();
+    const snapshot = await workspace.snapshot(dir, { ignore: ["tmp/**", "*.tmp"] });
     const files = (await git(dir, "ls-tree", "-r", "--name-only", snapshot.ref)).trim().split("\n");
     expect(files.sort()).toEqual(["a.txt", "keep.txt"]);
+    writeFiles(dir, { "tmp/later.bin": "y", "other.tmp": "y", "created.txt": "c" });
+    expect(await workspace.rollback(snapshot)).toMatchObject({ removed: 1 });
+    expect(existsSync(join(dir, "created.txt"))).toBe(false);
+    expect(existsSync(join(dir, "tmp/later.bin")) && existsSync(join(dir, "other.tmp"))).toBe(true);
+    expect(existsSync(join(dir, "tmp/cache.bin")) && existsSync(join(dir, "deep/x.tmp"))).toBe(true);
   });
 
   it("keeps the newest `retention` snapshot refs", async () => {

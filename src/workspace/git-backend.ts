@@ -155,6 +155,7 @@ export async function takeGitSnapshot(
       ...(options.label ? { label: options.label } : {}),
       takenAt: new Date().toISOString(),
       includesUntracked: true,
+      ...(options.ignore.length > 0 ? { ignore: [...options.ignore] } : {}),
       git: { root: repo.root, gitDir: repo.gitDir, pathspec, headCommit },
     };
   });
@@ -291,9 +292,14 @@ export async function gitRollback(
     if (paths.length > 0) {
       await run(["checkout-index", "-f", "-z", "--stdin"], { indexFile, input: `${paths.join("\0")}\0` });
     }
-    const created = await run(["ls-files", "-z", "--others", "--exclude-standard", "--", git.pathspec], {
-      indexFile,
-    });
+    // Files the snapshot's ignore globs left out were never recorded: they are not "created since".
+    const excludes = (snapshot.ignore ?? []).map(
+      (glob) => `:(exclude,glob)${scopedGlob(git.pathspec, glob)}`,
+    );
+    const created = await run(
+      ["ls-files", "-z", "--others", "--exclude-standard", "--", git.pathspec, ...excludes],
+      { indexFile },
+    );
     // A nested repository is listed as "dir/": it is not ours to delete.
     const removable = splitZ(created.stdout).filter((path) => !path.endsWith("/"));
     for (const path of removable) await unlink(join(git.root, path)).catch(ignoreMissing);

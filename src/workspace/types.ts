@@ -30,7 +30,7 @@ export interface WorkspaceSnapshot {
   files?: Record<string, HashedFile>;
   /** hash: the snapshot kept the files' contents (`keepContents`), so it can be rolled back to. */
   hasContents?: boolean;
-  /** hash: the ignore globs it was taken with (a rollback leaves what they match alone). */
+  /** The ignore globs it was taken with: a rollback leaves what they match alone. */
   ignore?: string[];
 }
 
