@@ -2,9 +2,9 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until } from "../runtime/test-support/gated-adapter.js";
 import { isProcessAlive } from "../testing/adapter-conformance.js";
 import {
   collect,
@@ -123,12 +123,14 @@ describe("asm run stopped by a signal", () => {
 
     const stderr = stderrOf(child);
     child.kill("SIGINT");
-    // Ctrl-C again until asm says it escalated: a second signal sent before the first one was
-    // handled could merge with it (the kernel does not queue a pending signal twice).
-    while (!stderr().includes("stopping the provider's processes now") && child.exitCode === null) {
-      await sleep(200);
-      child.kill("SIGINT");
-    }
+    // Ctrl-C again once asm said it handled the first: sent earlier, the two could merge (the
+    // kernel does not queue a pending signal twice); sent in a loop, one could land after asm
+    // ended its handling and kill it.
+    await until(
+      () => stderr().includes("asm: cancelling the run (Ctrl-C again stops"),
+      "the first Ctrl-C handled",
+    );
+    child.kill("SIGINT");
     const result = await outcome;
     expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toContain("asm: stopping the provider's processes now (SIGKILL)");

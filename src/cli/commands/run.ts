@@ -73,6 +73,7 @@ export interface RunCommandOptions {
 export async function runCommand(words: string[], options: RunCommandOptions): Promise<number> {
   const json = options.json === true;
   const interruption = new Interruption({ onRepeat: () => killProviderProcesses(json) });
+  interruption.signal.addEventListener("abort", () => announceCancel(interruption, json), { once: true });
   const live = new LiveRender({ ...options, json });
   let store: Awaited<ReturnType<typeof openStore>> | undefined;
   let commandProvider = false;
@@ -267,6 +268,17 @@ function commandExitCode(error: unknown): number | undefined {
   if (typeof signal === "string" && signal in constants.signals)
     return signalExitCode(signal as NodeJS.Signals);
   return undefined;
+}
+
+/**
+ * The first signal, said at once (the provider may take its grace to stop), with what a second
+ * one does — as `docker` does. Nothing for a closed stdout, which nobody reads.
+ */
+function announceCancel(interruption: Interruption, json: boolean): void {
+  const interrupt = interruption.interrupt;
+  if (json || interrupt?.kind !== "signal") return;
+  const again = interrupt.signal === "SIGINT" ? "Ctrl-C again" : `${interrupt.signal} again`;
+  process.stderr.write(`asm: cancelling the run (${again} stops the provider's processes now)\n`);
 }
 
 /** The user asked again: the run's processes get SIGKILL now rather than the rest of their grace. */
