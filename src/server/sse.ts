@@ -42,9 +42,20 @@ const SESSION_END_TYPES: ReadonlySet<EventType> = new Set([
 
 const encoder = new TextEncoder();
 
+/**
+ * Frames of the events being fanned out: the follower hands the same event object to every
+ * subscriber of a session, so it is serialized once, not once per client.
+ */
+const frames = new WeakMap<AsmEvent, string>();
+
 /** One event as an SSE frame: its sequence as the id, its type as the event name, the event as JSON. */
 export function sseFrame(event: AsmEvent): string {
-  return `id: ${event.sequence}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+  let frame = frames.get(event);
+  if (frame === undefined) {
+    frame = `id: ${event.sequence}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+    frames.set(event, frame);
+  }
+  return frame;
 }
 
 interface OpenStream {
