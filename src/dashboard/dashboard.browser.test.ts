@@ -372,6 +372,29 @@ describe("dashboard in Chromium", () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it("keeps the newest 2000 events of a long session and says how many it left out", async () => {
+    const { client, server, store } = await start();
+    const session = await client.createSession({ agentId: "long-agent" });
+    const drafts: EventDraft[] = Array.from({ length: 2100 }, (_, index) => ({
+      id: newId("evt"),
+      type: "message_received",
+      sessionId: session.id,
+      timestamp: new Date().toISOString(),
+      metadata: {},
+      data: { role: "assistant", content: `line ${index}` },
+    }));
+    await store.appendEvents(drafts);
+    // The history spans three pages of the API (1000 each) before the stream takes over.
+    const last = (await client.getEvents(session.id, { after: 2000, limit: 1000 })).items.at(-1)?.sequence;
+    expect(last).toBe(2102);
+    await open(server.url, `#/sessions/${session.id}`);
+    await page.locator(`.timeline > li[data-sequence="${last}"]`).waitFor();
+    const shown = await timelineSequences();
+    expect(shown).toHaveLength(2000);
+    expect(shown[0]).toBe((last ?? 0) - 1999);
+    await page.getByText(`${(last ?? 0) - 2000} earlier events are not shown`).waitFor();
+  });
+
   it("shows usage and cost per day, provider and model", async () => {
     const { client, server, adapter } = await start();
     const session = await client.createSession({ agentId: "usage-agent" });

@@ -10,6 +10,8 @@ import { type ApprovalActions, DecisionButtons, Timeline } from "./timeline.js";
 
 /** Largest page of history read before the live stream takes over (the API's maximum). */
 const HISTORY_PAGE = 1000;
+/** Events the timeline keeps (the newest): a long session must not grow the page without bound. */
+const TIMELINE_LIMIT = 2000;
 const RUN_EVENTS = new Set(["run_started", "run_completed", "run_failed", "run_cancelled", "run_timeout"]);
 
 type StreamState = "loading" | "live" | "reconnecting" | "ended" | "failed";
@@ -20,6 +22,7 @@ type StreamState = "loading" | "live" | "reconnecting" | "ended" | "failed";
  */
 function useEventLog(client: AsmClient, sessionId: string, onEvent: (event: AsmEvent) => void) {
   const [events, setEvents] = useState<AsmEvent[]>([]);
+  const [received, setReceived] = useState(0);
   const [state, setState] = useState<StreamState>("loading");
   const [error, setError] = useState<unknown>();
   const onEventRef = useRef(onEvent);
@@ -32,7 +35,8 @@ function useEventLog(client: AsmClient, sessionId: string, onEvent: (event: AsmE
       const fresh = batch.filter((event) => !seen.has(event.sequence));
       for (const event of fresh) seen.add(event.sequence);
       if (fresh.length === 0) return;
-      setEvents((previous) => [...previous, ...fresh]);
+      setReceived((count) => count + fresh.length);
+      setEvents((previous) => [...previous, ...fresh].slice(-TIMELINE_LIMIT));
       for (const event of fresh) onEventRef.current(event);
     };
     (async () => {
@@ -61,7 +65,7 @@ function useEventLog(client: AsmClient, sessionId: string, onEvent: (event: AsmE
     return () => abort.abort();
   }, [client, sessionId]);
 
-  return { events, state, error };
+  return { events, hidden: received - events.length, state, error };
 }
 
 export function SessionPage({ client, sessionId }: { client: AsmClient; sessionId: string }) {
@@ -177,6 +181,12 @@ export function SessionPage({ client, sessionId }: { client: AsmClient; sessionI
           </span>
         </h2>
         <ErrorNote error={log.error} />
+        {log.hidden > 0 ? (
+          <p>
+            {log.hidden} earlier events are not shown (the page keeps the last {TIMELINE_LIMIT});{" "}
+            <code>asm events</code> or the API's event pages have them all.
+          </p>
+        ) : null}
         <Timeline events={log.events} approvals={approvals} />
       </section>
     </section>
