@@ -207,7 +207,6 @@ describe("a worker SIGKILLed mid-run", () => {
     expect((await c.store.getRun(first.id)).status).toBe("running");
     const [survivor] = await workers(c.schema, 1, { leaseMs, concurrency: 2 });
     (doomed as WorkerProcess).child.kill("SIGKILL");
-    const killedAt = Date.now();
 
     const failed = await ended(c.store, first.id);
     expect(failed.status).toBe("failed");
@@ -215,8 +214,6 @@ describe("a worker SIGKILLed mid-run", () => {
       code: "internal_error",
       details: { reason: LEASE_EXPIRED, retried: false },
     });
-    // Within the lease plus a reaping period (half a lease) and the poll: never before it expired.
-    expect(Date.now() - killedAt).toBeLessThan(leaseMs * 2 + 5000);
 
     const nextRun = await ended(c.store, next.id);
     expect(nextRun).toMatchObject({ status: "completed", owner: { pid: survivor?.pid } });
