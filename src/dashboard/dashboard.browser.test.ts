@@ -142,9 +142,9 @@ describe("dashboard in Chromium", () => {
     );
     // The token left the address bar (it stays in this tab's sessionStorage only).
     expect(page.url()).toBe(`${server.url}/#/`);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-sessions.png"), fullPage: true });
     await row.getByRole("link", { name: session.id }).click();
     await page.getByRole("heading", { name: `Session ${session.id}` }).waitFor();
-    await page.screenshot({ path: join(ARTIFACTS, "dashboard-sessions.png"), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 
@@ -411,6 +411,7 @@ describe("dashboard in Chromium", () => {
     const today = new Date().toISOString().slice(0, 10);
     const tokensPerDay = page.locator("figure", { has: page.getByText(/^Tokens per day/) });
     await tokensPerDay.locator("li", { hasText: today }).getByText("5 tokens").waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-usage.png"), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 });
