@@ -591,17 +591,29 @@ async function requeue(client: PoolClient, db: QueueDb, row: QueuedRow): Promise
   });
 }
 
-/** A latch many can wait on with a timeout; `notify` wakes the current waiters. */
+/**
+ * A wake-up many can wait on with a timeout. A `notify` with nobody waiting is kept for the next
+ * `wait` (a NOTIFY that arrives while the loop is fetching must not wait out the poll interval).
+ */
 class Wakeup {
   #waiters = new Set<() => void>();
+  #pending = false;
 
   notify(): void {
+    if (this.#waiters.size === 0) {
+      this.#pending = true;
+      return;
+    }
     const waiters = [...this.#waiters];
     this.#waiters.clear();
     for (const wake of waiters) wake();
   }
 
   wait(ms: number): Promise<void> {
+    if (this.#pending) {
+      this.#pending = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
