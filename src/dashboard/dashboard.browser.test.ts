@@ -148,6 +148,40 @@ describe("dashboard in Chromium", () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it("pages the sessions list by cursor and filters it by status and agent", async () => {
+    const { client, server } = await start();
+    const created = [];
+    for (let index = 0; index < 27; index += 1)
+      created.push(await client.createSession({ agentId: `agent-${index % 3}` }));
+    const cancelled = created[4];
+    if (!cancelled) throw new Error("no session to cancel");
+    await client.cancelSession(cancelled.id);
+    await open(server.url);
+    const rows = page.locator("table.sessions tbody tr");
+    await rows.nth(24).waitFor();
+    const ids = () => rows.evaluateAll((items) => items.map((item) => item.getAttribute("data-session-id")));
+    const firstPage = await ids();
+    expect(firstPage).toHaveLength(25);
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("button", { name: "Previous", disabled: false }).waitFor();
+    await rows.nth(2).waitFor({ state: "detached" });
+    const secondPage = await ids();
+    expect(secondPage).toHaveLength(2);
+    // The two pages hold every session once.
+    expect([...firstPage, ...secondPage].sort()).toEqual(created.map((session) => session.id).sort());
+
+    await page.getByLabel("Status").selectOption("cancelled");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.locator(`tr[data-session-id="${cancelled.id}"]`).waitFor();
+    await rows.nth(1).waitFor({ state: "detached" });
+    await page.getByLabel("Status").selectOption("");
+    await page.getByLabel("Agent").fill("agent-1");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await rows.nth(8).waitFor();
+    await rows.nth(9).waitFor({ state: "detached" });
+    expect(new Set(await rows.locator("td:nth-of-type(1)").allTextContents())).toEqual(new Set(["agent-1"]));
+  });
+
   it("asks for the token when the link has none, then shows the sessions", async () => {
     const { client, server } = await start();
     const session = await client.createSession({ agentId: "needs-token" });
