@@ -1,4 +1,3 @@
-import { access, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable, Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -22,12 +21,12 @@ import { PROVIDER_ADAPTER_SPECIFICATION } from "../../ports/provider-adapter.js"
 import { ActiveRuns } from "../active-runs.js";
 import { promptFromInput } from "../shared/agent-options.js";
 import { CliProcess } from "../shared/cli-process.js";
+import { checkCliPaths } from "../shared/cli-run.js";
 import { toolInputObject } from "../shared/content.js";
 import { createJsonlFilter } from "../shared/jsonl-reader.js";
 import { requireProcessGroups } from "../shared/process-group.js";
 import {
   cancelledError,
-  executableNotFound,
   parseErrorEvent,
   providerFailure,
   sdkNotInstalled,
@@ -162,7 +161,7 @@ export class AcpAdapter implements ProviderAdapter {
       const runOptions = parseAcpRunOptions(ownProviderOptions(request, this.name));
       const prompt = promptFromInput(request.run.input, PROVIDER.name);
       const sdk = await loadSdk();
-      await this.#checkPaths();
+      await checkCliPaths(PROVIDER, this.#options.cwd, this.#options.command[0] ?? "");
       if (runSignal.aborted) throw cancelledError(request.run.id, { phase: "before start" });
       return new AcpRun(this.#options, sdk, request, runOptions, prompt, sink, runSignal).execute();
     });
@@ -171,28 +170,6 @@ export class AcpAdapter implements ProviderAdapter {
   /** Cancels the run; resolves true once `execute` has rejected with `cancelled`, false for a run it is not executing. */
   async cancel(runId: string): Promise<boolean> {
     return this.#active.cancelAndWait(runId);
-  }
-
-  async #checkPaths(): Promise<void> {
-    const { cwd, command } = this.#options;
-    const isDirectory = await stat(cwd).then(
-      (stats) => stats.isDirectory(),
-      () => false,
-    );
-    if (!isDirectory) {
-      throw new AsmError(
-        "validation_error",
-        `working directory ${cwd} does not exist or is not a directory`,
-        {
-          details: { cwd },
-        },
-      );
-    }
-    const [executable = ""] = command;
-    if (!path.isAbsolute(executable)) return;
-    await access(executable).catch((error: unknown) => {
-      throw executableNotFound(PROVIDER, executable, error);
-    });
   }
 }
 

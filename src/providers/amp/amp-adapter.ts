@@ -1,6 +1,3 @@
-import { access, stat } from "node:fs/promises";
-import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Capability } from "../../core/capabilities.js";
 import { AsmError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/session.js";
@@ -14,11 +11,10 @@ import { PROVIDER_ADAPTER_SPECIFICATION } from "../../ports/provider-adapter.js"
 import { ActiveRuns } from "../active-runs.js";
 import { promptFromInput } from "../shared/agent-options.js";
 import { CliProcess } from "../shared/cli-process.js";
-import { readJsonLines } from "../shared/jsonl-reader.js";
+import { checkCliPaths, cliCommandLine, runCliToEnd } from "../shared/cli-run.js";
 import { requireProcessGroups } from "../shared/process-group.js";
 import {
   cancelledError,
-  executableNotFound,
   type FailureFacts,
   PROVIDERS,
   providerFailure,
@@ -43,13 +39,6 @@ const PROVIDER = PROVIDERS.amp;
 
 /** The key the CLI needs; without it, it starts an interactive browser login. */
 const API_KEY_ENV = "AMP_API_KEY";
-/** Scripts run with this process's node, so they need neither an exec bit nor a shebang. */
-const SCRIPT_EXTENSION = /\.(?:c|m)?js$/;
-/**
- * Once Amp exited, how long its stdout may stay open: only a process it left behind can hold
- * it, and then the group is stopped rather than waited for.
- */
-const PIPE_DRAIN_MS = 2000;
 
 /**
  * Runs Amp by spawning the `amp` CLI directly: `amp [threads continue <id>] --execute
@@ -107,7 +96,7 @@ export class AmpAdapter implements ProviderAdapter {
         const runOptions = parseAmpRunOptions(ownProviderOptions(request, this.name));
         const prompt = promptFromInput(request.run.input, PROVIDER.name);
         const env = this.#environment();
-        await this.#checkPaths();
+        await checkCliPaths(PROVIDER, this.#options.cwd, this.#options.executablePath);
         const base = await loadBaseSettings(this.#options.providerOptions, this.#options.cwd);
         if (runSignal.aborted) throw cancelledError(request.run.id, { phase: "before start" });
         settings = await writeSettingsFile(
@@ -164,32 +153,6 @@ export class AmpAdapter implements ProviderAdapter {
     return env;
   }
 
-  /**
-   * Checked before every spawn: spawn reports a missing cwd as ENOENT, which would read as a
-   * missing executable, and a missing script would only show as node's own failure.
-   */
-  async #checkPaths(): Promise<void> {
-    const { cwd, executablePath } = this.#options;
-    const isDirectory = await stat(cwd).then(
-      (stats) => stats.isDirectory(),
-      () => false,
-    );
-    if (!isDirectory) {
-      throw new AsmError(
-        "validation_error",
-        `working directory ${cwd} does not exist or is not a directory`,
-        {
-          details: { cwd },
-        },
-      );
-    }
-    // A bare command name is looked up on PATH by spawn, which reports ENOENT itself.
-    if (!path.isAbsolute(executablePath)) return;
-    await access(executablePath).catch((error: unknown) => {
-      throw executableNotFound(PROVIDER, executablePath, error);
-    });
-  }
-
   #commandLine(runOptions: AmpRunOptions, settingsPath: string): { command: string; args: string[] } {
     const options = this.#options;
     const mode = runOptions.mode ?? options.mode;
@@ -208,10 +171,7 @@ export class AmpAdapter implements ProviderAdapter {
         ? []
         : ["--mcp-config", typeof mcpConfig === "string" ? mcpConfig : JSON.stringify(mcpConfig)]),
     ];
-    const executable = options.executablePath;
-    return SCRIPT_EXTENSION.test(executable)
-      ? { command: process.execPath, args: [executable, ...args] }
-      : { command: executable, args };
+    return cliCommandLine(options.executablePath, args);
   }
 }
 
@@ -240,7 +200,6 @@ interface AmpRunSpec {
 class AmpRun {
   readonly #spec: AmpRunSpec;
   readonly #mapper: AmpEventMapper;
-  #cancelled = false;
 
   constructor(spec: AmpRunSpec) {
     this.#spec = spec;
@@ -252,56 +211,18 @@ class AmpRun {
     if (signal.aborted) throw cancelledError(this.#spec.runId, { phase: "before start" });
     const cli = new CliProcess({ ...command, cwd: options.cwd, env: this.#spec.env });
     // Amp has no interrupt protocol: a cancel stops the process group (SIGTERM, then SIGKILL).
-    const onAbort = (): void => {
-      this.#cancelled = true;
-      cli.terminate(options.killGraceMs);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    if (signal.aborted) onAbort();
-    try {
-      cli.child.stdin.end(`${this.#spec.prompt}\n`);
-      await this.#readOutput(cli);
-      if (this.#cancelled) {
-        // SIGTERM went out with the abort; this waits for the group, with SIGKILL after the grace.
-        await cli.stop(options.killGraceMs);
-      } else {
-        // Stdout closes when Amp exits; give it the grace to finish, then stop anything left behind.
-        await Promise.race([cli.exited, sleep(options.killGraceMs, undefined, { ref: false })]);
-        await cli.stop(0);
-      }
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-    }
-    if (this.#cancelled) throw cancelledError(this.#spec.runId);
+    const cancelled = await runCliToEnd({
+      cli,
+      signal,
+      killGraceMs: options.killGraceMs,
+      stdin: `${this.#spec.prompt}\n`,
+      maxLineBytes: options.maxLineBytes,
+      frames: AMP_FRAMES,
+      onFrame: (frame) => this.#mapper.handle(frame),
+      onProblem: (problem) => this.#mapper.lineProblem(problem),
+    });
+    if (cancelled) throw cancelledError(this.#spec.runId);
     return this.#settle(cli);
-  }
-
-  /**
-   * Maps stdout's lines until it closes. If Amp exited and a process it left behind still
-   * holds the pipe open, that group is stopped and reading ends.
-   */
-  async #readOutput(cli: CliProcess): Promise<void> {
-    const reading = (async () => {
-      try {
-        for await (const line of readJsonLines(cli.child.stdout, {
-          maxLineBytes: this.#spec.options.maxLineBytes,
-          frames: AMP_FRAMES,
-        })) {
-          // Once a cancel is asked for, what Amp still prints is not the run's anymore.
-          if (this.#cancelled) continue;
-          if (line.kind === "problem") this.#mapper.lineProblem(line.problem);
-          else this.#mapper.handle(line.value);
-        }
-      } catch {
-        // The stream was destroyed below, or failed with the process: the exit tells what happened.
-      }
-      return "read" as const;
-    })();
-    const drained = cli.exited.then(() => sleep(PIPE_DRAIN_MS, "drain" as const, { ref: false }));
-    if ((await Promise.race([reading, drained])) === "read") return;
-    await cli.stop(0);
-    cli.child.stdout.destroy();
-    await reading;
   }
 
   #settle(cli: CliProcess): ExecuteResult {

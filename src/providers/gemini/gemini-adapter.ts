@@ -1,7 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { access, stat } from "node:fs/promises";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Capability } from "../../core/capabilities.js";
 import { AsmError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/session.js";
@@ -15,14 +13,9 @@ import { PROVIDER_ADAPTER_SPECIFICATION } from "../../ports/provider-adapter.js"
 import { ActiveRuns } from "../active-runs.js";
 import { promptFromInput } from "../shared/agent-options.js";
 import { CliProcess } from "../shared/cli-process.js";
-import { readJsonLines } from "../shared/jsonl-reader.js";
+import { checkCliPaths, cliCommandLine, runCliToEnd } from "../shared/cli-run.js";
 import { requireProcessGroups } from "../shared/process-group.js";
-import {
-  cancelledError,
-  executableNotFound,
-  providerFailure,
-  spawnFailure,
-} from "../shared/provider-failures.js";
+import { cancelledError, providerFailure, spawnFailure } from "../shared/provider-failures.js";
 import { ownProviderOptions } from "../shared/provider-request.js";
 import { nativeToolRules } from "../shared/tool-rules.js";
 import { GEMINI_CAPABILITIES, GEMINI_IDENTITY } from "./descriptor.js";
@@ -41,10 +34,6 @@ import { GEMINI_TOOL_NAMES } from "./tool-names.js";
 
 const PROVIDER = GEMINI_IDENTITY;
 
-/** Scripts run with this process's node, so they need neither an exec bit nor a shebang. */
-const SCRIPT_EXTENSION = /\.(?:c|m)?js$/;
-/** Once the CLI exited, how long its stdout may stay open (only a process it left behind can hold it). */
-const PIPE_DRAIN_MS = 2000;
 /** Characters of an asm session id kept as a directory name. */
 const SAFE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -93,7 +82,7 @@ export class GeminiAdapter implements ProviderAdapter {
       // The CLI's launcher re-spawns itself only to raise the heap limit: one node start and one
       // process fewer per run (the caller's env may turn it back on).
       const env: NodeJS.ProcessEnv = { ...process.env, GEMINI_CLI_NO_RELAUNCH: "true", ...this.#options.env };
-      await this.#checkPaths();
+      await checkCliPaths(PROVIDER, this.#options.cwd, this.#options.executablePath);
       const home = await this.#prepareHome(request, runOptions, env);
       if (runSignal.aborted) throw cancelledError(request.run.id, { phase: "before start" });
       const sessionId = runOptions.resumeSessionId ?? randomUUID();
@@ -158,28 +147,6 @@ export class GeminiAdapter implements ProviderAdapter {
     });
   }
 
-  /** Spawn reports a missing cwd as ENOENT, which would read as a missing executable. */
-  async #checkPaths(): Promise<void> {
-    const { cwd, executablePath } = this.#options;
-    const isDirectory = await stat(cwd).then(
-      (stats) => stats.isDirectory(),
-      () => false,
-    );
-    if (!isDirectory) {
-      throw new AsmError(
-        "validation_error",
-        `working directory ${cwd} does not exist or is not a directory`,
-        {
-          details: { cwd },
-        },
-      );
-    }
-    if (!path.isAbsolute(executablePath)) return;
-    await access(executablePath).catch((error: unknown) => {
-      throw executableNotFound(PROVIDER, executablePath, error);
-    });
-  }
-
   #commandLine(runOptions: GeminiRunOptions, sessionId: string): { command: string; args: string[] } {
     const options = this.#options;
     const model = runOptions.model ?? options.model;
@@ -195,10 +162,7 @@ export class GeminiAdapter implements ProviderAdapter {
       ...(options.trustWorkspace ? ["--skip-trust"] : []),
       ...(runOptions.resumeSessionId ? ["--resume", sessionId] : ["--session-id", sessionId]),
     ];
-    const executable = options.executablePath;
-    return SCRIPT_EXTENSION.test(executable)
-      ? { command: process.execPath, args: [executable, ...args] }
-      : { command: executable, args };
+    return cliCommandLine(options.executablePath, args);
   }
 }
 
@@ -218,7 +182,6 @@ interface GeminiRunSpec {
 class GeminiRun {
   readonly #spec: GeminiRunSpec;
   readonly #mapper: GeminiEventMapper;
-  #cancelled = false;
 
   constructor(spec: GeminiRunSpec) {
     this.#spec = spec;
@@ -228,54 +191,23 @@ class GeminiRun {
   async execute(): Promise<ExecuteResult> {
     const { signal, options, command } = this.#spec;
     const cli = new CliProcess({ ...command, cwd: options.cwd, env: this.#spec.env });
-    const onAbort = (): void => {
-      this.#cancelled = true;
-      cli.terminate(options.killGraceMs);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    if (signal.aborted) onAbort();
-    try {
-      cli.child.stdin.end(this.#spec.prompt);
-      await this.#readOutput(cli);
-      if (this.#cancelled) {
-        await cli.stop(options.killGraceMs);
-      } else {
-        await Promise.race([cli.exited, sleep(options.killGraceMs, undefined, { ref: false })]);
-        await cli.stop(0);
-      }
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-    }
+    const cancelled = await runCliToEnd({
+      cli,
+      signal,
+      killGraceMs: options.killGraceMs,
+      stdin: this.#spec.prompt,
+      maxLineBytes: options.maxLineBytes,
+      frames: GEMINI_FRAMES,
+      onFrame: (frame) => this.#mapper.handle(frame),
+      onProblem: (problem) => this.#mapper.lineProblem(problem),
+    });
     this.#mapper.finish();
-    if (this.#cancelled) {
+    if (cancelled) {
       throw cancelledError(this.#spec.runId, {
         providerSessionId: this.#mapper.providerSessionId ?? this.#spec.sessionId,
       });
     }
     return this.#settle(cli);
-  }
-
-  async #readOutput(cli: CliProcess): Promise<void> {
-    const reading = (async () => {
-      try {
-        for await (const line of readJsonLines(cli.child.stdout, {
-          maxLineBytes: this.#spec.options.maxLineBytes,
-          frames: GEMINI_FRAMES,
-        })) {
-          if (this.#cancelled) continue;
-          if (line.kind === "problem") this.#mapper.lineProblem(line.problem);
-          else this.#mapper.handle(line.value);
-        }
-      } catch {
-        // The stream was destroyed below, or failed with the process: the exit tells what happened.
-      }
-      return "read" as const;
-    })();
-    const drained = cli.exited.then(() => sleep(PIPE_DRAIN_MS, "drain" as const, { ref: false }));
-    if ((await Promise.race([reading, drained])) === "read") return;
-    await cli.stop(0);
-    cli.child.stdout.destroy();
-    await reading;
   }
 
   #settle(cli: CliProcess): ExecuteResult {
