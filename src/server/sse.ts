@@ -195,6 +195,8 @@ export class EventStreams {
       new ByteLengthQueuingStrategy({ highWaterMark: this.#maxBufferedBytes }),
     );
 
+    // First in the stream, ahead of any event: the client's EventSource waits this long before reconnecting.
+    write("retry: 1000\n\n");
     const hub = this.#hub(sessionId);
     try {
       subscription = await hub.subscribe(
@@ -224,8 +226,6 @@ export class EventStreams {
     });
     if (!done) {
       this.#open.add(handle);
-      // The client's EventSource waits this long before reconnecting.
-      write("retry: 1000\n\n");
       heartbeat = setInterval(() => {
         if ((controller.desiredSize ?? 0) > 0) write(": heartbeat\n\n");
       }, this.#heartbeatMs);
