@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { createServer, type ServerResponse } from "node:http";
 import { isRecord } from "../utils/is-record.js";
+import { listenOnLoopback, parseJson, readBody, trackConnections } from "./mock-http.js";
 
 /*
  * A loopback mock of the Gemini API (generativelanguage v1beta), enough for the real Gemini CLI
@@ -221,41 +221,12 @@ function errorBody(reply: Extract<MockGeminiReply, { type: "error" }>): string {
   });
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return text === "" ? undefined : JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject);
-      const { port } = server.address() as AddressInfo;
-      resolve(`http://127.0.0.1:${port}`);
-    });
-  });
-}
-
 const MODEL_PATH = /^\/v1(?:beta|alpha)?\/models\/([^:/?]+):(\w+)/;
 
 /** Starts the mock on an ephemeral loopback port. */
 export async function startMockGeminiApi(replier: MockGeminiReplier): Promise<MockGeminiApi> {
   const requests: MockGeminiRequest[] = [];
   const connections: string[] = [];
-  const sockets = new Set<Socket>();
 
   const answerStream = (reply: MockGeminiReply, model: string, response: ServerResponse): void => {
     if (reply.type === "error") {
@@ -319,20 +290,15 @@ export async function startMockGeminiApi(replier: MockGeminiReplier): Promise<Mo
       );
     });
   });
-  server.on("connection", (socket) => {
+  const close = trackConnections(server, (socket) => {
     connections.push(socket.remoteAddress ?? "unknown");
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
   });
-  const url = await listen(server);
+  const url = await listenOnLoopback(server);
   return {
     url,
     requests,
     connections,
     streamRequests: () => requests.filter((request) => request.action === "streamGenerateContent"),
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }

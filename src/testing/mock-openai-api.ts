@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { isRecord } from "../utils/is-record.js";
+import { listenOnLoopback, parseJson, readBody, trackConnections } from "./mock-http.js";
 
 /*
  * A loopback mock of the OpenAI Responses API, enough for the real Codex CLI (`codex exec`) to
@@ -138,45 +139,10 @@ function sse(response: ServerResponse, data: { type: string; [key: string]: unkn
   response.write(`event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return text === "" ? undefined : JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject);
-      const { port } = server.address() as AddressInfo;
-      resolve(`http://127.0.0.1:${port}`);
-    });
-  });
-}
-
-function closeServer(server: Server, sockets: Set<Socket>): Promise<void> {
-  // Stalled streams never end by themselves: drop every connection, then stop listening.
-  for (const socket of sockets) socket.destroy();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
 /** Starts the mock on an ephemeral loopback port. */
 export async function startMockOpenAiApi(replier: MockResponsesReplier): Promise<MockOpenAiApi> {
   const requests: MockOpenAiRequest[] = [];
   const connections: string[] = [];
-  const sockets = new Set<Socket>();
   let responseCount = 0;
 
   const answer = (reply: MockResponsesReply, response: ServerResponse): void => {
@@ -252,10 +218,8 @@ export async function startMockOpenAiApi(replier: MockResponsesReplier): Promise
       answer(replier(body, requests.slice(0, -1)), response);
     });
   });
-  server.on("connection", (socket) => {
+  const close = trackConnections(server, (socket) => {
     connections.push(socket.remoteAddress ?? "unknown");
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
   });
   // Refuse the WebSocket transport with 426, so Codex falls back to HTTPS without retrying.
   server.on("upgrade", (request: IncomingMessage, socket: Socket) => {
@@ -268,7 +232,7 @@ export async function startMockOpenAiApi(replier: MockResponsesReplier): Promise
     });
     socket.end("HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   });
-  const url = await listen(server);
+  const url = await listenOnLoopback(server);
   return {
     url,
     baseUrl: `${url}/v1`,
@@ -278,7 +242,7 @@ export async function startMockOpenAiApi(replier: MockResponsesReplier): Promise
       requests.filter(
         (request) => request.method === "POST" && request.url.split("?")[0] === "/v1/responses",
       ),
-    close: () => closeServer(server, sockets),
+    close,
   };
 }
 
@@ -300,21 +264,17 @@ export interface EgressTrap {
  */
 export async function startEgressTrap(): Promise<EgressTrap> {
   const attempts: string[] = [];
-  const sockets = new Set<Socket>();
   const server = createServer((request, response) => {
     attempts.push(request.url ?? "");
     response.writeHead(403);
     response.end();
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-  });
+  const close = trackConnections(server);
   server.on("connect", (request: IncomingMessage, socket: Socket) => {
     attempts.push(request.url ?? "");
     socket.end("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
   });
-  const url = await listen(server);
+  const url = await listenOnLoopback(server);
   return {
     url,
     attempts,
@@ -328,6 +288,6 @@ export async function startEgressTrap(): Promise<EgressTrap> {
       NO_PROXY: "127.0.0.1,localhost,::1",
       no_proxy: "127.0.0.1,localhost,::1",
     }),
-    close: () => closeServer(server, sockets),
+    close,
   };
 }
