@@ -61,6 +61,8 @@ const EXAMPLES: Record<string, RegExp[]> = {
   "advanced-patterns-runtime.ts": [
     /^-- UI disconnected at cursor 6; the runs go on$/m,
     /^UI handled \d+ events, the whole log once each; runs overlapped: true$/m,
+    /^ {2}#\d+ Workspace: \d files changed, \+\d+ -0: .*tests\/parser\.test\.ts.*, patch inline/m,
+    /^follow-up: continuation auto -> native: /m,
   ],
   "oneshot.ts": [
     /^answer: The BEAM is/m,

@@ -4,7 +4,8 @@
 // The examples import the package by its name, as an application does (`agent-session-manager`
 // and its subpaths `/claude`, `/codex`, `/amp`, `/sqlite`, `/testing`, …), which inside this
 // repository resolves to the build. Each checks what it demonstrates with `check` and fails loudly.
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { AsmEvent, ProviderAdapter } from "agent-session-manager";
@@ -48,6 +49,35 @@ export function tempDir(prefix: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), `asm-example-${prefix}-`));
   process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/**
+ * Makes `dir` a git repository with `files` (relative path → content) committed, as the project
+ * an agent works in; the scripted CLI's own `.scripted/` folder is ignored. For the workspace
+ * examples, which snapshot it.
+ */
+export function initGitRepo(dir: string, files: Record<string, string>): void {
+  writeFileSync(path.join(dir, ".gitignore"), ".scripted/\n");
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), content);
+  }
+  // An identity of its own: the machine's git may have none configured.
+  const identity = [
+    "-c",
+    "user.name=example",
+    "-c",
+    "user.email=example@localhost",
+    "-c",
+    "commit.gpgsign=false",
+  ];
+  for (const args of [
+    ["init", "-q", "-b", "main"],
+    ["add", "-A"],
+    ["commit", "-q", "-m", "initial"],
+  ]) {
+    execFileSync("git", [...identity, ...args], { cwd: dir, stdio: "ignore" });
+  }
 }
 
 /** What a scripted agent does in one run (ignored by a real one, which does what it likes). */
