@@ -73,3 +73,18 @@ export function meetsTarget(ratio, target) {
 export function describeTarget(target) {
   return target.atLeast !== undefined ? `>= ${target.atLeast}` : `<= ${target.atMost}`;
 }
+
+/** Saves a pending session record for `id` straight into `store` (no manager in the way). */
+export async function saveBenchSession(store, id) {
+  const now = new Date().toISOString();
+  await store.saveSession({
+    id,
+    agentId: "bench",
+    status: "pending",
+    metadata: {},
+    context: {},
+    tags: [],
+    createdAt: now,
+    updatedAt: now,
+  });
+}

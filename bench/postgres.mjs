@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { newId } from "../dist/core/index.js";
 import { openPostgresStore } from "../dist/stores/postgres/index.js";
-import { formatMs, formatRate, median, quantile } from "./lib.mjs";
+import { formatMs, formatRate, median, quantile, saveBenchSession } from "./lib.mjs";
 
 const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test";
 /** A stream parser's burst per stdout chunk, as in the ingest benchmark. */
@@ -75,18 +75,8 @@ async function ingestSample(context, mode, events, writers) {
 }
 
 async function newSession(store) {
-  const now = new Date().toISOString();
   const id = newId("ses");
-  await store.saveSession({
-    id,
-    agentId: "bench",
-    status: "pending",
-    metadata: {},
-    context: {},
-    tags: [],
-    createdAt: now,
-    updatedAt: now,
-  });
+  await saveBenchSession(store, id);
   return id;
 }
 

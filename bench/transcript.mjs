@@ -11,7 +11,16 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { buildTranscript, SessionTranscript, transcriptFromStore } from "../dist/index.js";
 import { openSqliteStore } from "../dist/stores/sqlite/index.js";
-import { collectGarbage, filler, formatMs, median, quantile, tempDir, timed } from "./lib.mjs";
+import {
+  collectGarbage,
+  filler,
+  formatMs,
+  median,
+  quantile,
+  saveBenchSession,
+  tempDir,
+  timed,
+} from "./lib.mjs";
 
 /** Events of one turn: message_sent, run_started, 18 deltas, message_received, a tool call, run_completed. */
 const EVENTS_PER_TURN = 24;
@@ -48,17 +57,7 @@ function turnDrafts(sessionId, turn) {
 }
 
 async function seed(store, sessionId, events) {
-  const now = new Date().toISOString();
-  await store.saveSession({
-    id: sessionId,
-    agentId: "bench",
-    status: "pending",
-    metadata: {},
-    context: {},
-    tags: [],
-    createdAt: now,
-    updatedAt: now,
-  });
+  await saveBenchSession(store, sessionId);
   const turns = Math.ceil(events / EVENTS_PER_TURN);
   let batch = [];
   for (let turn = 0; turn < turns; turn += 1) {
