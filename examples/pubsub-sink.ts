@@ -94,7 +94,7 @@ runExample(async () => {
       await subscriber.subscribe(typeTopic(session.id, "run_completed"), (event) => completed.push(event));
       await render(log, {
         renderer: new PassthroughRenderer(),
-        sinks: [new PubSubSink({ publisher, scope: "type" })],
+        sinks: [new PubSubSink({ publisher, scopes: ["type"] })],
       });
       for (let waited = 0; completed.length === 0 && waited < 5000; waited += 10) {
         await new Promise((resolve) => setTimeout(resolve, 10));
