@@ -10,9 +10,10 @@ import { MemorySessionStore } from "../stores/memory/index.js";
 import { openSqliteStore } from "../stores/sqlite/index.js";
 import { expectCode } from "../stores/test-support/fixtures.js";
 import { workerArgs } from "../stores/test-support/workers.js";
+import { until } from "../testing/wait.js";
 import { ConcurrencyLimiter } from "./concurrency-limiter.js";
 import { SERVER_QUEUE_KEY, SessionServer } from "./session-server.js";
-import { GatedAdapter, until } from "./test-support/gated-adapter.js";
+import { GatedAdapter } from "./test-support/gated-adapter.js";
 
 const dir = mkdtempSync(join(tmpdir(), "asm-durable-queue-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,9 +2,10 @@ import { describe, expect, it } from "vitest";
 import { SessionManager } from "../session-manager.js";
 import { MemorySessionStore } from "../stores/memory/index.js";
 import { expectCode } from "../stores/test-support/fixtures.js";
+import { until } from "../testing/wait.js";
 import { RunControl } from "./run-control.js";
 import { SessionServer } from "./session-server.js";
-import { GatedAdapter, until } from "./test-support/gated-adapter.js";
+import { GatedAdapter } from "./test-support/gated-adapter.js";
 
 async function setup(maxConcurrentRuns = 1) {
   const store = new MemorySessionStore();

@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { SessionManager } from "../session-manager.js";
 import { MemorySessionStore } from "../stores/memory/index.js";
 import { expectCode } from "../stores/test-support/fixtures.js";
+import { until } from "../testing/wait.js";
 import { SessionServerRegistry } from "./server-registry.js";
-import { GatedAdapter, until } from "./test-support/gated-adapter.js";
+import { GatedAdapter } from "./test-support/gated-adapter.js";
 
 function setup() {
   const store = new MemorySessionStore();

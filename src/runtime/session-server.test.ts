@@ -6,9 +6,10 @@ import type { SessionStore } from "../ports/session-store.js";
 import { SessionManager } from "../session-manager.js";
 import { MemorySessionStore } from "../stores/memory/index.js";
 import { expectCode } from "../stores/test-support/fixtures.js";
+import { until } from "../testing/wait.js";
 import { ConcurrencyLimiter } from "./concurrency-limiter.js";
 import { SERVER_QUEUE_KEY, SessionServer, type SessionServerOptions } from "./session-server.js";
-import { GatedAdapter, until } from "./test-support/gated-adapter.js";
+import { GatedAdapter } from "./test-support/gated-adapter.js";
 
 function setup(store: SessionStore = new MemorySessionStore()) {
   const adapter = new GatedAdapter();

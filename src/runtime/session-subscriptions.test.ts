@@ -4,8 +4,9 @@ import { ScriptedAdapter } from "../manager/test-support/scripted-adapter.js";
 import { SessionManager } from "../session-manager.js";
 import { MemorySessionStore } from "../stores/memory/index.js";
 import { expectCode } from "../stores/test-support/fixtures.js";
+import { until } from "../testing/wait.js";
 import { SessionServer, type SessionServerOptions } from "./session-server.js";
-import { GatedAdapter, until } from "./test-support/gated-adapter.js";
+import { GatedAdapter } from "./test-support/gated-adapter.js";
 
 async function setup(options: Partial<SessionServerOptions> & { deltas?: number; perTick?: number } = {}) {
   const { deltas, perTick, ...serverOptions } = options;

@@ -22,6 +22,7 @@ import type {
   ResumePoint,
 } from "../ports/provider-adapter.js";
 import type { TestFramework } from "./session-store-conformance.js";
+import { until } from "./wait.js";
 
 /**
  * The situations every adapter is tested in. Each harness maps them to its provider: a
@@ -197,20 +198,6 @@ function expectAsmError(settled: Settled, code: ErrorCode): AsmError {
   return error;
 }
 
-async function waitFor<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
 /**
  * Defines the `ProviderAdapter` contract as test cases in the caller's framework, on the
  * adapters `harness` sets up for each scenario. Assertions use `node:assert/strict`; waits are
@@ -277,7 +264,7 @@ export function defineAdapterConformance(
     const { request, settled } = execute(setup, sink, controller.signal);
     const probe = setup.processIds;
     assert.ok(probe, "the stall scenario needs processIds() to check the process tree");
-    const pids = await waitFor(
+    const pids = await until(
       async () => {
         const early = await Promise.race([settled, sleep(0).then(() => undefined)]);
         if (early) assert.fail(`the stalled run ended before it was cancelled: ${JSON.stringify(early)}`);
@@ -286,6 +273,7 @@ export function defineAdapterConformance(
       },
       "the stalled run's processes",
       20_000,
+      25,
     );
     for (const pid of pids)
       assert.ok(isProcessAlive(pid), `process ${pid} should be running before the cancel`);

@@ -2,7 +2,6 @@ import { existsSync, realpathSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AsmError, type ErrorCode } from "../../core/errors.js";
@@ -27,6 +26,7 @@ import {
   type TranscriptLine,
   writeTranscript,
 } from "../../testing/scripted-cli/index.js";
+import { until } from "../../testing/wait.js";
 import { AMP_BUILTIN_TOOLS, AmpAdapter, type AmpAdapterOptions, ampSettings } from "./index.js";
 
 const THREAD = SCRIPTED_AMP_THREAD_ID;
@@ -115,16 +115,6 @@ function settingsPathOf(argv: readonly string[]): string {
   const file = argv[at + 1];
   if (at < 0 || file === undefined) throw new Error(`no --settings-file in ${argv.join(" ")}`);
   return file;
-}
-
-async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 defineAdapterConformance(
@@ -589,10 +579,15 @@ describe("AmpAdapter", () => {
       const { adapter, recordPath } = scriptedAdapter(dir, "stall-ignoring-sigterm", { killGraceMs: 300 });
       const controller = new AbortController();
       const running = run(adapter, {}, { prompt: PROMPT }, controller.signal);
-      const seen = await waitFor(() => {
-        const value = readScriptedCliRecord(recordPath);
-        return value?.stalled ? value : undefined;
-      }, "the stall");
+      const seen = await until(
+        () => {
+          const value = readScriptedCliRecord(recordPath);
+          return value?.stalled ? value : undefined;
+        },
+        "the stall",
+        20_000,
+        25,
+      );
       const pids = [seen.pid, ...seen.childPids];
       controller.abort();
       const outcome = await running;

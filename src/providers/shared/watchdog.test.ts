@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from "node:child_process";
-import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { isProcessAlive } from "../../testing/adapter-conformance.js";
+import { until } from "../../testing/wait.js";
 import { groupHasLiveMembers, signalGroup } from "./process-group.js";
 import { protectGroup } from "./watchdog.js";
 
@@ -19,26 +19,18 @@ function watchdogsOf(pgid: number): number[] {
     .map((line) => Number(line.split(/\s+/)[0]));
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(25);
-  }
-}
-
 describe("protectGroup", () => {
   it("arms one watchdog per group; release() disarms it, and it exits leaving the group alone", async () => {
     const group = spawn("sleep", ["60"], { detached: true, stdio: "ignore" });
     const pgid = group.pid ?? 0;
     try {
       const protection = protectGroup(pgid);
-      await until(() => watchdogsOf(pgid).length === 1, "the watchdog runs");
+      await until(() => watchdogsOf(pgid).length === 1, "the watchdog runs", 15_000, 25);
       const [watchdog] = watchdogsOf(pgid);
 
       protection.release();
       protection.release();
-      await until(() => !isProcessAlive(watchdog ?? 0), "the disarmed watchdog exits");
+      await until(() => !isProcessAlive(watchdog ?? 0), "the disarmed watchdog exits", 15_000, 25);
       expect(groupHasLiveMembers(pgid)).toBe(true);
       expect(watchdogsOf(pgid)).toEqual([]);
     } finally {

@@ -2,20 +2,8 @@
 import { AsmError } from "../../core/errors.js";
 import { aborted, ScriptedAdapter } from "../../manager/test-support/scripted-adapter.js";
 
-/** Resolves with the value of `check()` once it is truthy, checking every 5 ms (bounded: throws after `limitMs`). */
-export async function until<T>(
-  check: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  limitMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+// Its home is src/testing/wait.ts; re-exported until the cli, server and workers tests import it from there.
+export { until } from "../../testing/wait.js";
 
 /**
  * Each run streams one delta (its prompt), then waits until `release(prompt)` (or its abort);
