@@ -16,14 +16,17 @@
 //
 //   node bench/cancel-latency.mjs [--iterations 10]   (needs a built dist/; writes bench/results/cancel-latency.json)
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { query } from "@anthropic-ai/claude-agent-sdk";
 import { MemorySessionStore, SessionManager } from "../dist/index.js";
 import { ClaudeAdapter } from "../dist/providers/claude/index.js";
-import { startMockAnthropicApi } from "../dist/testing/mock-anthropic-api.js";
+import {
+  bundledClaudeBinary,
+  claudeMockEnv,
+  startMockAnthropicApi,
+} from "../dist/testing/mock-anthropic-api.js";
 import { median, quantile, tempDir } from "./lib.mjs";
 
 const CHUNK_INTERVAL_MS = 20;
@@ -33,26 +36,9 @@ const TARGET_P50_MS = 250;
 /** Both paths' grace before signals: the SDK's own fixed 2 s, and the adapter's default. */
 const KILL_GRACE_MS = 2000;
 
-function claudeBinary() {
-  const pkg = createRequire(import.meta.url).resolve("@anthropic-ai/claude-agent-sdk-linux-x64/package.json");
-  return join(pkg, "..", "claude");
-}
-
 /** The CLI's environment: the mock as the API, its own HOME, nothing sent anywhere else. */
 function cliEnv(apiUrl, dir) {
-  return {
-    PATH: process.env.PATH ?? "",
-    ANTHROPIC_BASE_URL: apiUrl,
-    ANTHROPIC_API_KEY: "sk-ant-bench-dummy",
-    HOME: dir,
-    CLAUDE_CONFIG_DIR: join(dir, ".claude"),
-    TMPDIR: dir,
-    CLAUDE_CODE_MAX_RETRIES: "0",
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-    DISABLE_AUTOUPDATER: "1",
-    DISABLE_TELEMETRY: "1",
-    DISABLE_ERROR_REPORTING: "1",
-  };
+  return { PATH: process.env.PATH ?? "", ...claudeMockEnv(apiUrl, dir) };
 }
 
 /**
@@ -172,7 +158,9 @@ function summary(samples) {
 }
 
 export async function cancelLatencyBench({ iterations = 10 } = {}) {
-  const binary = claudeBinary();
+  const binary = bundledClaudeBinary();
+  if (binary === undefined)
+    throw new Error("no Claude Code binary (@anthropic-ai/claude-agent-sdk-linux-x64)");
   const api = await startMockAnthropicApi(() => ({
     type: "slow",
     chunks: CHUNKS,

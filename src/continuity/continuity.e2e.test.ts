@@ -1,7 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -10,7 +9,12 @@ import { CodexAdapter, findBundledCodex } from "../providers/codex/index.js";
 import { withoutHostVariables } from "../providers/test-support/e2e-host.js";
 import { SessionManager } from "../session-manager.js";
 import { openSqliteStore, type SqliteSessionStore } from "../stores/sqlite/index.js";
-import { type MockAnthropicApi, startMockAnthropicApi } from "../testing/mock-anthropic-api.js";
+import {
+  bundledClaudeBinary,
+  claudeMockEnv,
+  type MockAnthropicApi,
+  startMockAnthropicApi,
+} from "../testing/mock-anthropic-api.js";
 import {
   type EgressTrap,
   type MockOpenAiApi,
@@ -29,20 +33,7 @@ import { REPLAY_OPEN } from "./replay-format.js";
  * model request, so a test can see what replay put in front of the model.
  */
 
-function realClaudeBinary(): string | undefined {
-  if (process.platform !== "linux" || process.arch !== "x64") return undefined;
-  try {
-    const pkg = createRequire(import.meta.url).resolve(
-      "@anthropic-ai/claude-agent-sdk-linux-x64/package.json",
-    );
-    const binary = path.join(path.dirname(pkg), "claude");
-    return existsSync(binary) ? binary : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const CLAUDE = realClaudeBinary();
+const CLAUDE = bundledClaudeBinary();
 const CODEX = process.platform === "linux" ? findBundledCodex() : undefined;
 const root = mkdtempSync(path.join(tmpdir(), "asm-continuity-e2e-"));
 withoutHostVariables(/^(ANTHROPIC_|CLAUDE_|AWS_|GOOGLE_|VERTEX|OPENAI_|CODEX_|AZURE_)|PROXY/i);
@@ -101,18 +92,7 @@ async function claudeSide(dir: string): Promise<ClaudeSide> {
     executablePath: recorder.executable,
     cwd: home,
     killGraceMs: 1000,
-    env: {
-      ANTHROPIC_BASE_URL: api.url,
-      ANTHROPIC_API_KEY: "sk-ant-e2e-dummy",
-      HOME: home,
-      CLAUDE_CONFIG_DIR: path.join(home, ".claude"),
-      TMPDIR: home,
-      CLAUDE_CODE_MAX_RETRIES: "0",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      DISABLE_AUTOUPDATER: "1",
-      DISABLE_TELEMETRY: "1",
-      DISABLE_ERROR_REPORTING: "1",
-    },
+    env: claudeMockEnv(api.url, home),
   });
   return { api, adapter, starts: recorder.starts };
 }

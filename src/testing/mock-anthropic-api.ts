@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
 
 /** One request the mock received. */
@@ -76,6 +79,43 @@ export interface MockAnthropicApi {
   /** Every streamed answer, in the order they started, with the times of its writes. */
   readonly streams: readonly MockStreamRecord[];
   close(): Promise<void>;
+}
+
+/**
+ * The real Claude Code binary the Agent SDK installs (its linux-x64 platform package), or
+ * undefined where there is none (another platform, or the package is not installed).
+ */
+export function bundledClaudeBinary(): string | undefined {
+  if (process.platform !== "linux" || process.arch !== "x64") return undefined;
+  try {
+    const pkg = createRequire(import.meta.url).resolve(
+      "@anthropic-ai/claude-agent-sdk-linux-x64/package.json",
+    );
+    const binary = path.join(path.dirname(pkg), "claude");
+    return existsSync(binary) ? binary : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The environment that runs a real Claude Code against this mock at `apiUrl`, with `home` as its
+ * HOME, config dir and TMPDIR (the user's own are neither read nor written), no retries, and
+ * nothing sent anywhere else (no updater, telemetry or error reports).
+ */
+export function claudeMockEnv(apiUrl: string, home: string): Record<string, string> {
+  return {
+    ANTHROPIC_BASE_URL: apiUrl,
+    ANTHROPIC_API_KEY: "sk-ant-mock-dummy",
+    HOME: home,
+    CLAUDE_CONFIG_DIR: path.join(home, ".claude"),
+    TMPDIR: home,
+    CLAUDE_CODE_MAX_RETRIES: "0",
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    DISABLE_AUTOUPDATER: "1",
+    DISABLE_TELEMETRY: "1",
+    DISABLE_ERROR_REPORTING: "1",
+  };
 }
 
 /** Whether the conversation's last user turn carries a tool result (the agent loop's second call). */

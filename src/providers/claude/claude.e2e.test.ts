@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -11,6 +10,8 @@ import { SessionManager } from "../../session-manager.js";
 import { openSqliteStore, type SqliteSessionStore } from "../../stores/sqlite/index.js";
 import { makeExecuteRequest, RecordingSink } from "../../testing/adapter-conformance.js";
 import {
+  bundledClaudeBinary,
+  claudeMockEnv,
   hasToolResult,
   type MockAnthropicApi,
   type MockReplier,
@@ -28,20 +29,7 @@ import { ClaudeAdapter, type ClaudeAdapterOptions } from "./index.js";
  * off, and the cancel case checks every TCP connection the CLI holds is to loopback.
  */
 
-function realClaudeBinary(): string | undefined {
-  if (process.platform !== "linux" || process.arch !== "x64") return undefined;
-  try {
-    const pkg = createRequire(import.meta.url).resolve(
-      "@anthropic-ai/claude-agent-sdk-linux-x64/package.json",
-    );
-    const binary = path.join(path.dirname(pkg), "claude");
-    return existsSync(binary) ? binary : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const CLAUDE = realClaudeBinary();
+const CLAUDE = bundledClaudeBinary();
 const root = mkdtempSync(path.join(tmpdir(), "asm-claude-e2e-"));
 /** Variables from the host that could send the CLI elsewhere or log it in for real. */
 const HOST_VARIABLE = /^(ANTHROPIC_|CLAUDE_|AWS_|GOOGLE_|VERTEX)|PROXY/i;
@@ -77,16 +65,7 @@ async function harness(replier: MockReplier, options: ClaudeAdapterOptions = {})
     killGraceMs: 1000,
     ...options,
     env: {
-      ANTHROPIC_BASE_URL: api.url,
-      ANTHROPIC_API_KEY: "sk-ant-e2e-dummy",
-      HOME: dir,
-      CLAUDE_CONFIG_DIR: path.join(dir, ".claude"),
-      TMPDIR: dir,
-      CLAUDE_CODE_MAX_RETRIES: "0",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      DISABLE_AUTOUPDATER: "1",
-      DISABLE_TELEMETRY: "1",
-      DISABLE_ERROR_REPORTING: "1",
+      ...claudeMockEnv(api.url, dir),
       ASM_E2E_MARKER: marker,
       ...options.env,
     },
