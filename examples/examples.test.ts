@@ -24,9 +24,14 @@ const EXAMPLES: Record<string, RegExp[]> = {
   ],
   "approval-gates.ts": [/approval requested: Bash/, /run cancelled: waiting for approval/, /^ {2}resumed: /m],
   "advanced-patterns.ts": [
-    /run 2 on (\w+) \(sticky\)/,
-    /answer: The code is X-42\./,
-    /artifact runs\/run_\w+/,
+    /^ {2}run 1 on (\w+), run 2 on \1 \(sticky\)$/m,
+    /^ {2}run 2: continuation auto -> replay, 2 messages carried$/m,
+    /^ {2}answer: The code is X-42\.$/m,
+    /^ {2}scripted claude: its stdin began with the replayed conversation$/m,
+    /^ {2}1 files changed \(tests\/parser\.test\.ts\); patch of \d+ bytes in the artifact store as workspace\/patches\/\S+\.patch$/m,
+    /^ {2}run 2: failed: policy_violation: .*maxTotalTokens exceeded/m,
+    /^ {2}rolled back: 1 removed, \d+ restored; src\/rewrite\.ts gone$/m,
+    /^ {2}run 2's patch kept in the artifact store as workspace\/patches\/\S+\.patch/m,
   ],
   "stream-session.ts": [
     /^ {2}result: The BEAM is the Erlang virtual machine\.$/m,
