@@ -35,6 +35,7 @@ const EXAMPLES: Record<string, RegExp[]> = {
   ],
   "stream-session.ts": [
     /^ {2}result: The BEAM is the Erlang virtual machine\.$/m,
+    /r\+ .*r-:end.*\n\d+ events, 0 tools\n {2}rendered \d+ events, result: The BEAM is/,
     /^ {2}stream ended: error_occurred timeout: stream idle timeout after 50 ms$/m,
     /^ {2}after close: run cancelled, session cancelled, the given store still open$/m,
   ],

@@ -2,17 +2,23 @@
 // stream, its result, and an idempotent close() — instead of creating a store, a manager, a
 // session and a run, following the log and cleaning up by hand.
 //
-// 1. A run streamed to its end (printed raw: the text as it streams, then a summary of events).
+// 1. A run streamed to its end, raw: the text as it streams, then a summary of events.
+// 1b. The same, rendered: the stream piped through `render()` with a CompactRenderer to a TtySink
+//     (the seed's default mode; StudioRenderer is the richer one).
 // 2. An idle stream: no event for longer than idleTimeoutMs ends it with one error_occurred.
 // 3. close() mid-run: the run is cancelled; a store that was passed in stays open.
-//
-// (The seed's rendered mode, CompactRenderer + TTYSink, has no library renderer yet: the raw
-// mode is shown.)
 //
 //   npx tsx examples/stream-session.ts                    # a scripted Claude CLI
 //   npx tsx examples/stream-session.ts --provider codex   # the real codex CLI
 import assert from "node:assert/strict";
-import { AsmError, MemorySessionStore, streamSession } from "agent-session-manager";
+import {
+  AsmError,
+  CompactRenderer,
+  MemorySessionStore,
+  render,
+  streamSession,
+  TtySink,
+} from "agent-session-manager";
 import { createMainAgent, runExample } from "./support.js";
 
 runExample(async () => {
@@ -38,6 +44,12 @@ runExample(async () => {
   assert.equal(counts.get("run_completed"), 1);
   assert.equal(counts.get("error_occurred"), undefined);
   await stream.close(); // already closed when the loop ended: close() is idempotent
+
+  console.log("== 1b. a run, rendered");
+  const rendered = await streamSession({ adapter: agent.adapter, input: "What is the BEAM?" });
+  const report = await render(rendered, { renderer: new CompactRenderer(), sinks: [new TtySink()] });
+  console.log(`  rendered ${report.events} events, result: ${(await rendered.result).output.content.trim()}`);
+  assert.equal(report.failures.length, 0);
 
   console.log("== 2. an idle stream");
   // The scripted agent runs a command that takes 3 s; no event for 50 ms ends the stream.
