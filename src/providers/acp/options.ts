@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { PermissionMode } from "../../core/permission-mode.js";
 import type { JsonObject } from "../../core/session.js";
 import { parseWith } from "../../core/validation.js";
-import { agentEnvSchema, permissionModeSchema } from "../shared/agent-options.js";
+import { agentEnvSchema, permissionModeSchema, timerMsSchema } from "../shared/agent-options.js";
 import type { AcpApprovals } from "./approvals.js";
 import { ACP_PRESET_NAMES, type AcpPresetName } from "./presets.js";
 
@@ -80,7 +80,6 @@ export const ACP_ADAPTER_DEFAULTS = Object.freeze({
   maxLineBytes: 1_048_576,
 });
 
-const MAX_TIMER_MS = 2_147_483_647;
 const noNul = z.string().refine((value) => !value.includes("\0"), "must not contain NUL characters");
 
 export const acpOptionsSchema = z.strictObject({
@@ -107,8 +106,8 @@ export const acpOptionsSchema = z.strictObject({
   authenticate: z
     .strictObject({ methodId: noNul.min(1), meta: z.record(z.string(), z.unknown()).optional() })
     .optional(),
-  cancelGraceMs: z.number().int().nonnegative().max(MAX_TIMER_MS).optional(),
-  killGraceMs: z.number().int().nonnegative().max(MAX_TIMER_MS).optional(),
+  cancelGraceMs: timerMsSchema.optional(),
+  killGraceMs: timerMsSchema.optional(),
   maxLineBytes: z.number().int().positive().optional(),
 });
 

@@ -7,9 +7,11 @@ import { parseWith } from "../../core/validation.js";
 import {
   type AgentAdapterOptions,
   agentAdapterOptionsSchema,
+  cliArgumentSchema,
   permissionModeSchema,
   type ResolvedAgentOptions,
   resolveAgentOptions,
+  timerMsSchema,
 } from "../shared/agent-options.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../shared/jsonl-reader.js";
 
@@ -113,24 +115,15 @@ export interface ResolvedAmpOptions extends Omit<ResolvedAgentOptions, "provider
   providerOptions: Readonly<AmpProviderOptions>;
 }
 
-const MAX_TIMER_MS = 2_147_483_647;
-
-// Values that become CLI arguments on their own must not look like flags to the CLI's parser.
-const argument = z
-  .string()
-  .min(1)
-  .refine((value) => !value.includes("\0"), "must not contain NUL characters")
-  .refine((value) => !value.startsWith("-"), "must not start with '-'");
-
 // Thread ids look like T-<uuid>; the CLI also takes a thread's URL.
-const threadId = argument.regex(
+const threadId = cliArgumentSchema.regex(
   /^(?:T-[A-Za-z0-9-]+|https?:\/\/\S+)$/,
   "must be an Amp thread id (T-…) or a thread URL",
 );
 
 const providerOptionsSchema = z.strictObject({
-  mcpConfig: z.union([argument, z.record(z.string(), z.unknown())]).optional(),
-  settingsFile: argument.optional(),
+  mcpConfig: z.union([cliArgumentSchema, z.record(z.string(), z.unknown())]).optional(),
+  settingsFile: cliArgumentSchema.optional(),
   settings: z
     .record(z.string(), z.unknown())
     .refine((settings) => !("amp.dangerouslyAllowAll" in settings), {
@@ -140,15 +133,15 @@ const providerOptionsSchema = z.strictObject({
 });
 
 const adapterSchema = agentAdapterOptionsSchema.extend({
-  mode: argument.optional(),
+  mode: cliArgumentSchema.optional(),
   thinking: z.boolean().optional(),
-  killGraceMs: z.number().int().nonnegative().max(MAX_TIMER_MS).optional(),
+  killGraceMs: timerMsSchema.optional(),
   maxLineBytes: z.number().int().positive().optional(),
 });
 
 const runSchema = z.strictObject({
   resumeThreadId: threadId.optional(),
-  mode: argument.optional(),
+  mode: cliArgumentSchema.optional(),
   thinking: z.boolean().optional(),
   permissionMode: permissionModeSchema.optional(),
   systemPrompt: z.string().optional(),

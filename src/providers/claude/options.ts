@@ -10,6 +10,7 @@ import {
   type ResolvedAgentOptions,
   rejectReservedProviderOptions,
   resolveAgentOptions,
+  timerMsSchema,
 } from "../shared/agent-options.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../shared/jsonl-reader.js";
 
@@ -82,10 +83,8 @@ export interface ResolvedClaudeOptions extends ResolvedAgentOptions {
   includePartialMessages: boolean;
 }
 
-const MAX_TIMER_MS = 2_147_483_647;
-
 const adapterSchema = agentAdapterOptionsSchema.extend({
-  killGraceMs: z.number().int().nonnegative().max(MAX_TIMER_MS).optional(),
+  killGraceMs: timerMsSchema.optional(),
   maxLineBytes: z.number().int().positive().optional(),
   includePartialMessages: z.boolean().optional(),
 });

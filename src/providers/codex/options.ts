@@ -10,6 +10,7 @@ import {
   type ResolvedAgentOptions,
   rejectReservedProviderOptions,
   resolveAgentOptions,
+  timerMsSchema,
 } from "../shared/agent-options.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../shared/jsonl-reader.js";
 
@@ -140,7 +141,6 @@ export interface ResolvedCodexOptions extends ResolvedAgentOptions {
   codex: Readonly<CodexProviderOptions>;
 }
 
-const MAX_TIMER_MS = 2_147_483_647;
 /** Canonical tool names `deniedTools` can switch off in Codex. */
 const DENIABLE_TOOLS: ReadonlySet<string> = new Set(["WebSearch"]);
 
@@ -183,7 +183,7 @@ const providerOptionsSchema = z.strictObject({
 
 const adapterSchema = agentAdapterOptionsSchema.extend({
   baseUrl: z.url({ protocol: /^https?$/ }).optional(),
-  killGraceMs: z.number().int().nonnegative().max(MAX_TIMER_MS).optional(),
+  killGraceMs: timerMsSchema.optional(),
   maxLineBytes: z.number().int().positive().optional(),
 });
 

@@ -8,9 +8,11 @@ import { parseWith } from "../../core/validation.js";
 import {
   type AgentAdapterOptions,
   agentAdapterOptionsSchema,
+  cliArgumentSchema,
   permissionModeSchema,
   type ResolvedAgentOptions,
   resolveAgentOptions,
+  timerMsSchema,
 } from "../shared/agent-options.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../shared/jsonl-reader.js";
 
@@ -116,15 +118,6 @@ export interface ResolvedGeminiOptions
   providerOptions: Readonly<GeminiProviderOptions>;
 }
 
-const MAX_TIMER_MS = 2_147_483_647;
-
-// Values that become CLI arguments on their own must not look like flags to the CLI's parser.
-const argument = z
-  .string()
-  .min(1)
-  .refine((value) => !value.includes("\0"), "must not contain NUL characters")
-  .refine((value) => !value.startsWith("-"), "must not start with '-'");
-
 const sessionId = z.string().regex(/^[0-9a-fA-F-]{8,64}$/, "must be a Gemini session id (a UUID)");
 
 const providerOptionsSchema = z.strictObject({
@@ -132,17 +125,17 @@ const providerOptionsSchema = z.strictObject({
 });
 
 const adapterSchema = agentAdapterOptionsSchema.extend({
-  model: argument.optional(),
+  model: cliArgumentSchema.optional(),
   trustWorkspace: z.boolean().optional(),
   stateDir: z.string().min(1).optional(),
   maxAttempts: z.number().int().min(1).max(10).optional(),
-  killGraceMs: z.number().int().nonnegative().max(MAX_TIMER_MS).optional(),
+  killGraceMs: timerMsSchema.optional(),
   maxLineBytes: z.number().int().positive().optional(),
 });
 
 const runSchema = z.strictObject({
   resumeSessionId: sessionId.optional(),
-  model: argument.optional(),
+  model: cliArgumentSchema.optional(),
   permissionMode: permissionModeSchema.optional(),
   systemPrompt: z.string().optional(),
 });

@@ -59,6 +59,18 @@ export interface ResolvedAgentOptions {
 const noNul = z.string().refine((value) => !value.includes("\0"), "must not contain NUL characters");
 const nonEmpty = noNul.min(1);
 
+/** A delay in ms that `setTimeout` honours (it caps at 2^31 - 1 and fires at once beyond). */
+export const timerMsSchema = z.number().int().nonnegative().max(2_147_483_647);
+
+/**
+ * A value that becomes a CLI argument on its own (a model, a mode, a file): non-empty, no NUL,
+ * and it must not look like a flag to the CLI's parser.
+ */
+export const cliArgumentSchema = nonEmpty.refine(
+  (value) => !value.startsWith("-"),
+  "must not start with '-'",
+);
+
 export const permissionModeSchema = z.enum(PERMISSION_MODES);
 
 export const agentEnvSchema = z.record(
