@@ -1,5 +1,5 @@
 import type { Capability } from "../../core/capabilities.js";
-import type { ProviderDescriptor } from "../provider-descriptor.js";
+import { COMMON_CLI_OPTIONS, type ProviderDescriptor } from "../provider-descriptor.js";
 import type { ProviderIdentity } from "../shared/provider-failures.js";
 import {
   type GeminiAdapterOptions,
@@ -44,16 +44,7 @@ export const geminiProvider: ProviderDescriptor<GeminiAdapterOptions, GeminiRunO
   runOptionsSchema: geminiRunOptionsSchema,
   cli: {
     input: "prompt",
-    options: [
-      "executable",
-      "model",
-      "permissionMode",
-      "cwd",
-      "systemPrompt",
-      "maxTurns",
-      "allowedTools",
-      "deniedTools",
-    ],
+    options: COMMON_CLI_OPTIONS,
     env: ["executable", "model"],
   },
   async create(options) {
