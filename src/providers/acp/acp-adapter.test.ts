@@ -3,18 +3,20 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AsmError, type ErrorCode } from "../../core/errors.js";
-import type { AdapterEvent } from "../../core/events.js";
+import { AsmError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/session.js";
 import { ApprovalGate } from "../../policy/approvals.js";
-import type { ExecuteResult, ToolRestrictions } from "../../ports/provider-adapter.js";
+import type { ToolRestrictions } from "../../ports/provider-adapter.js";
 import { SessionManager } from "../../session-manager.js";
 import { MemorySessionStore } from "../../stores/memory/index.js";
+import { defineAdapterConformance, makeExecuteRequest } from "../../testing/adapter-conformance.js";
 import {
-  defineAdapterConformance,
-  makeExecuteRequest,
-  RecordingSink,
-} from "../../testing/adapter-conformance.js";
+  type ExecuteOutcome,
+  eventList,
+  executeOutcome,
+  expectError,
+  expectResult,
+} from "../../testing/execute-outcome.js";
 import {
   readScriptedAcpRecord,
   SCRIPTED_ACP_SESSION_ID,
@@ -49,47 +51,15 @@ function scriptedAdapter(
   return { adapter, recordPath };
 }
 
-interface Outcome {
-  sink: RecordingSink;
-  result?: ExecuteResult;
-  error?: unknown;
-}
-
 async function run(
   adapter: AcpAdapter,
   options: JsonObject = {},
   toolRules?: ToolRestrictions,
   signal = new AbortController().signal,
-): Promise<Outcome> {
-  const sink = new RecordingSink();
-  try {
-    const request = makeExecuteRequest({ prompt: PROMPT }, { providerOptions: { acp: options } });
-    if (toolRules) request.toolRules = toolRules;
-    return { sink, result: await adapter.execute(request, sink, signal) };
-  } catch (error) {
-    return { sink, error };
-  }
-}
-
-function expectResult(outcome: Outcome): ExecuteResult {
-  if (outcome.result === undefined) {
-    const { error } = outcome;
-    throw new Error(
-      `expected success, got ${error instanceof AsmError ? `${error.code}: ${error.message}` : String(error)}`,
-    );
-  }
-  return outcome.result;
-}
-
-function expectError(outcome: Outcome, code: ErrorCode): AsmError {
-  const { error } = outcome;
-  if (!(error instanceof AsmError)) throw new Error(`expected an AsmError ${code}, got ${String(error)}`);
-  expect(error.code, error.message).toBe(code);
-  return error;
-}
-
-function eventList(events: readonly AdapterEvent[]): [string, unknown][] {
-  return events.map((event) => [event.type, event.data]);
+): Promise<ExecuteOutcome> {
+  const request = makeExecuteRequest({ prompt: PROMPT }, { providerOptions: { acp: options } });
+  if (toolRules) request.toolRules = toolRules;
+  return executeOutcome(adapter, request, signal);
 }
 
 function record(recordPath: string): ScriptedAcpRecord {

@@ -4,11 +4,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AsmError, type ErrorCode } from "../../core/errors.js";
-import type { AdapterEvent, AsmEvent } from "../../core/events.js";
+import type { AsmEvent } from "../../core/events.js";
 import type { RunInput } from "../../core/run.js";
 import type { JsonObject } from "../../core/session.js";
-import type { ExecuteResult, ToolRestrictions } from "../../ports/provider-adapter.js";
+import type { ToolRestrictions } from "../../ports/provider-adapter.js";
 import { SessionManager } from "../../session-manager.js";
 import { MemorySessionStore } from "../../stores/memory/index.js";
 import {
@@ -17,6 +16,13 @@ import {
   makeExecuteRequest,
   RecordingSink,
 } from "../../testing/adapter-conformance.js";
+import {
+  type ExecuteOutcome,
+  eventList,
+  executeOutcome,
+  expectError,
+  expectResult,
+} from "../../testing/execute-outcome.js";
 import {
   readScriptedCliRecord,
   SCRIPTED_AMP_THREAD_ID,
@@ -61,47 +67,14 @@ function scriptedAdapter(
   return { adapter, recordPath };
 }
 
-interface Outcome {
-  sink: RecordingSink;
-  result?: ExecuteResult;
-  error?: unknown;
-}
-
 async function run(
   adapter: AmpAdapter,
   options: JsonObject = {},
   input: RunInput = { prompt: PROMPT },
   signal = new AbortController().signal,
-): Promise<Outcome> {
-  const sink = new RecordingSink();
-  try {
-    const request = makeExecuteRequest(input, { providerOptions: { amp: options } });
-    return { sink, result: await adapter.execute(request, sink, signal) };
-  } catch (error) {
-    return { sink, error };
-  }
-}
-
-function expectResult(outcome: Outcome): ExecuteResult {
-  if (outcome.result === undefined) {
-    const { error } = outcome;
-    throw new Error(
-      `expected success, got ${error instanceof AsmError ? `${error.code}: ${error.message}` : String(error)}`,
-    );
-  }
-  return outcome.result;
-}
-
-function expectError(outcome: Outcome, code: ErrorCode): AsmError {
-  const { error } = outcome;
-  if (!(error instanceof AsmError)) throw new Error(`expected an AsmError ${code}, got ${String(error)}`);
-  expect(error.code, error.message).toBe(code);
-  return error;
-}
-
-/** Events as `[type, data]` pairs: compact enough to compare whole runs. */
-function eventList(events: readonly AdapterEvent[]): [string, unknown][] {
-  return events.map((event) => [event.type, event.data]);
+): Promise<ExecuteOutcome> {
+  const request = makeExecuteRequest(input, { providerOptions: { amp: options } });
+  return executeOutcome(adapter, request, signal);
 }
 
 function record(recordPath: string): ScriptedCliRecord {

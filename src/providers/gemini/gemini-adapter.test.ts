@@ -4,15 +4,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AsmError, type ErrorCode } from "../../core/errors.js";
-import type { AdapterEvent } from "../../core/events.js";
 import type { JsonObject } from "../../core/session.js";
-import type { ExecuteResult, ToolRestrictions } from "../../ports/provider-adapter.js";
+import type { ToolRestrictions } from "../../ports/provider-adapter.js";
+import { defineAdapterConformance, makeExecuteRequest } from "../../testing/adapter-conformance.js";
 import {
-  defineAdapterConformance,
-  makeExecuteRequest,
-  RecordingSink,
-} from "../../testing/adapter-conformance.js";
+  type ExecuteOutcome,
+  eventList,
+  executeOutcome,
+  expectError,
+  expectResult,
+} from "../../testing/execute-outcome.js";
 import {
   readScriptedCliRecord,
   type ScriptedCliRecord,
@@ -52,49 +53,17 @@ function scriptedAdapter(
   return { adapter, recordPath, stateDir };
 }
 
-interface Outcome {
-  sink: RecordingSink;
-  result?: ExecuteResult;
-  error?: unknown;
-}
-
 async function run(
   adapter: GeminiAdapter,
   options: JsonObject = {},
   toolRules?: ToolRestrictions,
-): Promise<Outcome> {
-  const sink = new RecordingSink();
-  try {
-    const request = makeExecuteRequest(
-      { prompt: PROMPT },
-      { providerOptions: { gemini: options }, session: { id: SESSION } },
-    );
-    if (toolRules) request.toolRules = toolRules;
-    return { sink, result: await adapter.execute(request, sink, new AbortController().signal) };
-  } catch (error) {
-    return { sink, error };
-  }
-}
-
-function expectResult(outcome: Outcome): ExecuteResult {
-  if (outcome.result === undefined) {
-    const { error } = outcome;
-    throw new Error(
-      `expected success, got ${error instanceof AsmError ? `${error.code}: ${error.message}` : String(error)}`,
-    );
-  }
-  return outcome.result;
-}
-
-function expectError(outcome: Outcome, code: ErrorCode): AsmError {
-  const { error } = outcome;
-  if (!(error instanceof AsmError)) throw new Error(`expected an AsmError ${code}, got ${String(error)}`);
-  expect(error.code, error.message).toBe(code);
-  return error;
-}
-
-function eventList(events: readonly AdapterEvent[]): [string, unknown][] {
-  return events.map((event) => [event.type, event.data]);
+): Promise<ExecuteOutcome> {
+  const request = makeExecuteRequest(
+    { prompt: PROMPT },
+    { providerOptions: { gemini: options }, session: { id: SESSION } },
+  );
+  if (toolRules) request.toolRules = toolRules;
+  return executeOutcome(adapter, request);
 }
 
 function record(recordPath: string): ScriptedCliRecord {
