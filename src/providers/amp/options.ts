@@ -1,4 +1,3 @@
-import path from "node:path";
 import { z } from "zod";
 import { AsmError } from "../../core/errors.js";
 import type { PermissionMode } from "../../core/permission-mode.js";
@@ -13,6 +12,7 @@ import {
   resolveAgentOptions,
   timerMsSchema,
 } from "../shared/agent-options.js";
+import { resolveExecutable } from "../shared/cli-run.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../shared/jsonl-reader.js";
 
 /**
@@ -177,8 +177,7 @@ export function resolveAmpOptions(options: AmpAdapterOptions): ResolvedAmpOption
   const { executablePath: _executable, providerOptions: _provider, ...rest } = resolved;
   return {
     ...rest,
-    // A bare name is looked up on PATH by spawn; anything with a directory part is a path.
-    executablePath: executable.includes("/") ? path.resolve(resolved.cwd, executable) : executable,
+    executablePath: resolveExecutable(executable, resolved.cwd),
     ...(mode !== undefined ? { mode } : {}),
     thinking: thinking ?? AMP_ADAPTER_DEFAULTS.thinking,
     killGraceMs: killGraceMs ?? AMP_ADAPTER_DEFAULTS.killGraceMs,

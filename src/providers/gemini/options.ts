@@ -14,6 +14,7 @@ import {
   resolveAgentOptions,
   timerMsSchema,
 } from "../shared/agent-options.js";
+import { resolveExecutable } from "../shared/cli-run.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../shared/jsonl-reader.js";
 
 /**
@@ -155,8 +156,7 @@ export function resolveGeminiOptions(options: GeminiAdapterOptions): ResolvedGem
   const { executablePath: _executable, providerOptions: _provider, ...rest } = resolved;
   return {
     ...rest,
-    // A bare name is looked up on PATH by spawn; anything with a directory part is a path.
-    executablePath: executable.includes("/") ? path.resolve(resolved.cwd, executable) : executable,
+    executablePath: resolveExecutable(executable, resolved.cwd),
     trustWorkspace: trustWorkspace ?? GEMINI_ADAPTER_DEFAULTS.trustWorkspace,
     stateDir: path.resolve(stateDir ?? defaultStateDir()),
     maxAttempts: maxAttempts ?? GEMINI_ADAPTER_DEFAULTS.maxAttempts,

@@ -41,6 +41,14 @@ export async function checkCliPaths(
   });
 }
 
+/**
+ * The executable as spawn should get it: a bare name stays as it is (spawn looks it up on PATH);
+ * anything with a directory part is a path, resolved against `cwd`.
+ */
+export function resolveExecutable(executable: string, cwd: string): string {
+  return executable.includes("/") ? path.resolve(cwd, executable) : executable;
+}
+
 /** The command that runs `executable` with `args`: a `.js`/`.cjs`/`.mjs` script through this node. */
 export function cliCommandLine(executable: string, args: string[]): { command: string; args: string[] } {
   return SCRIPT_EXTENSION.test(executable)
