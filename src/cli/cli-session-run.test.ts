@@ -7,9 +7,9 @@ import type { Session } from "../core/session.js";
 import { ScriptedAdapter } from "../manager/test-support/scripted-adapter.js";
 import { ConcurrencyLimiter } from "../runtime/concurrency-limiter.js";
 import { SessionServer } from "../runtime/session-server.js";
-import { until } from "../runtime/test-support/gated-adapter.js";
 import { SessionManager } from "../session-manager.js";
 import { openSqliteStore } from "../stores/sqlite/index.js";
+import { until } from "../testing/wait.js";
 import { asm, jsonLines, requireBuiltCli, shellRunArgs } from "./test-support/cli.js";
 
 let dir: string;

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { until } from "../runtime/test-support/gated-adapter.js";
 import { isProcessAlive } from "../testing/adapter-conformance.js";
+import { until } from "../testing/wait.js";
 import {
   collect,
   jsonLines,

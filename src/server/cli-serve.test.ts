@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { asm, collect, start } from "../cli/test-support/cli.js";
 import { AsmClient } from "../client/index.js";
-import { until } from "../runtime/test-support/gated-adapter.js";
+import { until } from "../testing/wait.js";
 
 let dir: string | undefined;
 afterEach(async () => {

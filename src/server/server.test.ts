@@ -4,7 +4,7 @@ import { AsmApiError, AsmClient } from "../client/index.js";
 import { ERROR_CODES_BY_CATEGORY } from "../core/errors.js";
 import type { AsmEvent } from "../core/events.js";
 import { ApprovalGate } from "../policy/approvals.js";
-import { until } from "../runtime/test-support/gated-adapter.js";
+import { until } from "../testing/wait.js";
 import { HTTP_STATUS_BY_CODE } from "./errors-to-http.js";
 import { startApiServer } from "./serve.js";
 import { type Harness, startHarness, TEST_TOKEN } from "./test-support/harness.js";

@@ -12,8 +12,9 @@ import { SessionManager } from "../session-manager.js";
 import type { PostgresSessionStore } from "../stores/postgres/index.js";
 import { dropSchemas, TEST_DATABASE_URL } from "../stores/postgres/test-support/database.js";
 import { useTestSchemas } from "../stores/postgres/test-support/harness.js";
+import { isProcessAlive } from "../testing/adapter-conformance.js";
 import { RunQueue } from "./run-queue.js";
-import { isAlive, startWorkerProcess, type WorkerProcess, waitFor } from "./test-support/cluster.js";
+import { startWorkerProcess, type WorkerProcess, waitFor } from "./test-support/cluster.js";
 import { LEASE_EXPIRED } from "./worker.js";
 
 const schemas = useTestSchemas();
@@ -232,7 +233,7 @@ describe("a worker SIGKILLed mid-run", () => {
     });
     for (const file of orphanPids) {
       const pid = Number(readFileSync(file, "utf8").trim());
-      if (isAlive(pid)) process.kill(pid, "SIGKILL");
+      if (isProcessAlive(pid)) process.kill(pid, "SIGKILL");
     }
   }, 90_000);
 });
@@ -256,10 +257,14 @@ describe("a cancel from the submitting process", () => {
         return undefined;
       }
     });
-    expect(isAlive(leaf)).toBe(true);
+    expect(isProcessAlive(leaf)).toBe(true);
     const cancelled = await c.manager.cancelRun(run.id, "stop it");
     expect(cancelled.status).toBe("cancelled");
-    await waitFor("the process tree to be gone", async () => (isAlive(leaf) ? undefined : true), 15_000);
+    await waitFor(
+      "the process tree to be gone",
+      async () => (isProcessAlive(leaf) ? undefined : true),
+      15_000,
+    );
     await waitFor("the lease to be released", async () =>
       (await c.queue.status()).running === 0 ? true : undefined,
     );

@@ -2,9 +2,6 @@
 import { AsmError } from "../../core/errors.js";
 import { aborted, ScriptedAdapter } from "../../manager/test-support/scripted-adapter.js";
 
-// Its home is src/testing/wait.ts; re-exported until the cli, server and workers tests import it from there.
-export { until } from "../../testing/wait.js";
-
 /**
  * Each run streams one delta (its prompt), then waits until `release(prompt)` (or its abort);
  * `started` lists the prompts in the order their runs reached the adapter.

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { until } from "../../testing/wait.js";
 
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 const workerScript = fileURLToPath(new URL("./worker-process.ts", import.meta.url));
@@ -60,27 +61,11 @@ export function startWorkerProcess(
   });
 }
 
-/** Polls `probe` until it answers a value (not `undefined`), every 50 ms, failing after `timeoutMs`. */
-export async function waitFor<T>(
+/** `until` with the workers' argument order: polls every 50 ms, failing after `timeoutMs` (30 s). */
+export function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined>,
   timeoutMs = 30_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Whether a process with `pid` exists. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return until(probe, what, timeoutMs, 50);
 }
