@@ -198,17 +198,18 @@ export class QueueDb {
     return `"${this.location.queueSchema}".asm_workers`;
   }
 
-  /** Creates pg-boss's queue of `provider` when missing (idempotent). */
+  /**
+   * Creates pg-boss's queue of `provider` when missing (idempotent). One process at a time:
+   * pg-boss's `createQueue` run by two processes at once can deadlock (40P01, seen when three
+   * workers start together), so it runs under the schema's DDL lock, checked again inside it.
+   */
   async ensureJobQueue(provider: string): Promise<void> {
     const name = jobQueueName(provider);
-    if ((await this.boss.getQueue(name)) === null) {
-      try {
+    if ((await this.boss.getQueue(name)) !== null) return;
+    await withSchemaLock(this.pool, this.location.queueSchema, async () => {
+      if ((await this.boss.getQueue(name)) === null)
         await this.boss.createQueue(name, { name, policy: "standard" });
-      } catch (error) {
-        // Two processes creating it at once: the other one won.
-        if ((await this.boss.getQueue(name)) === null) throw error;
-      }
-    }
+    });
   }
 
   async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
