@@ -14,7 +14,15 @@
 // of the connection-close p50 (how many times sooner the model stream stops), since the
 // interrupt's last-byte delay is often 0.
 //
+// The same measurement for the real Codex CLI (@openai/codex-sdk's binary, through the
+// CodexAdapter) against the loopback Responses API mock's `slow` reply (one output-text delta every
+// 20 ms, `MockOpenAiApi.streams`). `codex exec` has no soft interrupt: its cancel is the SDK's
+// AbortSignal, then the process-group kill after killGraceMs, and that is the path measured.
+// Codex reports no text deltas to the adapter, so a Codex run is cancelled once the mock has
+// written 3 deltas.
+//
 //   node bench/cancel-latency.mjs [--iterations 10]   (needs a built dist/; writes bench/results/cancel-latency.json)
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -22,11 +30,13 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { query } from "@anthropic-ai/claude-agent-sdk";
 import { MemorySessionStore, SessionManager } from "../dist/index.js";
 import { ClaudeAdapter } from "../dist/providers/claude/index.js";
+import { CodexAdapter, findBundledCodex } from "../dist/providers/codex/index.js";
 import {
   bundledClaudeBinary,
   claudeMockEnv,
   startMockAnthropicApi,
 } from "../dist/testing/mock-anthropic-api.js";
+import { startEgressTrap, startMockOpenAiApi } from "../dist/testing/mock-openai-api.js";
 import { median, quantile, tempDir } from "./lib.mjs";
 
 const CHUNK_INTERVAL_MS = 20;
@@ -35,6 +45,9 @@ const DELTAS_BEFORE_CANCEL = 3;
 const TARGET_P50_MS = 250;
 /** Both paths' grace before signals: the SDK's own fixed 2 s, and the adapter's default. */
 const KILL_GRACE_MS = 2000;
+/** Events the Responses mock writes before its first delta: `response.created`, the item's start. */
+const CODEX_EVENTS_BEFORE_DELTAS = 2;
+const POLL_MS = 5;
 
 /** The CLI's environment: the mock as the API, its own HOME, nothing sent anywhere else. */
 function cliEnv(apiUrl, dir) {
@@ -91,11 +104,23 @@ class AbortOnlyClaude {
   }
 }
 
+/** Whether the mock wrote `events` events on a stream from `firstStream` on, within 60 s. */
+async function mockStreamed(api, firstStream, events) {
+  const deadline = performance.now() + 60_000;
+  while (!api.streams.slice(firstStream).some((stream) => stream.events >= events)) {
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  return true;
+}
+
 /**
- * One cancelled run on `adapter`: waits for the first deltas, cancels, and returns the delays
- * from the cancel request to the mock's last byte and to its connection's close.
+ * One cancelled run on `adapter`: waits for the first deltas (the run's `message_streamed`
+ * events, or, when `mockEventsBeforeCancel` is set, that many events written by the mock),
+ * cancels, and returns the delays from the cancel request to the mock's last byte and to its
+ * connection's close.
  */
-async function cancelOnce(api, adapter) {
+async function cancelOnce(api, adapter, mockEventsBeforeCancel) {
   const manager = new SessionManager({ store: new MemorySessionStore(), adapter, cancelGraceMs: 30_000 });
   const firstStream = api.streams.length;
   let runId;
@@ -104,6 +129,12 @@ async function cancelOnce(api, adapter) {
   const streaming = new Promise((resolve) => {
     enoughDeltas = resolve;
   });
+  if (mockEventsBeforeCancel !== undefined) {
+    void mockStreamed(api, firstStream, mockEventsBeforeCancel).then((streamed) => {
+      if (streamed) deltas = DELTAS_BEFORE_CANCEL;
+      enoughDeltas();
+    });
+  }
   const pending = manager
     .runOnce(
       { prompt: "Count slowly" },
@@ -157,6 +188,52 @@ function summary(samples) {
   };
 }
 
+/** Codex's cancel (abort, then the process-group kill) over `iterations` runs, after one warm-up. */
+async function codexCancelSamples(iterations) {
+  const codex = findBundledCodex();
+  if (codex === undefined) throw new Error("no Codex binary (@openai/codex)");
+  const api = await startMockOpenAiApi(() => ({
+    type: "slow",
+    chunks: CHUNKS,
+    intervalMs: CHUNK_INTERVAL_MS,
+  }));
+  // Anything Codex tries beyond loopback is refused and recorded; the bench fails if it did.
+  const trap = await startEgressTrap();
+  const { dir, remove } = tempDir("cancel-latency-codex");
+  let case_ = 0;
+  const make = () => {
+    const caseDir = join(dir, `case-${case_++}`);
+    const cwd = join(caseDir, "work");
+    const home = join(caseDir, "codex-home");
+    mkdirSync(cwd, { recursive: true });
+    mkdirSync(home);
+    // codex exec refuses to run outside a git repository; plugins and analytics would go online.
+    execFileSync("git", ["init", "-q", cwd]);
+    writeFileSync(join(home, "config.toml"), "[analytics]\nenabled = false\n\n[features]\nplugins = false\n");
+    return new CodexAdapter({
+      executablePath: codex.executablePath,
+      cwd,
+      baseUrl: api.baseUrl,
+      model: "gpt-5.1-codex",
+      killGraceMs: KILL_GRACE_MS,
+      env: { ...trap.env(), CODEX_HOME: home, CODEX_API_KEY: "dummy", HOME: caseDir },
+    });
+  };
+  const events = CODEX_EVENTS_BEFORE_DELTAS + DELTAS_BEFORE_CANCEL;
+  const samples = [];
+  try {
+    await cancelOnce(api, make(), events);
+    for (let i = 0; i < iterations; i += 1) samples.push(await cancelOnce(api, make(), events));
+    if (trap.attempts.length > 0)
+      throw new Error(`cancel-latency: Codex tried to leave the machine: ${trap.attempts.join(", ")}`);
+  } finally {
+    await api.close();
+    await trap.close();
+    remove();
+  }
+  return samples;
+}
+
 export async function cancelLatencyBench({ iterations = 10 } = {}) {
   const binary = bundledClaudeBinary();
   if (binary === undefined)
@@ -197,7 +274,9 @@ export async function cancelLatencyBench({ iterations = 10 } = {}) {
     await api.close();
     remove();
   }
+  samples.codexAbort = await codexCancelSamples(iterations);
   const interrupt = summary(samples.interrupt);
+  const codexAbort = summary(samples.codexAbort);
   const abortOnly = summary(samples.abortOnly);
   const ratio = abortOnly.closedP50Ms / interrupt.closedP50Ms;
   const met = interrupt.lastByteP50Ms < TARGET_P50_MS;
@@ -211,6 +290,10 @@ export async function cancelLatencyBench({ iterations = 10 } = {}) {
       ` connection closed p50 ${ms(abortOnly.closedP50Ms)}, p99 ${ms(abortOnly.closedP99Ms)}; cancelRun settled p50 ${ms(abortOnly.settledP50Ms)}`,
   );
   console.log(
+    `cancel-latency Codex (abort, then process-group kill): last model byte p50 ${ms(codexAbort.lastByteP50Ms)}, p99 ${ms(codexAbort.lastByteP99Ms)};` +
+      ` connection closed p50 ${ms(codexAbort.closedP50Ms)}, p99 ${ms(codexAbort.closedP99Ms)}; cancelRun settled p50 ${ms(codexAbort.settledP50Ms)}`,
+  );
+  console.log(
     `cancel-latency: connection closed p50, abort only / interrupt = ${ratio.toFixed(1)}×; target interrupt p50 < ${TARGET_P50_MS} ms: ${met ? "met" : "NOT met"}`,
   );
   return {
@@ -221,13 +304,15 @@ export async function cancelLatencyBench({ iterations = 10 } = {}) {
       killGraceMs: KILL_GRACE_MS,
       interrupt,
       abortOnly,
+      codexAbort,
     },
     samples,
     ratio,
     target: { interruptLastByteP50Ms: { below: TARGET_P50_MS }, met },
     summary:
       `cancel-latency (cancelRun → last model byte): interrupt p50 ${ms(interrupt.lastByteP50Ms)} / p99 ${ms(interrupt.lastByteP99Ms)},` +
-      ` abort only p50 ${ms(abortOnly.lastByteP50Ms)} / p99 ${ms(abortOnly.lastByteP99Ms)}`,
+      ` abort only p50 ${ms(abortOnly.lastByteP50Ms)} / p99 ${ms(abortOnly.lastByteP99Ms)},` +
+      ` Codex abort p50 ${ms(codexAbort.lastByteP50Ms)} / p99 ${ms(codexAbort.lastByteP99Ms)}`,
   };
 }
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { performance } from "node:perf_hooks";
 import { isRecord } from "../utils/is-record.js";
 import { listenOnLoopback, parseJson, readBody, trackConnections } from "./mock-http.js";
 
@@ -59,7 +60,33 @@ export type MockResponsesReply =
       retryAfterSeconds?: number;
     }
   /** Sends `response.created`, then nothing, until the client goes away or the mock closes. */
-  | { type: "stall" };
+  | { type: "stall" }
+  /**
+   * Streams an assistant message slowly: `response.created`, the message item's start, then one
+   * `response.output_text.delta` every `intervalMs`, `chunks` times, then the item and the
+   * response's end. For measuring how soon a cancel stops the model stream (see
+   * `MockOpenAiApi.streams`).
+   */
+  | { type: "slow"; chunks: number; intervalMs: number; usage?: MockUsage };
+
+/**
+ * When the mock wrote the bytes of one streamed answer, in `performance.now()` milliseconds of
+ * the process the mock runs in (compare with `performance.now()` there).
+ */
+export interface MockResponsesStream {
+  /** Index of the request in `responseRequests()`. */
+  requestIndex: number;
+  /** When the response head was written. */
+  startedAt: number;
+  /** When the last byte was written so far. */
+  lastByteAt: number;
+  /** Server-Sent Events written so far. */
+  events: number;
+  /** When the mock finished the answer itself; absent when it was cut off. */
+  endedAt?: number;
+  /** When the connection closed (the client went away, or the answer ended). */
+  closedAt?: number;
+}
 
 /** The parts of a Responses API request body the repliers look at. */
 export interface ResponsesRequestBody {
@@ -87,6 +114,8 @@ export interface MockOpenAiApi {
   readonly connections: readonly string[];
   /** The `POST /v1/responses` requests only. */
   responseRequests(): MockOpenAiRequest[];
+  /** Every streamed answer, in the order they started, with the times of its writes. */
+  readonly streams: readonly MockResponsesStream[];
   close(): Promise<void>;
 }
 
@@ -135,17 +164,53 @@ function responseUsage(usage: MockUsage = DEFAULT_MOCK_USAGE): Record<string, un
   };
 }
 
-function sse(response: ServerResponse, data: { type: string; [key: string]: unknown }): void {
+function sse(
+  response: ServerResponse,
+  stream: MockResponsesStream,
+  data: { type: string; [key: string]: unknown },
+): void {
   response.write(`event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`);
+  stream.lastByteAt = performance.now();
+  stream.events += 1;
+}
+
+/** The slow reply's deltas, one every `intervalMs`, stopping as soon as the client goes away. */
+async function streamSlowText(
+  response: ServerResponse,
+  stream: MockResponsesStream,
+  reply: Extract<MockResponsesReply, { type: "slow" }>,
+  itemId: string,
+): Promise<string | undefined> {
+  let text = "";
+  for (let chunk = 0; chunk < reply.chunks; chunk += 1) {
+    await new Promise((resolve) => setTimeout(resolve, reply.intervalMs));
+    // The client went away: nothing more is sent, as the API would stop generating.
+    if (response.destroyed || response.writableEnded) return undefined;
+    const delta = `chunk ${chunk} `;
+    text += delta;
+    sse(response, stream, {
+      type: "response.output_text.delta",
+      item_id: itemId,
+      output_index: 0,
+      content_index: 0,
+      delta,
+    });
+  }
+  return text;
+}
+
+function isResponsesRequest(request: MockOpenAiRequest): boolean {
+  return request.method === "POST" && request.url.split("?")[0] === "/v1/responses";
 }
 
 /** Starts the mock on an ephemeral loopback port. */
 export async function startMockOpenAiApi(replier: MockResponsesReplier): Promise<MockOpenAiApi> {
   const requests: MockOpenAiRequest[] = [];
   const connections: string[] = [];
+  const streams: MockResponsesStream[] = [];
   let responseCount = 0;
 
-  const answer = (reply: MockResponsesReply, response: ServerResponse): void => {
+  const answer = async (reply: MockResponsesReply, response: ServerResponse): Promise<void> => {
     if (reply.type === "error") {
       response.writeHead(reply.status, {
         "content-type": "application/json",
@@ -165,10 +230,32 @@ export async function startMockOpenAiApi(replier: MockResponsesReplier): Promise
     responseCount += 1;
     const id = `resp_mock_${responseCount}`;
     response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-    sse(response, { type: "response.created", response: { id } });
+    const now = performance.now();
+    const stream: MockResponsesStream = {
+      requestIndex: requests.filter(isResponsesRequest).length - 1,
+      startedAt: now,
+      lastByteAt: now,
+      events: 0,
+    };
+    streams.push(stream);
+    response.on("close", () => {
+      stream.closedAt = performance.now();
+    });
+    sse(response, stream, { type: "response.created", response: { id } });
     if (reply.type === "stall") return;
     const items: Record<string, unknown>[] = [];
-    if (reply.type === "text") {
+    if (reply.type === "slow") {
+      const itemId = `msg_${responseCount}`;
+      const message = { type: "message", role: "assistant", id: itemId };
+      sse(response, stream, {
+        type: "response.output_item.added",
+        output_index: 0,
+        item: { ...message, content: [] },
+      });
+      const text = await streamSlowText(response, stream, reply, itemId);
+      if (text === undefined) return;
+      items.push({ ...message, content: [{ type: "output_text", text, annotations: [] }] });
+    } else if (reply.type === "text") {
       if (reply.reasoning) {
         items.push({
           type: "reasoning",
@@ -191,8 +278,12 @@ export async function startMockOpenAiApi(replier: MockResponsesReplier): Promise
         arguments: JSON.stringify(reply.arguments),
       });
     }
-    for (const item of items) sse(response, { type: "response.output_item.done", item });
-    sse(response, { type: "response.completed", response: { id, usage: responseUsage(reply.usage) } });
+    for (const item of items) sse(response, stream, { type: "response.output_item.done", item });
+    sse(response, stream, {
+      type: "response.completed",
+      response: { id, usage: responseUsage(reply.usage) },
+    });
+    stream.endedAt = performance.now();
     response.end();
   };
 
@@ -206,8 +297,7 @@ export async function startMockOpenAiApi(replier: MockResponsesReplier): Promise
         upgrade: false,
       };
       requests.push(recorded);
-      const isResponses = recorded.method === "POST" && recorded.url.split("?")[0] === "/v1/responses";
-      if (!isResponses) {
+      if (!isResponsesRequest(recorded)) {
         response.writeHead(404, { "content-type": "application/json" });
         response.end(
           JSON.stringify({ error: { message: `no mock for ${recorded.method} ${recorded.url}` } }),
@@ -215,7 +305,7 @@ export async function startMockOpenAiApi(replier: MockResponsesReplier): Promise
         return;
       }
       const body: ResponsesRequestBody = isRecord(recorded.body) ? recorded.body : {};
-      answer(replier(body, requests.slice(0, -1)), response);
+      void answer(replier(body, requests.slice(0, -1)), response);
     });
   });
   const close = trackConnections(server, (socket) => {
@@ -238,10 +328,8 @@ export async function startMockOpenAiApi(replier: MockResponsesReplier): Promise
     baseUrl: `${url}/v1`,
     requests,
     connections,
-    responseRequests: () =>
-      requests.filter(
-        (request) => request.method === "POST" && request.url.split("?")[0] === "/v1/responses",
-      ),
+    streams,
+    responseRequests: () => requests.filter(isResponsesRequest),
     close,
   };
 }
