@@ -1,23 +1,23 @@
-import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AsmError } from "../../core/errors.js";
 import type { AsmEvent } from "../../core/events.js";
 import { SessionManager } from "../../session-manager.js";
-import { openSqliteStore, type SqliteSessionStore } from "../../stores/sqlite/index.js";
+import type { SqliteSessionStore } from "../../stores/sqlite/index.js";
 import {
   functionResponses,
   geminiMockSettings,
-  type MockGeminiApi,
   type MockGeminiReplier,
-  startMockGeminiApi,
   userText,
 } from "../../testing/mock-gemini-api.js";
-import { type EgressTrap, startEgressTrap } from "../../testing/mock-openai-api.js";
-import { defaultGeminiExecutable } from "../gemini/options.js";
-import { expectCancelledMidRequest, withoutHostVariables } from "../test-support/e2e-host.js";
+import {
+  GEMINI_AVAILABLE,
+  GEMINI_E2E_MODEL,
+  type GeminiE2eCase,
+  geminiE2eCases,
+} from "../gemini/test-support/e2e-case.js";
+import { expectCancelledMidRequest } from "../test-support/e2e-host.js";
 import { AcpAdapter, type AcpAdapterOptions } from "./index.js";
 
 /*
@@ -27,70 +27,32 @@ import { AcpAdapter, type AcpAdapterOptions } from "./index.js";
  * CLI bundle.
  */
 
-const GEMINI = defaultGeminiExecutable();
-const AVAILABLE = path.isAbsolute(GEMINI) && existsSync(GEMINI);
-const root = mkdtempSync(path.join(tmpdir(), "asm-acp-gemini-e2e-"));
-const HOST_VARIABLE = /^(GEMINI_|GOOGLE_)|PROXY/i;
-const MODEL = "gemini-2.5-flash";
+const openCase = geminiE2eCases("asm-acp-gemini-e2e-");
 
-withoutHostVariables(HOST_VARIABLE);
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-interface Harness {
-  api: MockGeminiApi;
-  trap: EgressTrap;
+interface Harness extends GeminiE2eCase {
   manager: SessionManager;
-  store: SqliteSessionStore;
-  marker: string;
-  cwd: string;
 }
-
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const { store, api, trap } of open.splice(0)) {
-    expect(trap.attempts).toEqual([]);
-    await store.close();
-    await api.close();
-    await trap.close();
-  }
-});
 
 async function harness(
   replier: MockGeminiReplier,
   options: Partial<AcpAdapterOptions> = {},
 ): Promise<Harness> {
-  const api = await startMockGeminiApi(replier);
-  const trap = await startEgressTrap();
-  const dir = mkdtempSync(path.join(root, "case-"));
-  const cwd = path.join(dir, "work");
-  mkdirSync(cwd);
+  const opened = await openCase(replier);
   // The CLI's own state, apart from the host's: one attempt per request, the API-key auth type.
-  mkdirSync(path.join(dir, ".gemini"));
+  mkdirSync(path.join(opened.dir, ".gemini"));
   writeFileSync(
-    path.join(dir, ".gemini", "settings.json"),
-    JSON.stringify({ ...geminiMockSettings(), model: { name: MODEL } }),
+    path.join(opened.dir, ".gemini", "settings.json"),
+    JSON.stringify({ ...geminiMockSettings(), model: { name: GEMINI_E2E_MODEL } }),
   );
-  const marker = randomUUID();
   const adapter = new AcpAdapter({
     agent: "gemini",
-    cwd,
+    cwd: opened.cwd,
     cancelGraceMs: 2000,
     killGraceMs: 1000,
     ...options,
-    env: {
-      ...trap.env(),
-      GOOGLE_GEMINI_BASE_URL: api.url,
-      GEMINI_API_KEY: "dummy",
-      GEMINI_CLI_HOME: dir,
-      HOME: dir,
-      ASM_E2E_MARKER: marker,
-      ...options.env,
-    },
+    env: { ...opened.env, GEMINI_CLI_HOME: opened.dir, ...options.env },
   });
-  const store = await openSqliteStore({ path: path.join(dir, "asm.db") });
-  const created = { api, trap, manager: new SessionManager({ store, adapter }), store, marker, cwd };
-  open.push(created);
-  return created;
+  return { ...opened, manager: new SessionManager({ store: opened.store, adapter }) };
 }
 
 function events(store: SqliteSessionStore, sessionId: string): Promise<AsmEvent[]> {
@@ -105,7 +67,7 @@ const writeCall: MockGeminiReplier = (body) => {
     : { type: "function_call", name: "write_file", args: { file_path: "out.txt", content: "acp-tool-ok\n" } };
 };
 
-describe.skipIf(!AVAILABLE && process.env.CI !== "true")(
+describe.skipIf(!GEMINI_AVAILABLE && process.env.CI !== "true")(
   "AcpAdapter e2e: gemini --acp, mock Gemini API, SQLite",
   () => {
     it("a text answer with the ACP session id and the usage Gemini puts in _meta.quota", async () => {

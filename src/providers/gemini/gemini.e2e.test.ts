@@ -1,22 +1,20 @@
-import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AsmError } from "../../core/errors.js";
 import type { AsmEvent } from "../../core/events.js";
 import { SessionManager } from "../../session-manager.js";
-import { openSqliteStore, type SqliteSessionStore } from "../../stores/sqlite/index.js";
+import type { SqliteSessionStore } from "../../stores/sqlite/index.js";
+import { functionResponses, type MockGeminiReplier, userText } from "../../testing/mock-gemini-api.js";
+import { expectCancelledMidRequest } from "../test-support/e2e-host.js";
+import { GeminiAdapter, type GeminiAdapterOptions } from "./index.js";
 import {
-  functionResponses,
-  type MockGeminiApi,
-  type MockGeminiReplier,
-  startMockGeminiApi,
-  userText,
-} from "../../testing/mock-gemini-api.js";
-import { type EgressTrap, startEgressTrap } from "../../testing/mock-openai-api.js";
-import { expectCancelledMidRequest, withoutHostVariables } from "../test-support/e2e-host.js";
-import { defaultGeminiExecutable, GeminiAdapter, type GeminiAdapterOptions } from "./index.js";
+  GEMINI,
+  GEMINI_AVAILABLE,
+  GEMINI_E2E_MODEL,
+  type GeminiE2eCase,
+  geminiE2eCases,
+} from "./test-support/e2e-case.js";
 
 /*
  * The real Gemini CLI (the pure-JS bundle of @google/gemini-cli, a dev dependency) through the
@@ -26,64 +24,27 @@ import { defaultGeminiExecutable, GeminiAdapter, type GeminiAdapterOptions } fro
  * where the package is missing (an install with --omit=dev), except in CI, where it must run.
  */
 
-const GEMINI = defaultGeminiExecutable();
-const AVAILABLE = path.isAbsolute(GEMINI) && existsSync(GEMINI);
-const root = mkdtempSync(path.join(tmpdir(), "asm-gemini-e2e-"));
-/** Variables from the host that could send the CLI elsewhere or log it in for real. */
-const HOST_VARIABLE = /^(GEMINI_|GOOGLE_)|PROXY/i;
-const MODEL = "gemini-2.5-flash";
+const openCase = geminiE2eCases("asm-gemini-e2e-");
+const MODEL = GEMINI_E2E_MODEL;
 
-withoutHostVariables(HOST_VARIABLE);
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-interface Harness {
-  api: MockGeminiApi;
-  trap: EgressTrap;
+interface Harness extends GeminiE2eCase {
   manager: SessionManager;
-  store: SqliteSessionStore;
   stateDir: string;
-  marker: string;
 }
 
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const { store, api, trap } of open.splice(0)) {
-    expect(trap.attempts).toEqual([]);
-    expect(api.connections.filter((address) => !/^(::ffff:)?127\.|^::1$/.test(address))).toEqual([]);
-    await store.close();
-    await api.close();
-    await trap.close();
-  }
-});
-
 async function harness(replier: MockGeminiReplier, options: GeminiAdapterOptions = {}): Promise<Harness> {
-  const api = await startMockGeminiApi(replier);
-  const trap = await startEgressTrap();
-  const dir = mkdtempSync(path.join(root, "case-"));
-  const cwd = path.join(dir, "work");
-  mkdirSync(cwd);
-  const stateDir = path.join(dir, "state");
-  const marker = randomUUID();
+  const opened = await openCase(replier);
+  const stateDir = path.join(opened.dir, "state");
   const adapter = new GeminiAdapter({
-    cwd,
+    cwd: opened.cwd,
     stateDir,
     model: MODEL,
     trustWorkspace: true,
     killGraceMs: 1000,
     ...options,
-    env: {
-      ...trap.env(),
-      GOOGLE_GEMINI_BASE_URL: api.url,
-      GEMINI_API_KEY: "dummy",
-      HOME: dir,
-      ASM_E2E_MARKER: marker,
-      ...options.env,
-    },
+    env: { ...opened.env, ...options.env },
   });
-  const store = await openSqliteStore({ path: path.join(dir, "asm.db") });
-  const created = { api, trap, manager: new SessionManager({ store, adapter }), store, stateDir, marker };
-  open.push(created);
-  return created;
+  return { ...opened, manager: new SessionManager({ store: opened.store, adapter }), stateDir };
 }
 
 function events(store: SqliteSessionStore, sessionId: string): Promise<AsmEvent[]> {
@@ -105,7 +66,7 @@ async function failure(promise: Promise<unknown>): Promise<AsmError> {
   return error;
 }
 
-describe.skipIf(!AVAILABLE && process.env.CI !== "true")(
+describe.skipIf(!GEMINI_AVAILABLE && process.env.CI !== "true")(
   "GeminiAdapter e2e: real Gemini CLI, mock Gemini API, SQLite",
   () => {
     it("has the CLI bundle (in CI a missing one fails here rather than skipping)", () => {
